@@ -1,0 +1,40 @@
+# The two commands of the README, plus conveniences. Everything sets itself
+# up on a fresh machine (Debian packages, test peers built into a cache).
+BUILD      ?= build
+BUILD_TEST ?= build-test
+JOBS       ?= 2
+
+.PHONY: all deps build test test-unit demo clean peers
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+peers: deps
+	@spec/harness/build-peers >/dev/null
+
+# Every test: C unit tests and e2e under ASan+UBSan, busted, luacheck.
+test: deps
+	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DVSG_WERROR=ON -DVSG_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_TEST) -j $(JOBS)
+	@spec/harness/build-peers >/dev/null
+	@cd $(BUILD_TEST) && ctest --output-on-failure --timeout 900
+
+# Fast loop without the peers.
+test-unit: deps
+	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DVSG_WERROR=ON -DVSG_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_TEST) -j $(JOBS)
+	@cd $(BUILD_TEST) && ctest --output-on-failure -L 'unit|lua'
+
+# The main job: a local demo on vcsim (see README).
+demo: build
+	@spec/harness/build-peers >/dev/null
+	@scripts/demo $(BUILD)/core/cmd/vsgate
+
+clean:
+	rm -rf $(BUILD) $(BUILD_TEST)

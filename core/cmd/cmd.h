@@ -1,0 +1,19 @@
+/*
+ * cmd.h - the vsgate subcommand table.
+ *
+ * Provides: struct vsg_cmd (one row per subcommand) and the entry points of
+ * each subcommand, each in its own core/cmd/cmd_<name>.c.
+ * Uses: nothing else. Owns nothing: argv stays the caller's.
+ */
+#ifndef VSG_CMD_H
+#define VSG_CMD_H
+
+struct vsg_cmd {
+    const char *name;                     /* Word typed after `vsgate`. */
+    const char *summary;                  /* One line for `vsgate --help`. */
+    int (*run)(int argc, char **argv);    /* argv[0] is the subcommand name. */
+};
+
+int vsg_cmd_version(int argc, char **argv);
+
+#endif

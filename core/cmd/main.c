@@ -1,0 +1,57 @@
+/*
+ * main.c - the `vsgate` binary: dispatches to one subcommand.
+ *
+ * Provides: main(). Uses: cmd.h (the table of subcommands).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static int cmd_help(int argc, char **argv);
+
+/* Later subcommands register here; keep the list sorted by use. */
+static const struct vsg_cmd commands[] = {
+    {"version", "print version, git revision, build date and library versions", vsg_cmd_version},
+    {"help", "show this help", cmd_help},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "vsgate - vSphere events to CloudEvents, and vCenter credentials for workloads\n"
+            "\n"
+            "Usage: vsgate <command> [options]\n"
+            "\n"
+            "Commands:\n");
+    for (const struct vsg_cmd *c = commands; c->name; c++)
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun `vsgate <command> --help` for a command's options.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    usage(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cmd_help(argc - 1, argv + 1);
+    if (strcmp(name, "--version") == 0)
+        name = "version";
+    for (const struct vsg_cmd *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "vsgate: unknown command \"%s\"; run `vsgate --help` for the list\n", name);
+    return 2;
+}

@@ -1,0 +1,42 @@
+# spec/harness/lib.sh - shared helpers for the harness scripts (sourced).
+# Provides: die, free_port, wait_until, kubectl_bin. Uses: ss, curl.
+
+die() { echo "harness: $*" >&2; exit 1; }
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on and that
+# no earlier call of this process handed out.
+_vsg_ports_given=" "
+free_port() {
+  local p i
+  for i in $(seq 200); do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    case "$_vsg_ports_given" in *" $p "*) continue ;; esac
+    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+      _vsg_ports_given="$_vsg_ports_given$p "
+      echo "$p"; return 0
+    fi
+  done
+  die "no free port found on 127.0.0.1"
+}
+
+# wait_until SECONDS DESCRIPTION LOGFILE PID CMD...: runs CMD until it
+# succeeds; fails with one line naming the log when PID dies or time is up.
+wait_until() {
+  local secs=$1 what=$2 log=$3 pid=$4; shift 4
+  local end=$(( SECONDS + secs ))
+  while ! "$@" >/dev/null 2>&1; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      die "$what exited during start-up; log: $log"
+    fi
+    [ $SECONDS -lt $end ] || die "$what not ready after ${secs}s; log: $log"
+    sleep 0.2
+  done
+}
+
+kubectl_bin() {
+  local k
+  for k in /usr/lib/google-cloud-sdk/bin/kubectl.1.33 "$(command -v kubectl.1.33 2>/dev/null)"; do
+    [ -n "$k" ] && [ -x "$k" ] && { echo "$k"; return 0; }
+  done
+  die "kubectl 1.33 not found (install Google's kubectl package; see scripts/install-deps)"
+}

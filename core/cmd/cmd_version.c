@@ -4,11 +4,12 @@
  * the libraries at run time, not the headers).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <libxml/xmlversion.h>
+#include <libxml/parser.h>
 #include <lua.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -38,7 +39,8 @@ int vsg_cmd_version(int argc, char **argv)
     printf("build date:   %s\n", VSG_BUILD_DATE);
     printf("lua:          %s\n", LUA_RELEASE);
     printf("libcurl:      %s\n", cv->version);
-    printf("libxml2:      %s\n", xmlParserVersion);
+    int xv = atoi(xmlParserVersion); /* e.g. "20914" for 2.9.14 */
+    printf("libxml2:      %d.%d.%d\n", xv / 10000, (xv / 100) % 100, xv % 100);
     printf("cJSON:        %s\n", cJSON_Version());
     printf("OpenSSL:      %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("libmicrohttpd: %s\n", MHD_get_version());

@@ -67,8 +67,8 @@ static int check_failed_now;  /* Set when the current test failed. */
 #define TEST_MAIN()                                                          \
     int main(int argc, char **argv)                                          \
     {                                                                        \
-        int passed = 0, failed = 0;                                          \
-        for (const struct check_test *t = check_tests; t->name; t++) {       \
+        volatile int passed = 0, failed = 0;                                 \
+        for (const struct check_test *volatile t = check_tests; t->name; t++) { \
             if (argc > 1 && strcmp(argv[1], t->name) != 0) continue;         \
             check_failed_now = 0;                                            \
             if (setjmp(check_jmp) == 0) t->fn();                             \

@@ -211,9 +211,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
         x->resp->content_type[0] = '\0';
         x->resp->location[0] = '\0';
+        x->resp->retry_after[0] = '\0';
     }
     grab_header(p, len, "Content-Type", x->resp->content_type, sizeof x->resp->content_type);
     grab_header(p, len, "Location", x->resp->location, sizeof x->resp->location);
+    grab_header(p, len, "Retry-After", x->resp->retry_after, sizeof x->resp->retry_after);
     return len;
 }
 
@@ -269,6 +271,7 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     resp->status = 0;
     resp->content_type[0] = '\0';
     resp->location[0] = '\0';
+    resp->retry_after[0] = '\0';
     vsg_buf_reset(&resp->body);
     resp->body.max = c->max_body;
     c->errbuf[0] = '\0';

@@ -74,6 +74,7 @@ struct vsg_http_response {
     struct vsg_buf body;          /* The body (unless streamed). */
     char content_type[128];       /* Content-Type header, may be "". */
     char location[512];           /* Location header, may be "". */
+    char retry_after[64];         /* Retry-After header, may be "". */
 };
 
 void vsg_http_response_init(struct vsg_http_response *r);

@@ -1,0 +1,508 @@
+/*
+ * kube/client.c - see client.h.
+ */
+#include "kube/client.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/mem.h"
+#include "base/vtime.h"
+#include "http/client.h"
+
+/* Largest response body accepted (lists of big objects fit). */
+#define MAX_BODY (64u * 1024 * 1024)
+/* Largest URL built (server + path). */
+#define MAX_URL (64u * 1024)
+
+struct vsg_kube_client {
+    struct vsg_http_client *http; /* The connection (pool) to the API server. */
+    char *server;                 /* Base URL without trailing slash. */
+    char *ns;                     /* Default namespace. */
+    char *token;                  /* Current bearer token, or NULL. */
+    char *token_file;             /* File to re-read the token from, or NULL. */
+    struct stat token_st;         /* What token_file looked like when last read. */
+    long last_status;             /* HTTP status of the last request. */
+    char last_reason[64];         /* Status reason of the last failure, or "". */
+};
+
+/* ====================================================================
+ * Life cycle
+ * ==================================================================== */
+
+struct vsg_kube_client *vsg_kube_client_new(const struct vsg_kube_config *cfg,
+                                            struct vsg_error *err)
+{
+    struct vsg_kube_client *c = NULL;
+    if (!cfg || !cfg->server) {
+        vsg_error_set(err, VSG_ERR_INVAL, "kube client: no server configured");
+        return NULL;
+    }
+    if (!(c = vsg_calloc(1, sizeof *c))) goto nomem;
+    struct vsg_http_opts o = {
+        .timeout_ms = VSG_KUBE_TIMEOUT_MS,
+        .max_body = MAX_BODY,
+        .insecure = cfg->insecure,
+        .ca_file = cfg->ca_file,
+        .ca_pem = cfg->ca_pem,
+        .cert_file = cfg->cert_file,
+        .key_file = cfg->key_file,
+        .cert_pem = cfg->cert_pem,
+        .key_pem = cfg->key_pem,
+    };
+    if (!(c->http = vsg_http_client_new(&o, err))) goto fail;
+    if (!(c->server = vsg_strdup(cfg->server))) goto nomem;
+    if (!(c->ns = vsg_strdup(cfg->ns ? cfg->ns : "default"))) goto nomem;
+    if (cfg->token && !(c->token = vsg_strdup(cfg->token))) goto nomem;
+    if (cfg->token_file) {
+        if (!(c->token_file = vsg_strdup(cfg->token_file))) goto nomem;
+        /* The loader just read it: remember its state, so the first request
+         * does not read it again. */
+        if (stat(c->token_file, &c->token_st) != 0) memset(&c->token_st, 0, sizeof c->token_st);
+    }
+    return c;
+nomem:
+    vsg_error_set(err, VSG_ERR_NOMEM, "kube client: out of memory");
+fail:
+    vsg_kube_client_free(c);
+    return NULL;
+}
+
+void vsg_kube_client_free(struct vsg_kube_client *c)
+{
+    if (!c) return;
+    vsg_http_client_free(c->http);
+    vsg_free(c->server);
+    vsg_free(c->ns);
+    vsg_free(c->token);
+    vsg_free(c->token_file);
+    vsg_free(c);
+}
+
+const char *vsg_kube_client_namespace(const struct vsg_kube_client *c)
+{
+    return c->ns;
+}
+
+const char *vsg_kube_client_server(const struct vsg_kube_client *c)
+{
+    return c->server;
+}
+
+const char *vsg_kube_last_reason(const struct vsg_kube_client *c)
+{
+    return c->last_reason;
+}
+
+long vsg_kube_last_status(const struct vsg_kube_client *c)
+{
+    return c->last_status;
+}
+
+/* ====================================================================
+ * Token refresh
+ * ==================================================================== */
+
+/* Re-reads the token file when its inode, size or mtime changed (projected
+ * service account tokens are rotated by swapping a symlink). A file that
+ * cannot be read keeps the old token, as client-go does. */
+static void refresh_token(struct vsg_kube_client *c)
+{
+    struct stat st;
+    if (!c->token_file || stat(c->token_file, &st) != 0) return;
+    if (st.st_ino == c->token_st.st_ino && st.st_size == c->token_st.st_size &&
+        st.st_mtim.tv_sec == c->token_st.st_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == c->token_st.st_mtim.tv_nsec)
+        return;
+    FILE *f = fopen(c->token_file, "rb");
+    if (!f) return;
+    struct vsg_buf b;
+    char chunk[4096];
+    size_t n;
+    int ok = 1;
+    vsg_buf_init(&b, VSG_KUBE_CONFIG_MAX_FILE);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (vsg_buf_append(&b, chunk, n) != VSG_OK) {
+            ok = 0;
+            break;
+        }
+    if (ferror(f)) ok = 0;
+    fclose(f);
+    if (ok && b.len > 0) {
+        const char *s = b.data;
+        size_t len = b.len;
+        while (len > 0 && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')) s++, len--;
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' ||
+                           s[len - 1] == '\t'))
+            len--;
+        char *tok = len ? vsg_strndup(s, len) : NULL;
+        if (tok) {
+            vsg_free(c->token);
+            c->token = tok;
+            c->token_st = st;
+        }
+    }
+    vsg_buf_cleanup(&b);
+}
+
+/* ====================================================================
+ * Requests
+ * ==================================================================== */
+
+/* The error code for a non-2xx HTTP status. */
+static enum vsg_err map_status(long status)
+{
+    switch (status) {
+    case 400: return VSG_ERR_INVAL;
+    case 401: return VSG_ERR_UNAUTHORIZED;
+    case 403: return VSG_ERR_FORBIDDEN;
+    case 404: return VSG_ERR_NOTFOUND;
+    case 408: return VSG_ERR_TIMEOUT;
+    case 409: return VSG_ERR_CONFLICT;
+    case 410: return VSG_ERR_GONE;
+    case 422: return VSG_ERR_INVAL;
+    case 429: return VSG_ERR_TRANSPORT;
+    default: return status >= 500 ? VSG_ERR_TRANSPORT : VSG_ERR_HTTP;
+    }
+}
+
+/* The string member `key` of `obj`, or NULL. */
+static const char *str_member(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/*
+ * Turns a failed response into `err`: the Status message (plus the causes
+ * that it does not already mention) or the start of the body, and records
+ * the Status reason.
+ */
+static enum vsg_err status_error(struct vsg_kube_client *c, const char *method, const char *path,
+                                 const struct vsg_http_response *r, struct vsg_error *err)
+{
+    enum vsg_err code = map_status(r->status);
+    cJSON *st = NULL;
+    struct vsg_buf m;
+    vsg_buf_init(&m, VSG_ERROR_MSG_MAX);
+
+    if (r->body.len > 0) st = cJSON_ParseWithLength(r->body.data, r->body.len);
+    const char *kind = str_member(st, "kind");
+    if (st && kind && strcmp(kind, "Status") == 0) {
+        const char *reason = str_member(st, "reason");
+        const char *msg = str_member(st, "message");
+        if (reason) snprintf(c->last_reason, sizeof c->last_reason, "%s", reason);
+        (void)vsg_buf_printf(&m, "%s", msg ? msg : "");
+        const cJSON *causes =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "details"),
+                                             "causes");
+        const cJSON *cause;
+        cJSON_ArrayForEach(cause, causes) {
+            const char *cm = str_member(cause, "message");
+            const char *cf = str_member(cause, "field");
+            if (!cm || (msg && strstr(msg, cm))) continue;
+            (void)vsg_buf_printf(&m, "%s%s%s%s", m.len ? "; " : "", cf ? cf : "", cf ? ": " : "",
+                                 cm);
+        }
+    } else if (r->body.len > 0) {
+        size_t n = r->body.len < 200 ? r->body.len : 200;
+        (void)vsg_buf_append(&m, r->body.data, n);
+    }
+    vsg_error_set(err, code, "%s %s: %ld%s%s: %s", method, path, r->status,
+                  c->last_reason[0] ? " " : "", c->last_reason, m.data ? m.data : "");
+    vsg_buf_cleanup(&m);
+    cJSON_Delete(st);
+    return code;
+}
+
+enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
+                              cJSON **out, struct vsg_error *err)
+{
+    const char *method = req->method ? req->method : "GET";
+    struct vsg_buf url, auth, ctype;
+    struct vsg_http_response resp;
+    char *body = NULL;
+    const char *headers[5];
+    size_t nh = 0;
+    enum vsg_err rc;
+
+    if (out) *out = NULL;
+    c->last_status = 0;
+    c->last_reason[0] = '\0';
+    vsg_buf_init(&url, MAX_URL);
+    vsg_buf_init(&auth, VSG_KUBE_CONFIG_MAX_FILE + 64);
+    vsg_buf_init(&ctype, 256);
+    vsg_http_response_init(&resp);
+
+    if (!req->path || req->path[0] != '/') {
+        rc = vsg_error_set(err, VSG_ERR_INVAL, "kube: request path must start with '/'");
+        goto done;
+    }
+    if ((rc = vsg_buf_printf(&url, "%s%s", c->server, req->path)) != VSG_OK) {
+        vsg_error_set(err, rc, "kube: URL too long");
+        goto done;
+    }
+    headers[nh++] = "Accept: application/json";
+    refresh_token(c);
+    if (c->token) {
+        if ((rc = vsg_buf_printf(&auth, "Authorization: Bearer %s", c->token)) != VSG_OK) {
+            vsg_error_set(err, rc, "kube: token too long");
+            goto done;
+        }
+        headers[nh++] = auth.data;
+    }
+    if (req->body) {
+        if (!(body = cJSON_PrintUnformatted(req->body))) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "kube: out of memory");
+            goto done;
+        }
+    }
+    const char *payload = body ? body : req->body_str;
+    if (payload) {
+        rc = vsg_buf_printf(&ctype, "Content-Type: %s",
+                            req->content_type ? req->content_type : VSG_KUBE_CT_JSON);
+        if (rc != VSG_OK) {
+            vsg_error_set(err, rc, "kube: content type too long");
+            goto done;
+        }
+        headers[nh++] = ctype.data;
+    }
+    headers[nh] = NULL;
+
+    struct vsg_http_request hr = {
+        .method = method,
+        .url = url.data,
+        .headers = headers,
+        .body = payload,
+        .body_len = payload ? strlen(payload) : 0,
+        .timeout_ms = req->timeout_ms,
+    };
+    rc = vsg_http_do(c->http, &hr, &resp, err);
+    c->last_status = resp.status;
+    if (rc != VSG_OK) goto done;
+    if (resp.status < 200 || resp.status > 299) {
+        rc = status_error(c, method, req->path, &resp, err);
+        goto done;
+    }
+    if (out && resp.body.len > 0) {
+        *out = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+        if (!*out) {
+            rc = vsg_error_set(err, VSG_ERR_PARSE, "%s %s: %ld: the response is not JSON", method,
+                               req->path, resp.status);
+            goto done;
+        }
+    }
+done:
+    if (body) cJSON_free(body);
+    /* The Authorization line holds the secret: wipe it before freeing. */
+    if (auth.data) memset(auth.data, 0, auth.cap);
+    vsg_buf_cleanup(&auth);
+    vsg_buf_cleanup(&url);
+    vsg_buf_cleanup(&ctype);
+    vsg_http_response_cleanup(&resp);
+    return rc;
+}
+
+enum vsg_err vsg_kube_get(struct vsg_kube_client *c, const char *path, cJSON **out,
+                          struct vsg_error *err)
+{
+    struct vsg_kube_request r = {.method = "GET", .path = path};
+    return vsg_kube_request(c, &r, out, err);
+}
+
+enum vsg_err vsg_kube_create(struct vsg_kube_client *c, const char *path, const cJSON *obj,
+                             cJSON **out, struct vsg_error *err)
+{
+    struct vsg_kube_request r = {.method = "POST", .path = path, .body = obj};
+    return vsg_kube_request(c, &r, out, err);
+}
+
+enum vsg_err vsg_kube_update(struct vsg_kube_client *c, const char *path, const cJSON *obj,
+                             cJSON **out, struct vsg_error *err)
+{
+    struct vsg_kube_request r = {.method = "PUT", .path = path, .body = obj};
+    return vsg_kube_request(c, &r, out, err);
+}
+
+enum vsg_err vsg_kube_patch(struct vsg_kube_client *c, const char *path,
+                            const char *content_type, const char *patch, cJSON **out,
+                            struct vsg_error *err)
+{
+    struct vsg_kube_request r = {
+        .method = "PATCH", .path = path, .body_str = patch, .content_type = content_type};
+    return vsg_kube_request(c, &r, out, err);
+}
+
+enum vsg_err vsg_kube_delete(struct vsg_kube_client *c, const char *path, struct vsg_error *err)
+{
+    struct vsg_kube_request r = {.method = "DELETE", .path = path};
+    return vsg_kube_request(c, &r, NULL, err);
+}
+
+enum vsg_err vsg_kube_path(struct vsg_buf *out, const char *api_version, const char *ns,
+                           const char *resource, const char *name, const char *sub)
+{
+    enum vsg_err rc;
+    if (!api_version || !*api_version || !resource || !*resource) return VSG_ERR_INVAL;
+    if ((ns && !*ns) || (name && !*name)) return VSG_ERR_INVAL;
+    rc = vsg_buf_printf(out, "%s/%s", strchr(api_version, '/') ? "/apis" : "/api", api_version);
+    if (rc == VSG_OK && ns) rc = vsg_buf_puts(out, "/namespaces/");
+    if (rc == VSG_OK && ns) rc = vsg_http_escape(ns, out);
+    if (rc == VSG_OK) rc = vsg_buf_printf(out, "/%s", resource);
+    if (rc == VSG_OK && name) rc = vsg_buf_putc(out, '/');
+    if (rc == VSG_OK && name) rc = vsg_http_escape(name, out);
+    if (rc == VSG_OK && sub) rc = vsg_buf_printf(out, "/%s", sub);
+    return rc;
+}
+
+/* ====================================================================
+ * ConfigMaps
+ * ==================================================================== */
+
+/* Builds the ConfigMap path for ns (and name, may be NULL) into `b`. */
+static enum vsg_err cm_path(struct vsg_buf *b, const char *ns, const char *name,
+                            struct vsg_error *err)
+{
+    enum vsg_err rc = vsg_kube_path(b, "v1", ns, "configmaps", name, NULL);
+    if (rc != VSG_OK)
+        vsg_error_set(err, rc, "kube: bad ConfigMap path \"%s/%s\"", ns ? ns : "",
+                      name ? name : "");
+    return rc;
+}
+
+enum vsg_err vsg_kube_configmap_get(struct vsg_kube_client *c, const char *ns, const char *name,
+                                    cJSON **out, struct vsg_error *err)
+{
+    struct vsg_buf p;
+    vsg_buf_init(&p, MAX_URL);
+    enum vsg_err rc = cm_path(&p, ns, name, err);
+    if (rc == VSG_OK) rc = vsg_kube_get(c, p.data, out, err);
+    vsg_buf_cleanup(&p);
+    return rc;
+}
+
+/* A copy of `cm` with apiVersion v1 and kind ConfigMap filled in. */
+static cJSON *cm_with_kind(const cJSON *cm)
+{
+    cJSON *o = cJSON_Duplicate(cm, 1);
+    if (!o) return NULL;
+    if (!cJSON_HasObjectItem(o, "apiVersion") && !cJSON_AddStringToObject(o, "apiVersion", "v1"))
+        goto fail;
+    if (!cJSON_HasObjectItem(o, "kind") && !cJSON_AddStringToObject(o, "kind", "ConfigMap"))
+        goto fail;
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+enum vsg_err vsg_kube_configmap_create(struct vsg_kube_client *c, const char *ns, const cJSON *cm,
+                                       cJSON **out, struct vsg_error *err)
+{
+    struct vsg_buf p;
+    cJSON *o = NULL;
+    enum vsg_err rc;
+    if (out) *out = NULL;
+    vsg_buf_init(&p, MAX_URL);
+    if ((rc = cm_path(&p, ns, NULL, err)) != VSG_OK) goto done;
+    if (!(o = cm_with_kind(cm))) {
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "kube: out of memory");
+        goto done;
+    }
+    rc = vsg_kube_create(c, p.data, o, out, err);
+done:
+    cJSON_Delete(o);
+    vsg_buf_cleanup(&p);
+    return rc;
+}
+
+enum vsg_err vsg_kube_configmap_update(struct vsg_kube_client *c, const char *ns, const cJSON *cm,
+                                       cJSON **out, struct vsg_error *err)
+{
+    struct vsg_buf p;
+    cJSON *o = NULL;
+    enum vsg_err rc;
+    const char *name = str_member(cJSON_GetObjectItemCaseSensitive(cm, "metadata"), "name");
+    if (out) *out = NULL;
+    if (!name) return vsg_error_set(err, VSG_ERR_INVAL, "kube: ConfigMap update without metadata.name");
+    vsg_buf_init(&p, MAX_URL);
+    if ((rc = cm_path(&p, ns, name, err)) != VSG_OK) goto done;
+    if (!(o = cm_with_kind(cm))) {
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "kube: out of memory");
+        goto done;
+    }
+    rc = vsg_kube_update(c, p.data, o, out, err);
+done:
+    cJSON_Delete(o);
+    vsg_buf_cleanup(&p);
+    return rc;
+}
+
+/* ====================================================================
+ * Events
+ * ==================================================================== */
+
+enum vsg_err vsg_kube_create_event(struct vsg_kube_client *c, const struct vsg_kube_event *ev,
+                                   struct vsg_error *err)
+{
+    struct vsg_buf p, name;
+    cJSON *o = NULL, *meta, *inv, *src;
+    char ts[VSG_TIME_RFC3339_BUFSZ];
+    enum vsg_err rc;
+    struct vsg_time now = vsg_time_now();
+    const char *comp = ev->component ? ev->component : "vsgate";
+
+    vsg_buf_init(&p, MAX_URL);
+    vsg_buf_init(&name, 512);
+    if (!ev->ns || !*ev->ns || !ev->name || !*ev->name || !ev->kind || !ev->reason) {
+        rc = vsg_error_set(err, VSG_ERR_INVAL,
+                           "kube: an event needs the object's namespace, name and kind, and a reason");
+        goto done;
+    }
+    if ((rc = vsg_kube_path(&p, "v1", ev->ns, "events", NULL, NULL)) != VSG_OK) {
+        vsg_error_set(err, rc, "kube: bad event namespace");
+        goto done;
+    }
+    /* "<name>.<hex nanoseconds>", the name cut so the whole fits 253. */
+    uint64_t ns = (uint64_t)now.sec * 1000000000u + (uint64_t)now.nsec;
+    int nl = (int)strlen(ev->name);
+    if (nl > 236) nl = 236;
+    if ((rc = vsg_buf_printf(&name, "%.*s.%" PRIx64, nl, ev->name, ns)) != VSG_OK ||
+        (rc = vsg_time_format_rfc3339(now, VSG_TIME_SECONDS, ts, sizeof ts)) != VSG_OK) {
+        vsg_error_set(err, rc, "kube: cannot name the event");
+        goto done;
+    }
+    rc = VSG_ERR_NOMEM;
+    if (!(o = cJSON_CreateObject())) goto nomem;
+    if (!cJSON_AddStringToObject(o, "apiVersion", "v1") ||
+        !cJSON_AddStringToObject(o, "kind", "Event") ||
+        !(meta = cJSON_AddObjectToObject(o, "metadata")) ||
+        !cJSON_AddStringToObject(meta, "name", name.data) ||
+        !cJSON_AddStringToObject(meta, "namespace", ev->ns) ||
+        !(inv = cJSON_AddObjectToObject(o, "involvedObject")) ||
+        !cJSON_AddStringToObject(inv, "apiVersion", ev->api_version ? ev->api_version : "v1") ||
+        !cJSON_AddStringToObject(inv, "kind", ev->kind) ||
+        !cJSON_AddStringToObject(inv, "namespace", ev->ns) ||
+        !cJSON_AddStringToObject(inv, "name", ev->name) ||
+        (ev->uid && !cJSON_AddStringToObject(inv, "uid", ev->uid)) ||
+        !cJSON_AddStringToObject(o, "reason", ev->reason) ||
+        !cJSON_AddStringToObject(o, "message", ev->message ? ev->message : "") ||
+        !cJSON_AddStringToObject(o, "type", ev->type ? ev->type : "Normal") ||
+        !(src = cJSON_AddObjectToObject(o, "source")) ||
+        !cJSON_AddStringToObject(src, "component", comp) ||
+        !cJSON_AddStringToObject(o, "reportingComponent", comp) ||
+        !cJSON_AddStringToObject(o, "firstTimestamp", ts) ||
+        !cJSON_AddStringToObject(o, "lastTimestamp", ts) || !cJSON_AddNumberToObject(o, "count", 1))
+        goto nomem;
+    rc = vsg_kube_create(c, p.data, o, NULL, err);
+    goto done;
+nomem:
+    rc = vsg_error_set(err, VSG_ERR_NOMEM, "kube: out of memory");
+done:
+    cJSON_Delete(o);
+    vsg_buf_cleanup(&p);
+    vsg_buf_cleanup(&name);
+    return rc;
+}

@@ -1,0 +1,601 @@
+/*
+ * kube/config.c - see config.h.
+ */
+#include "kube/config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <yaml.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+
+/* ====================================================================
+ * Small helpers
+ * ==================================================================== */
+
+/* Reads the whole file at `path` (at most `max` bytes) into a NUL-terminated
+ * vsg_malloc'd buffer. VSG_ERR_NOTFOUND when it does not exist. */
+static enum vsg_err slurp(const char *path, size_t max, char **out, size_t *outlen,
+                          struct vsg_error *err)
+{
+    struct vsg_buf b;
+    char chunk[8192];
+    enum vsg_err rc = VSG_OK;
+    FILE *f = fopen(path, "rb");
+    vsg_buf_init(&b, max);
+    if (!f) {
+        int e = errno;
+        return vsg_error_set(err, e == ENOENT ? VSG_ERR_NOTFOUND : VSG_ERR_IO,
+                             "cannot read %s: %s", path, strerror(e));
+    }
+    for (;;) {
+        size_t n = fread(chunk, 1, sizeof chunk, f);
+        if (n > 0 && (rc = vsg_buf_append(&b, chunk, n)) != VSG_OK) {
+            vsg_error_set(err, rc, "cannot read %s: %s", path,
+                          rc == VSG_ERR_TOOBIG ? "file too large" : vsg_strerror(rc));
+            goto done;
+        }
+        if (n < sizeof chunk) break;
+    }
+    if (ferror(f)) {
+        rc = vsg_error_set(err, VSG_ERR_IO, "cannot read %s: read error", path);
+        goto done;
+    }
+    *outlen = b.len;
+    if (!(*out = vsg_buf_steal(&b)))
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+done:
+    fclose(f);
+    vsg_buf_cleanup(&b);
+    return rc;
+}
+
+/* Copy of `s` without leading and trailing white space, or NULL. */
+static char *dup_trimmed(const char *s, size_t n)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+                     s[n - 1] == '\r'))
+        n--;
+    return vsg_strndup(s, n);
+}
+
+/* `rel` made absolute against `dir` when it is relative (and dir given). */
+static char *resolve_path(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || !dir || !*dir) return vsg_strdup(rel);
+    struct vsg_buf b;
+    vsg_buf_init(&b, 64 * 1024);
+    char *out = NULL;
+    if (vsg_buf_printf(&b, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", rel) ==
+        VSG_OK)
+        out = vsg_buf_steal(&b);
+    vsg_buf_cleanup(&b);
+    return out;
+}
+
+/* Decodes base64 text (line breaks allowed) with OpenSSL into a
+ * NUL-terminated buffer. VSG_ERR_PARSE when it is not base64. */
+static enum vsg_err base64_decode(const char *in, size_t inlen, char **out)
+{
+    EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+    unsigned char *buf = NULL;
+    int n1 = 0, n2 = 0;
+    enum vsg_err rc = VSG_ERR_PARSE;
+    *out = NULL;
+    if (!ctx) return VSG_ERR_NOMEM;
+    if (inlen > (size_t)INT32_MAX / 2) goto done;
+    buf = vsg_malloc(inlen / 4 * 3 + 8);
+    if (!buf) {
+        rc = VSG_ERR_NOMEM;
+        goto done;
+    }
+    EVP_DecodeInit(ctx);
+    if (EVP_DecodeUpdate(ctx, buf, &n1, (const unsigned char *)in, (int)inlen) < 0) goto done;
+    if (EVP_DecodeFinal(ctx, buf + n1, &n2) < 0) goto done;
+    buf[n1 + n2] = '\0';
+    *out = (char *)buf;
+    buf = NULL;
+    rc = VSG_OK;
+done:
+    vsg_free(buf);
+    EVP_ENCODE_CTX_free(ctx);
+    return rc;
+}
+
+/* ====================================================================
+ * YAML access
+ * ==================================================================== */
+
+/* What the parser needs while it walks one document. */
+struct walk {
+    yaml_document_t *doc;  /* The loaded document. */
+    const char *origin;    /* File name for messages. */
+    const char *dir;       /* Folder relative paths resolve against. */
+    struct vsg_error *err; /* Where problems are described. */
+};
+
+/* Nonzero when `n` is absent or a YAML null (~, null, or empty plain). */
+static int is_null(const yaml_node_t *n)
+{
+    if (!n) return 1;
+    if (n->type != YAML_SCALAR_NODE) return 0;
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
+    const char *v = (const char *)n->data.scalar.value;
+    return n->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+/* The value node of `key` in mapping `map`, or NULL (also when `map` is not a
+ * mapping). */
+static yaml_node_t *map_get(struct walk *w, yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE) return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+            return yaml_document_get_node(w->doc, p->value);
+    }
+    return NULL;
+}
+
+/* The string value of `key` in `map`: *out is NULL when absent or null, else
+ * borrowed from the document. VSG_ERR_INVAL when it is not a scalar. */
+static enum vsg_err get_str(struct walk *w, yaml_node_t *map, const char *key, const char *where,
+                            const char **out)
+{
+    yaml_node_t *n = map_get(w, map, key);
+    *out = NULL;
+    if (is_null(n)) return VSG_OK;
+    if (n->type != YAML_SCALAR_NODE)
+        return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: %s: \"%s\" must be a string (line %zu)",
+                             w->origin, where, key, n->start_mark.line + 1);
+    *out = (const char *)n->data.scalar.value;
+    return VSG_OK;
+}
+
+/* The boolean value of `key` in `map` (YAML 1.1 spellings, as Go's yaml.v2
+ * reads them); absent means 0. */
+static enum vsg_err get_bool(struct walk *w, yaml_node_t *map, const char *key, const char *where,
+                             int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "y", NULL};
+    static const char *const no[] = {"false", "no", "off", "n", NULL};
+    const char *v;
+    enum vsg_err rc = get_str(w, map, key, where, &v);
+    *out = 0;
+    if (rc != VSG_OK || !v) return rc;
+    for (int i = 0; yes[i]; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = 1;
+            return VSG_OK;
+        }
+    }
+    for (int i = 0; no[i]; i++)
+        if (strcasecmp(v, no[i]) == 0) return VSG_OK;
+    return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: %s: \"%s\" must be true or false, not \"%s\"",
+                         w->origin, where, key, v);
+}
+
+/*
+ * Finds the entry named `name` in the top-level list `list` ("clusters",
+ * "users", "contexts"). *found says whether it exists; *out is its `inner`
+ * mapping ("cluster", "user", "context"), or NULL when that is empty.
+ */
+static enum vsg_err find_named(struct walk *w, yaml_node_t *root, const char *list,
+                               const char *inner, const char *name, int *found,
+                               yaml_node_t **out)
+{
+    yaml_node_t *seq = map_get(w, root, list);
+    *found = 0;
+    *out = NULL;
+    if (is_null(seq)) return VSG_OK;
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: \"%s\" must be a list (line %zu)",
+                             w->origin, list, seq->start_mark.line + 1);
+    for (yaml_node_item_t *it = seq->data.sequence.items.start;
+         it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(w->doc, *it);
+        const char *n;
+        if (!e || e->type != YAML_MAPPING_NODE)
+            return vsg_error_set(w->err, VSG_ERR_INVAL,
+                                 "%s: every entry of \"%s\" must be a mapping (line %zu)",
+                                 w->origin, list, e ? e->start_mark.line + 1 : 0);
+        enum vsg_err rc = get_str(w, e, "name", list, &n);
+        if (rc != VSG_OK) return rc;
+        if (!n || strcmp(n, name) != 0) continue;
+        yaml_node_t *v = map_get(w, e, inner);
+        *found = 1;
+        if (is_null(v)) return VSG_OK;
+        if (v->type != YAML_MAPPING_NODE)
+            return vsg_error_set(w->err, VSG_ERR_INVAL,
+                                 "%s: %s \"%s\": \"%s\" must be a mapping (line %zu)",
+                                 w->origin, list, name, inner, v->start_mark.line + 1);
+        *out = v;
+        return VSG_OK;
+    }
+    return VSG_OK;
+}
+
+/*
+ * Sets *out_file / *out_pem from the pair `file_key` / `data_key` of `map`:
+ * data (base64) wins over the file; the file path is resolved.
+ */
+static enum vsg_err file_or_data(struct walk *w, yaml_node_t *map, const char *where,
+                                 const char *file_key, const char *data_key, char **out_file,
+                                 char **out_pem)
+{
+    const char *file, *data;
+    enum vsg_err rc;
+    if ((rc = get_str(w, map, file_key, where, &file)) != VSG_OK) return rc;
+    if ((rc = get_str(w, map, data_key, where, &data)) != VSG_OK) return rc;
+    if (data && *data) {
+        rc = base64_decode(data, strlen(data), out_pem);
+        if (rc == VSG_ERR_PARSE)
+            return vsg_error_set(w->err, rc, "%s: %s: \"%s\" is not valid base64", w->origin,
+                                 where, data_key);
+        if (rc != VSG_OK) return vsg_error_set(w->err, rc, "%s: out of memory", w->origin);
+        if (!**out_pem)
+            return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: %s: \"%s\" is empty", w->origin,
+                                 where, data_key);
+        return VSG_OK;
+    }
+    if (file && *file) {
+        if (!(*out_file = resolve_path(w->dir, file)))
+            return vsg_error_set(w->err, VSG_ERR_NOMEM, "%s: out of memory", w->origin);
+    }
+    return VSG_OK;
+}
+
+/* Reads the token file `path` into *token (trimmed). */
+static enum vsg_err read_token(const char *path, char **token, struct vsg_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    enum vsg_err rc = slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
+    if (rc != VSG_OK) return rc;
+    vsg_free(*token);
+    *token = dup_trimmed(data, len);
+    vsg_free(data);
+    if (!*token) return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+    return VSG_OK;
+}
+
+/* ====================================================================
+ * Kubeconfig
+ * ==================================================================== */
+
+/* Fills `cfg` from the loaded document (see the header for the rules). */
+static enum vsg_err walk_config(struct walk *w, const char *want_ctx, struct vsg_kube_config *cfg)
+{
+    yaml_node_t *root = yaml_document_get_root_node(w->doc);
+    yaml_node_t *ctx = NULL, *cluster = NULL, *user = NULL;
+    int have_ctx = 0, have_cluster = 0, have_user = 0;
+    const char *ctx_name = want_ctx, *cluster_name, *user_name, *ns, *server, *s;
+    enum vsg_err rc;
+    struct vsg_error *err = w->err;
+
+    if (!root || is_null(root))
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: the file is empty", w->origin);
+    if (root->type != YAML_MAPPING_NODE)
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: not a kubeconfig (the top level must be a mapping)",
+                             w->origin);
+
+    if (!ctx_name || !*ctx_name) {
+        if ((rc = get_str(w, root, "current-context", "kubeconfig", &ctx_name)) != VSG_OK) return rc;
+        if (!ctx_name || !*ctx_name)
+            return vsg_error_set(err, VSG_ERR_INVAL,
+                                 "%s: no current-context is set and no context was named",
+                                 w->origin);
+    }
+    if ((rc = find_named(w, root, "contexts", "context", ctx_name, &have_ctx, &ctx)) != VSG_OK)
+        return rc;
+    if (!have_ctx)
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: context \"%s\" does not exist", w->origin,
+                             ctx_name);
+    if ((rc = get_str(w, ctx, "cluster", "context", &cluster_name)) != VSG_OK) return rc;
+    if ((rc = get_str(w, ctx, "user", "context", &user_name)) != VSG_OK) return rc;
+    if ((rc = get_str(w, ctx, "namespace", "context", &ns)) != VSG_OK) return rc;
+    if (!cluster_name || !*cluster_name)
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: context \"%s\" names no cluster", w->origin,
+                             ctx_name);
+    if ((rc = find_named(w, root, "clusters", "cluster", cluster_name, &have_cluster,
+                         &cluster)) != VSG_OK)
+        return rc;
+    if (!have_cluster)
+        return vsg_error_set(err, VSG_ERR_INVAL,
+                             "%s: cluster \"%s\" (of context \"%s\") does not exist", w->origin,
+                             cluster_name, ctx_name);
+    if (user_name && *user_name) {
+        if ((rc = find_named(w, root, "users", "user", user_name, &have_user, &user)) != VSG_OK)
+            return rc;
+        if (!have_user)
+            return vsg_error_set(err, VSG_ERR_INVAL,
+                                 "%s: user \"%s\" (of context \"%s\") does not exist", w->origin,
+                                 user_name, ctx_name);
+    }
+
+    /* The cluster. */
+    if ((rc = get_str(w, cluster, "server", "cluster", &server)) != VSG_OK) return rc;
+    if (!server || !*server)
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: cluster \"%s\" has no server", w->origin,
+                             cluster_name);
+    {
+        struct vsg_buf b;
+        size_t n = strlen(server);
+        while (n > 0 && server[n - 1] == '/') n--;
+        vsg_buf_init(&b, 64 * 1024);
+        if (!strstr(server, "://")) rc = vsg_buf_puts(&b, "https://");
+        if (rc == VSG_OK) rc = vsg_buf_append(&b, server, n);
+        if (rc == VSG_OK && !(cfg->server = vsg_buf_steal(&b))) rc = VSG_ERR_NOMEM;
+        vsg_buf_cleanup(&b);
+        if (rc != VSG_OK) return vsg_error_set(err, rc, "%s: cluster \"%s\": bad server", w->origin,
+                                               cluster_name);
+    }
+    if ((rc = file_or_data(w, cluster, "cluster", "certificate-authority",
+                           "certificate-authority-data", &cfg->ca_file, &cfg->ca_pem)) != VSG_OK)
+        return rc;
+    if ((rc = get_bool(w, cluster, "insecure-skip-tls-verify", "cluster", &cfg->insecure)) != VSG_OK)
+        return rc;
+    if (cfg->insecure && (cfg->ca_file || cfg->ca_pem))
+        return vsg_error_set(err, VSG_ERR_INVAL,
+                             "%s: cluster \"%s\": specifying a root certificates file with the "
+                             "insecure flag is not allowed",
+                             w->origin, cluster_name);
+
+    /* The user. */
+    if (user) {
+        if ((rc = file_or_data(w, user, "user", "client-certificate", "client-certificate-data",
+                               &cfg->cert_file, &cfg->cert_pem)) != VSG_OK)
+            return rc;
+        if ((rc = file_or_data(w, user, "user", "client-key", "client-key-data", &cfg->key_file,
+                               &cfg->key_pem)) != VSG_OK)
+            return rc;
+        if ((cfg->cert_file || cfg->cert_pem) != (cfg->key_file || cfg->key_pem))
+            return vsg_error_set(err, VSG_ERR_INVAL,
+                                 "%s: user \"%s\": a client certificate needs a client key and "
+                                 "the reverse",
+                                 w->origin, user_name);
+        if ((rc = get_str(w, user, "tokenFile", "user", &s)) != VSG_OK) return rc;
+        if (s && *s) {
+            if (!(cfg->token_file = resolve_path(w->dir, s)))
+                return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            if ((rc = read_token(cfg->token_file, &cfg->token, err)) != VSG_OK)
+                return vsg_error_set(err, rc == VSG_ERR_NOTFOUND ? VSG_ERR_IO : rc,
+                                     "%s: user \"%s\": tokenFile: %s", w->origin, user_name,
+                                     err ? err->msg : "");
+        } else {
+            if ((rc = get_str(w, user, "token", "user", &s)) != VSG_OK) return rc;
+            if (s && *s && !(cfg->token = vsg_strdup(s)))
+                return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+        }
+        if (!cfg->token && !cfg->cert_file && !cfg->cert_pem) {
+            const char *plugin = !is_null(map_get(w, user, "exec"))            ? "exec"
+                                 : !is_null(map_get(w, user, "auth-provider")) ? "auth-provider"
+                                                                               : NULL;
+            if (plugin)
+                return vsg_error_set(err, VSG_ERR_UNSUPPORTED,
+                                     "%s: user \"%s\" uses an %s credential plugin, which vsgate "
+                                     "does not support (use a token or client certificate)",
+                                     w->origin, user_name, plugin);
+        }
+    }
+
+    if (!(cfg->ns = vsg_strdup(ns && *ns ? ns : "default")) ||
+        !(cfg->context = vsg_strdup(ctx_name)) || !(cfg->origin = vsg_strdup(w->origin)))
+        return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+    return VSG_OK;
+}
+
+enum vsg_err vsg_kube_config_parse(const char *yaml, size_t len, const char *dir,
+                                   const char *origin, const char *context,
+                                   struct vsg_kube_config *cfg, struct vsg_error *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    int have_doc = 0;
+    enum vsg_err rc;
+    struct walk w = {&doc, origin ? origin : "kubeconfig", dir, err};
+
+    memset(cfg, 0, sizeof *cfg);
+    if (!yaml_parser_initialize(&parser))
+        return vsg_error_set(err, VSG_ERR_NOMEM, "%s: out of memory", w.origin);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        if (parser.error == YAML_MEMORY_ERROR) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "%s: out of memory", w.origin);
+        } else {
+            rc = vsg_error_set(err, VSG_ERR_PARSE, "%s: invalid YAML at line %zu column %zu: %s%s%s",
+                               w.origin, parser.problem_mark.line + 1,
+                               parser.problem_mark.column + 1,
+                               parser.problem ? parser.problem : "syntax error",
+                               parser.context ? " " : "", parser.context ? parser.context : "");
+        }
+        goto done;
+    }
+    have_doc = 1;
+    rc = walk_config(&w, context, cfg);
+done:
+    if (have_doc) yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (rc != VSG_OK) vsg_kube_config_cleanup(cfg);
+    return rc;
+}
+
+enum vsg_err vsg_kube_config_load_file(const char *path, const char *context,
+                                       struct vsg_kube_config *cfg, struct vsg_error *err)
+{
+    char *data = NULL, *dir = NULL;
+    size_t len = 0;
+    enum vsg_err rc;
+
+    memset(cfg, 0, sizeof *cfg);
+    rc = slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
+    if (rc != VSG_OK) {
+        if (rc == VSG_ERR_NOTFOUND) rc = VSG_ERR_IO; /* A named file must exist. */
+        return vsg_error_set(err, rc, "kubeconfig: %s", err ? err->msg : path);
+    }
+    const char *slash = strrchr(path, '/');
+    dir = slash ? vsg_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : vsg_strdup(".");
+    if (!dir) {
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    rc = vsg_kube_config_parse(data, len, dir, path, context, cfg, err);
+done:
+    vsg_free(data);
+    vsg_free(dir);
+    return rc;
+}
+
+/* ====================================================================
+ * In-cluster
+ * ==================================================================== */
+
+enum vsg_err vsg_kube_config_load_incluster(struct vsg_kube_config *cfg, struct vsg_error *err)
+{
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    const char *port = getenv("KUBERNETES_SERVICE_PORT");
+    const char *dir = getenv("VSG_SA_DIR");
+    struct vsg_buf b;
+    enum vsg_err rc = VSG_OK;
+    char *data = NULL;
+    size_t len = 0;
+
+    memset(cfg, 0, sizeof *cfg);
+    vsg_buf_init(&b, 64 * 1024);
+    if (!host || !*host || !port || !*port)
+        return vsg_error_set(err, VSG_ERR_NOTFOUND,
+                             "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
+                             "are not set (not running in a pod)");
+    if (!dir || !*dir) dir = VSG_KUBE_SA_DIR;
+
+    /* An IPv6 address needs brackets in a URL. */
+    if (strchr(host, ':'))
+        rc = vsg_buf_printf(&b, "https://[%s]:%s", host, port);
+    else
+        rc = vsg_buf_printf(&b, "https://%s:%s", host, port);
+    if (rc != VSG_OK || !(cfg->server = vsg_buf_steal(&b))) goto nomem;
+
+    vsg_buf_reset(&b);
+    if (vsg_buf_printf(&b, "%s/token", dir) != VSG_OK || !(cfg->token_file = vsg_buf_steal(&b)))
+        goto nomem;
+    if ((rc = read_token(cfg->token_file, &cfg->token, err)) != VSG_OK) {
+        if (rc == VSG_ERR_NOTFOUND) rc = VSG_ERR_IO;
+        vsg_error_set(err, rc, "in-cluster: service account token: %s", err ? err->msg : "");
+        goto fail;
+    }
+    vsg_buf_reset(&b);
+    if (vsg_buf_printf(&b, "%s/ca.crt", dir) != VSG_OK || !(cfg->ca_file = vsg_buf_steal(&b)))
+        goto nomem;
+    {
+        struct stat st;
+        if (stat(cfg->ca_file, &st) != 0) {
+            rc = vsg_error_set(err, VSG_ERR_IO, "in-cluster: service account CA %s: %s",
+                               cfg->ca_file, strerror(errno));
+            goto fail;
+        }
+    }
+    vsg_buf_reset(&b);
+    if (vsg_buf_printf(&b, "%s/namespace", dir) != VSG_OK) goto nomem;
+    rc = slurp(b.data, 64 * 1024, &data, &len, NULL);
+    if (rc == VSG_OK) cfg->ns = dup_trimmed(data, len);
+    if (cfg->ns && !*cfg->ns) {
+        vsg_free(cfg->ns);
+        cfg->ns = NULL;
+    }
+    if (!cfg->ns && !(cfg->ns = vsg_strdup("default"))) goto nomem;
+    if (!(cfg->origin = vsg_strdup("in-cluster"))) goto nomem;
+    cfg->in_cluster = 1;
+    rc = VSG_OK;
+    goto done;
+nomem:
+    rc = vsg_error_set(err, VSG_ERR_NOMEM, "in-cluster: out of memory");
+fail:
+    vsg_kube_config_cleanup(cfg);
+done:
+    vsg_free(data);
+    vsg_buf_cleanup(&b);
+    return rc;
+}
+
+/* ====================================================================
+ * Search order
+ * ==================================================================== */
+
+enum vsg_err vsg_kube_config_load(const char *kubeconfig, const char *context,
+                                  struct vsg_kube_config *cfg, struct vsg_error *err)
+{
+    const char *env = getenv("KUBECONFIG");
+    const char *home = getenv("HOME");
+    struct vsg_buf b;
+    enum vsg_err rc;
+    struct stat st;
+
+    memset(cfg, 0, sizeof *cfg);
+    /* 1. The explicit path. */
+    if (kubeconfig && *kubeconfig) return vsg_kube_config_load_file(kubeconfig, context, cfg, err);
+
+    /* 2. $KUBECONFIG, first non-empty entry of the colon list. */
+    if (env && *env) {
+        const char *p = env;
+        while (*p == ':') p++;
+        if (*p) {
+            size_t n = strcspn(p, ":");
+            char *first = vsg_strndup(p, n);
+            if (!first) return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            rc = vsg_kube_config_load_file(first, context, cfg, err);
+            vsg_free(first);
+            return rc;
+        }
+    }
+
+    /* 3. In-cluster. */
+    vsg_buf_init(&b, 64 * 1024);
+    int have_home = home && *home && vsg_buf_printf(&b, "%s/.kube/config", home) == VSG_OK &&
+                    stat(b.data, &st) == 0;
+    rc = vsg_kube_config_load_incluster(cfg, err);
+    if (rc == VSG_OK || rc == VSG_ERR_NOMEM || (rc != VSG_ERR_NOTFOUND && !have_home)) goto done;
+
+    /* 4. ~/.kube/config. */
+    if (have_home) {
+        rc = vsg_kube_config_load_file(b.data, context, cfg, err);
+        goto done;
+    }
+    rc = vsg_error_set(err, VSG_ERR_NOTFOUND,
+                       "no Kubernetes configuration: no --kubeconfig, no $KUBECONFIG, not "
+                       "in a pod, and no ~/.kube/config");
+done:
+    vsg_buf_cleanup(&b);
+    return rc;
+}
+
+void vsg_kube_config_cleanup(struct vsg_kube_config *cfg)
+{
+    if (!cfg) return;
+    vsg_free(cfg->server);
+    vsg_free(cfg->ca_file);
+    vsg_free(cfg->ca_pem);
+    vsg_free(cfg->cert_file);
+    vsg_free(cfg->key_file);
+    vsg_free(cfg->cert_pem);
+    vsg_free(cfg->key_pem);
+    vsg_free(cfg->token);
+    vsg_free(cfg->token_file);
+    vsg_free(cfg->ns);
+    vsg_free(cfg->context);
+    vsg_free(cfg->origin);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,108 @@
+/*
+ * kube/config.h - where the Kubernetes API server is and how to talk to it:
+ * kubeconfig files (libyaml) and the in-cluster service account.
+ *
+ * Provides: struct vsg_kube_config and the loaders vsg_kube_config_load()
+ * (the usual search order), vsg_kube_config_load_file(),
+ * vsg_kube_config_parse() (from memory, for tests) and
+ * vsg_kube_config_load_incluster(); vsg_kube_config_cleanup().
+ * Uses: libyaml (document API), OpenSSL (base64 of the *-data fields),
+ * base/.
+ * Owns: a struct vsg_kube_config is caller-allocated and owns every string
+ * in it until vsg_kube_config_cleanup().
+ *
+ * Search order of vsg_kube_config_load() (the one knative.dev/pkg uses):
+ *   1. an explicit kubeconfig path (the --kubeconfig flag), if given;
+ *   2. $KUBECONFIG: its first non-empty entry if it is a colon list (the
+ *      files are not merged as kubectl would);
+ *   3. in-cluster: $KUBERNETES_SERVICE_HOST/_PORT plus the service account
+ *      folder (/var/run/secrets/kubernetes.io/serviceaccount, or $VSG_SA_DIR)
+ *      with files token, ca.crt and namespace;
+ *   4. ~/.kube/config.
+ * A step that is not configured is skipped; a step that is configured but
+ * broken is an error (no silent fall-through), except that a half-present
+ * in-cluster setup falls through to ~/.kube/config when that file exists.
+ *
+ * From a kubeconfig, the chosen context (current-context unless one is
+ * named) gives: cluster server, certificate-authority (file) or
+ * certificate-authority-data (base64 PEM; data wins over file, as in
+ * client-go), insecure-skip-tls-verify, user client-certificate(-data),
+ * client-key(-data), token or tokenFile (the file wins and is re-read when
+ * it changes), and the context namespace ("default" when unset). Relative
+ * file paths are resolved against the kubeconfig's folder. exec and
+ * auth-provider credential plugins are not supported: a user that has
+ * nothing else is an error naming them.
+ */
+#ifndef VSG_KUBE_CONFIG_H
+#define VSG_KUBE_CONFIG_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* The service account folder of an in-cluster pod ($VSG_SA_DIR overrides). */
+#define VSG_KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/* Largest kubeconfig, token or CA file read, in bytes. */
+#define VSG_KUBE_CONFIG_MAX_FILE (4u * 1024 * 1024)
+
+struct vsg_kube_config {
+    char *server;     /* API server base URL without trailing slash. */
+    char *ca_file;    /* PEM CA file to trust instead of system roots, or NULL. */
+    char *ca_pem;     /* PEM CA text (decoded -data) instead of system roots, or NULL. */
+    int insecure;     /* Nonzero: skip TLS verification of the server. */
+    char *cert_file;  /* Client certificate file (PEM), or NULL. */
+    char *key_file;   /* Its key file (PEM), or NULL. */
+    char *cert_pem;   /* Client certificate as PEM text, or NULL. */
+    char *key_pem;    /* Its key as PEM text, or NULL. */
+    char *token;      /* Bearer token (static, or the first read of token_file), or NULL. */
+    char *token_file; /* File the bearer token is re-read from when it changes, or NULL. */
+    char *ns;         /* Default namespace: the context's or in-cluster one; never NULL after a load. */
+    char *context;    /* Name of the context used, or NULL when in-cluster. */
+    char *origin;     /* Where it came from: the kubeconfig path or "in-cluster". */
+    int in_cluster;   /* Nonzero when loaded from the service account. */
+};
+
+/* ====================================================================
+ * Loading
+ * ==================================================================== */
+
+/*
+ * Loads the configuration in the search order above. `kubeconfig` is the
+ * explicit path (NULL or "" for none); `context` names a context to use
+ * instead of current-context (NULL or "" for the current one; ignored
+ * in-cluster). On success `cfg` is filled (clean it up); on error it is
+ * left empty and `err` says which source failed and why. VSG_ERR_NOTFOUND
+ * when nothing at all is configured.
+ */
+enum vsg_err vsg_kube_config_load(const char *kubeconfig, const char *context,
+                                  struct vsg_kube_config *cfg,
+                                  struct vsg_error *err);
+
+/* Loads the kubeconfig file at `path` (no search). VSG_ERR_IO when it
+ * cannot be read, VSG_ERR_PARSE for bad YAML (with line and column),
+ * VSG_ERR_INVAL for a well-formed file that lacks what is needed. */
+enum vsg_err vsg_kube_config_load_file(const char *path, const char *context,
+                                       struct vsg_kube_config *cfg,
+                                       struct vsg_error *err);
+
+/* Parses kubeconfig YAML from memory. `dir` is the folder relative file
+ * paths resolve against (NULL: the current folder); `origin` names it in
+ * messages and cfg->origin (NULL: "kubeconfig"). */
+enum vsg_err vsg_kube_config_parse(const char *yaml, size_t len,
+                                   const char *dir, const char *origin,
+                                   const char *context,
+                                   struct vsg_kube_config *cfg,
+                                   struct vsg_error *err);
+
+/* Loads the in-cluster configuration. VSG_ERR_NOTFOUND when
+ * KUBERNETES_SERVICE_HOST or _PORT is unset; VSG_ERR_IO when the token or
+ * CA file cannot be read. */
+enum vsg_err vsg_kube_config_load_incluster(struct vsg_kube_config *cfg,
+                                            struct vsg_error *err);
+
+/* Frees every string and zeroes `cfg`. NULL is a no-op; safe to call on a
+ * zeroed or half-filled struct. */
+void vsg_kube_config_cleanup(struct vsg_kube_config *cfg);
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * test_kube_config.c - unit tests for kube/config.h: kubeconfig files
+ * (relative paths, -data fields, tokens, several contexts, broken files),
+ * the in-cluster service account, and the search order.
+ */
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "kube/config.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char fixdir[1024]; /* spec/fixtures/kube, absolute (VSG_FIXTURES_DIR). */
+static char tmpdir[256];  /* A fresh folder per test that asks for one. */
+
+static const char *fixture(const char *name)
+{
+    static char path[1200];
+    snprintf(fixdir, sizeof fixdir, "%s", VSG_FIXTURES_DIR);
+    snprintf(path, sizeof path, "%s/%s", fixdir, name);
+    return path;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/vsg-kubecfg-XXXXXX");
+    CHECK(mkdtemp(tmpdir) != NULL);
+}
+
+static void rm_tmpdir(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    CHECK(system(cmd) == 0);
+}
+
+/* Clears every variable the search order looks at. */
+static void clear_env(void)
+{
+    unsetenv("KUBECONFIG");
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    unsetenv("VSG_SA_DIR");
+    setenv("HOME", "/nonexistent-vsgate-home", 1);
+}
+
+/* Parses `yaml` from memory and expects failure `code` whose message
+ * contains `needle`. */
+static void expect_parse_error(const char *yaml, enum vsg_err code, const char *needle)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    enum vsg_err rc = vsg_kube_config_parse(yaml, strlen(yaml), "/d", "test.yaml", NULL, &cfg, &e);
+    if (rc != code) fprintf(stderr, "  got %s: %s\n", vsg_errname(rc), e.msg);
+    CHECK_INT(rc, code);
+    if (!strstr(e.msg, needle)) fprintf(stderr, "  message: %s\n", e.msg);
+    CHECK(strstr(e.msg, needle) != NULL);
+    CHECK(cfg.server == NULL);
+}
+
+/* ---- kubeconfig files --------------------------------------------------- */
+
+static void test_files_current_context(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char want[1300];
+    const char *path = fixture("files.yaml");
+    CHECK_INT(vsg_kube_config_load_file(path, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://10.0.0.1:6443");
+    snprintf(want, sizeof want, "%s/pki/ca.crt", fixdir);
+    CHECK_STR(cfg.ca_file, want);
+    snprintf(want, sizeof want, "%s/pki/client.crt", fixdir);
+    CHECK_STR(cfg.cert_file, want);
+    snprintf(want, sizeof want, "%s/pki/client.key", fixdir);
+    CHECK_STR(cfg.key_file, want);
+    CHECK(cfg.ca_pem == NULL && cfg.cert_pem == NULL && cfg.key_pem == NULL);
+    CHECK(cfg.token == NULL && cfg.token_file == NULL);
+    CHECK_INT(cfg.insecure, 0);
+    CHECK_STR(cfg.ns, "team-a");
+    CHECK_STR(cfg.context, "dev");
+    CHECK_STR(cfg.origin, path);
+    CHECK_INT(cfg.in_cluster, 0);
+    vsg_kube_config_cleanup(&cfg);
+    vsg_kube_config_cleanup(&cfg); /* Idempotent. */
+}
+
+static void test_files_named_contexts(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char want[1300];
+    /* prod: server without scheme, insecure, static token, no namespace. */
+    CHECK_INT(vsg_kube_config_load_file(fixture("files.yaml"), "prod", &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://prod.example.com:443");
+    CHECK_INT(cfg.insecure, 1);
+    CHECK(cfg.ca_file == NULL);
+    CHECK_STR(cfg.token, "static-token-123");
+    CHECK(cfg.token_file == NULL);
+    CHECK_STR(cfg.ns, "default");
+    CHECK_STR(cfg.context, "prod");
+    vsg_kube_config_cleanup(&cfg);
+
+    /* abs: absolute CA path untouched; tokenFile wins over token and is
+     * read (trimmed); an empty namespace means default. */
+    CHECK_INT(vsg_kube_config_load_file(fixture("files.yaml"), "abs", &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.ca_file, "/etc/vsgate-test/ca.crt");
+    snprintf(want, sizeof want, "%s/token", fixdir);
+    CHECK_STR(cfg.token_file, want);
+    CHECK_STR(cfg.token, "fixture-token-from-file");
+    CHECK_STR(cfg.ns, "default");
+    vsg_kube_config_cleanup(&cfg);
+
+    /* anonymous: a context without a user. */
+    CHECK_INT(vsg_kube_config_load_file(fixture("files.yaml"), "anonymous", &cfg, &e), VSG_OK);
+    CHECK(cfg.token == NULL && cfg.cert_file == NULL);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* A context that does not exist. */
+    CHECK_INT(vsg_kube_config_load_file(fixture("files.yaml"), "nope", &cfg, &e), VSG_ERR_INVAL);
+    CHECK(strstr(e.msg, "context \"nope\" does not exist") != NULL);
+    CHECK(strstr(e.msg, "files.yaml") != NULL);
+    CHECK(cfg.server == NULL);
+}
+
+static void test_data_fields(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    CHECK_INT(vsg_kube_config_load_file(fixture("data.yaml"), NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://127.0.0.1:6443");
+    CHECK_STR(cfg.ca_pem, "-----BEGIN CERTIFICATE-----\nRklYVFVSRS1DQQ==\n-----END CERTIFICATE-----\n");
+    CHECK_STR(cfg.cert_pem,
+              "-----BEGIN CERTIFICATE-----\nRklYVFVSRS1DTElFTlQ=\n-----END CERTIFICATE-----\n");
+    CHECK_STR(cfg.key_pem, "-----BEGIN PRIVATE KEY-----\nRklYVFVSRS1LRVk=\n-----END PRIVATE KEY-----\n");
+    /* The -data fields win: the file fields are dropped. */
+    CHECK(cfg.ca_file == NULL && cfg.cert_file == NULL && cfg.key_file == NULL);
+    CHECK_STR(cfg.ns, "data-ns");
+    CHECK_STR(cfg.context, "ctx");
+    vsg_kube_config_cleanup(&cfg);
+}
+
+static void test_parse_from_memory_relative_dir(void)
+{
+    static const char y[] =
+        "current-context: x\n"
+        "clusters: [{name: c, cluster: {server: 'http://h:8080', certificate-authority: ca.pem}}]\n"
+        "users: [{name: u, user: {client-certificate: sub/c.crt, client-key: /abs/k.key}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\n";
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    CHECK_INT(vsg_kube_config_parse(y, strlen(y), "/base/dir/", NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "http://h:8080");
+    CHECK_STR(cfg.ca_file, "/base/dir/ca.pem");
+    CHECK_STR(cfg.cert_file, "/base/dir/sub/c.crt");
+    CHECK_STR(cfg.key_file, "/abs/k.key");
+    CHECK_STR(cfg.origin, "kubeconfig");
+    vsg_kube_config_cleanup(&cfg);
+}
+
+static void test_malformed_yaml(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    CHECK_INT(vsg_kube_config_load_file(fixture("malformed.yaml"), NULL, &cfg, &e), VSG_ERR_PARSE);
+    /* Names the file, the place and the problem. */
+    CHECK(strstr(e.msg, "malformed.yaml") != NULL);
+    CHECK(strstr(e.msg, "invalid YAML at line 6") != NULL);
+    CHECK(cfg.server == NULL);
+
+    expect_parse_error("a: [1, 2\n", VSG_ERR_PARSE, "test.yaml: invalid YAML at line");
+    expect_parse_error("key: \"unterminated\n", VSG_ERR_PARSE, "invalid YAML");
+    expect_parse_error("", VSG_ERR_INVAL, "the file is empty");
+    expect_parse_error("- a\n- b\n", VSG_ERR_INVAL, "top level must be a mapping");
+}
+
+static void test_invalid_content(void)
+{
+    expect_parse_error("clusters: []\n", VSG_ERR_INVAL, "no current-context");
+    expect_parse_error("current-context: x\ncontexts: {x: 1}\n", VSG_ERR_INVAL,
+                       "\"contexts\" must be a list");
+    expect_parse_error("current-context: x\ncontexts: [1]\n", VSG_ERR_INVAL,
+                       "every entry of \"contexts\" must be a mapping");
+    expect_parse_error("current-context: x\ncontexts: [{name: x, context: {user: u}}]\n",
+                       VSG_ERR_INVAL, "context \"x\" names no cluster");
+    expect_parse_error("current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n",
+                       VSG_ERR_INVAL, "cluster \"c\" (of context \"x\") does not exist");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {certificate-authority: a}}]\n"
+                       "contexts: [{name: x, context: {cluster: c}}]\n",
+                       VSG_ERR_INVAL, "cluster \"c\" has no server");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: [a]}}]\n"
+                       "contexts: [{name: x, context: {cluster: c}}]\n",
+                       VSG_ERR_INVAL, "\"server\" must be a string");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h, insecure-skip-tls-verify: maybe}}]\n"
+                       "contexts: [{name: x, context: {cluster: c}}]\n",
+                       VSG_ERR_INVAL, "must be true or false");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h, insecure-skip-tls-verify: true, "
+                       "certificate-authority: ca}}]\n"
+                       "contexts: [{name: x, context: {cluster: c}}]\n",
+                       VSG_ERR_INVAL, "insecure flag is not allowed");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h, certificate-authority-data: '!!notb64!!'}}]\n"
+                       "contexts: [{name: x, context: {cluster: c}}]\n",
+                       VSG_ERR_PARSE, "\"certificate-authority-data\" is not valid base64");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h}}]\n"
+                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                       VSG_ERR_INVAL, "user \"u\" (of context \"x\") does not exist");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h}}]\n"
+                       "users: [{name: u, user: {client-certificate: c.crt}}]\n"
+                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                       VSG_ERR_INVAL, "needs a client key");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h}}]\n"
+                       "users: [{name: u, user: {exec: {command: aws}}}]\n"
+                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                       VSG_ERR_UNSUPPORTED, "exec credential plugin");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h}}]\n"
+                       "users: [{name: u, user: {tokenFile: /nonexistent/tok}}]\n"
+                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                       VSG_ERR_IO, "tokenFile: cannot read /nonexistent/tok");
+}
+
+static void test_yaml_features(void)
+{
+    /* Anchors/aliases, quoted values, YAML 1.1 booleans, null values. */
+    static const char y[] =
+        "current-context: \"x\"\n"
+        "clusters:\n"
+        "- name: c\n"
+        "  cluster: &cl\n"
+        "    server: 'https://a.example'\n"
+        "    insecure-skip-tls-verify: yes\n"
+        "    certificate-authority: ~\n"
+        "users: [{name: u, user: {token: null}}]\n"
+        "contexts:\n"
+        "- name: x\n"
+        "  context: {cluster: c, user: u, namespace: \"ns-q\"}\n";
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    CHECK_INT(vsg_kube_config_parse(y, strlen(y), NULL, NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://a.example");
+    CHECK_INT(cfg.insecure, 1);
+    CHECK(cfg.ca_file == NULL && cfg.token == NULL);
+    CHECK_STR(cfg.ns, "ns-q");
+    vsg_kube_config_cleanup(&cfg);
+}
+
+/* ---- in-cluster and the search order ------------------------------------ */
+
+static void test_incluster(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char want[512];
+    clear_env();
+    make_tmpdir();
+    CHECK_INT(vsg_kube_config_load_incluster(&cfg, &e), VSG_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "KUBERNETES_SERVICE_HOST") != NULL);
+
+    setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    setenv("VSG_SA_DIR", tmpdir, 1);
+    /* No token yet. */
+    CHECK_INT(vsg_kube_config_load_incluster(&cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, "service account token") != NULL);
+    write_file(tmpdir, "token", "  sa-token-1\n");
+    /* No CA yet. */
+    CHECK_INT(vsg_kube_config_load_incluster(&cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, "ca.crt") != NULL);
+    write_file(tmpdir, "ca.crt", "PEM\n");
+    /* No namespace file: "default". */
+    CHECK_INT(vsg_kube_config_load_incluster(&cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://10.96.0.1:443");
+    CHECK_STR(cfg.token, "sa-token-1");
+    snprintf(want, sizeof want, "%s/token", tmpdir);
+    CHECK_STR(cfg.token_file, want);
+    snprintf(want, sizeof want, "%s/ca.crt", tmpdir);
+    CHECK_STR(cfg.ca_file, want);
+    CHECK_STR(cfg.ns, "default");
+    CHECK_STR(cfg.origin, "in-cluster");
+    CHECK_INT(cfg.in_cluster, 1);
+    CHECK(cfg.context == NULL);
+    vsg_kube_config_cleanup(&cfg);
+
+    write_file(tmpdir, "namespace", "vmware-sources\n");
+    setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+    CHECK_INT(vsg_kube_config_load_incluster(&cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://[fd00::1]:443");
+    CHECK_STR(cfg.ns, "vmware-sources");
+    vsg_kube_config_cleanup(&cfg);
+    rm_tmpdir();
+    clear_env();
+}
+
+static void test_search_order(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char kc[600], home_cfg[700];
+    static const char home_yaml[] =
+        "current-context: h\nclusters: [{name: c, cluster: {server: https://home}}]\n"
+        "contexts: [{name: h, context: {cluster: c}}]\n";
+    clear_env();
+    make_tmpdir();
+
+    /* Nothing configured. */
+    setenv("HOME", tmpdir, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "no Kubernetes configuration") != NULL);
+
+    /* 4. ~/.kube/config. */
+    snprintf(kc, sizeof kc, "%s/.kube", tmpdir);
+    CHECK(mkdir(kc, 0700) == 0);
+    write_file(kc, "config", home_yaml);
+    snprintf(home_cfg, sizeof home_cfg, "%s/config", kc);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    CHECK_STR(cfg.origin, home_cfg);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* 3. In-cluster beats ~/.kube/config. */
+    write_file(tmpdir, "token", "tok");
+    write_file(tmpdir, "ca.crt", "PEM");
+    setenv("KUBERNETES_SERVICE_HOST", "10.0.0.9", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+    setenv("VSG_SA_DIR", tmpdir, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://10.0.0.9:6443");
+    CHECK_INT(cfg.in_cluster, 1);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* A broken in-cluster setup falls back to ~/.kube/config when present... */
+    setenv("VSG_SA_DIR", "/nonexistent-sa", 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    vsg_kube_config_cleanup(&cfg);
+    /* ...and is reported when there is none. */
+    setenv("HOME", "/nonexistent-vsgate-home", 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, "in-cluster") != NULL);
+    setenv("HOME", tmpdir, 1);
+    setenv("VSG_SA_DIR", tmpdir, 1);
+
+    /* 2. $KUBECONFIG (first entry of a colon list) beats in-cluster. */
+    char env[1600];
+    snprintf(env, sizeof env, ":%s:%s", fixture("data.yaml"), fixture("files.yaml"));
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "ctx");
+    vsg_kube_config_cleanup(&cfg);
+    /* The context argument applies. */
+    setenv("KUBECONFIG", fixture("files.yaml"), 1);
+    CHECK_INT(vsg_kube_config_load(NULL, "prod", &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "prod");
+    vsg_kube_config_cleanup(&cfg);
+    /* A $KUBECONFIG that names a missing file is an error, not a fall-through. */
+    setenv("KUBECONFIG", "/nonexistent/kubeconfig", 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, "/nonexistent/kubeconfig") != NULL);
+
+    /* 1. The explicit path beats everything. */
+    CHECK_INT(vsg_kube_config_load(home_cfg, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    vsg_kube_config_cleanup(&cfg);
+
+    rm_tmpdir();
+    clear_env();
+}
+
+/* Every allocation failing in turn while loading both fixtures: NOMEM or
+ * success, no crash, no leak, and the struct left empty on failure. */
+static void test_alloc_failures(void)
+{
+    static const char *const files[] = {"files.yaml", "data.yaml"};
+    for (size_t f = 0; f < 2; f++) {
+        char path[1300];
+        int completed = 0;
+        snprintf(path, sizeof path, "%s", fixture(files[f]));
+        for (long n = 0; n < 300 && !completed; n++) {
+            struct vsg_kube_config cfg;
+            struct vsg_error e;
+            vsg_mem_fail_after(n);
+            enum vsg_err rc = vsg_kube_config_load_file(path, "abs", &cfg, &e);
+            if (f == 1) {
+                vsg_kube_config_cleanup(&cfg);
+                rc = vsg_kube_config_load_file(path, NULL, &cfg, &e);
+            }
+            long injected = vsg_mem_injected_failures();
+            vsg_mem_fail_after(-1);
+            if (rc != VSG_OK) {
+                if (rc != VSG_ERR_NOMEM) fprintf(stderr, "  n=%ld: %s\n", n, e.msg);
+                CHECK_INT(rc, VSG_ERR_NOMEM);
+                CHECK(cfg.server == NULL && cfg.ns == NULL);
+            } else if (injected == 0) {
+                completed = 1;
+            }
+            vsg_kube_config_cleanup(&cfg);
+        }
+        CHECK(completed);
+    }
+}
+
+TEST_LIST = {
+    {"files_current_context", test_files_current_context},
+    {"files_named_contexts", test_files_named_contexts},
+    {"data_fields", test_data_fields},
+    {"parse_from_memory_relative_dir", test_parse_from_memory_relative_dir},
+    {"malformed_yaml", test_malformed_yaml},
+    {"invalid_content", test_invalid_content},
+    {"yaml_features", test_yaml_features},
+    {"incluster", test_incluster},
+    {"search_order", test_search_order},
+    {"alloc_failures", test_alloc_failures},
+    {NULL, NULL},
+};
+TEST_MAIN()

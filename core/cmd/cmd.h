@@ -15,5 +15,6 @@ struct vsg_cmd {
 };
 
 int vsg_cmd_version(int argc, char **argv);
+int vsg_cmd_sink(int argc, char **argv);
 
 #endif

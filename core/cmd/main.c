@@ -13,6 +13,7 @@ static int cmd_help(int argc, char **argv);
 /* Later subcommands register here; keep the list sorted by use. */
 static const struct vsg_cmd commands[] = {
     {"version", "print version, git revision, build date and library versions", vsg_cmd_version},
+    {"sink", "run a CloudEvents receiver for tests (records events, fails on demand)", vsg_cmd_sink},
     {"help", "show this help", cmd_help},
     {NULL, NULL, NULL},
 };

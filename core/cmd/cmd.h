@@ -15,6 +15,8 @@ struct vsg_cmd {
 };
 
 int vsg_cmd_version(int argc, char **argv);
+int vsg_cmd_adapter(int argc, char **argv);
+int vsg_cmd_run(int argc, char **argv);
 int vsg_cmd_sink(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static int cmd_help(int argc, char **argv);
 
 /* Later subcommands register here; keep the list sorted by use. */
 static const struct vsg_cmd commands[] = {
+    {"adapter", "the receive adapter of a VSphereSource (configured by its environment)", vsg_cmd_adapter},
+    {"run", "stream vCenter events to a CloudEvents sink without Kubernetes", vsg_cmd_run},
     {"version", "print version, git revision, build date and library versions", vsg_cmd_version},
     {"sink", "run a CloudEvents receiver for tests (records events, fails on demand)", vsg_cmd_sink},
     {"help", "show this help", cmd_help},

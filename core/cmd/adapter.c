@@ -1,0 +1,501 @@
+/*
+ * cmd/adapter.c - the adapter engine; see adapter.h.
+ *
+ * One thread, one loop:
+ *
+ *   connect (retry with backoff) -> load checkpoint -> begin time
+ *   loop: ensure session + collector -> ReadNextEvents
+ *         -> per event: decode -> CloudEvent -> send (blocks until
+ *            delivered / dead-lettered / dropped) -> move checkpoint
+ *         -> idle: WaitForUpdatesEx (or sleep) -> keep-alive
+ *         -> every period: save the checkpoint if it moved
+ *   stop: save checkpoint, destroy collector, logout.
+ */
+#include "cmd/adapter.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/vtime.h"
+#include "cloudevents/event.h"
+#include "cloudevents/sender.h"
+#include "soap/session.h"
+#include "vsphere/collector.h"
+#include "vsphere/event.h"
+
+#define LOGGER(cfg) ((cfg)->logger ? (cfg)->logger : "vsgate.adapter")
+
+/* Backoff for vCenter errors: 1 s doubling to 30 s. */
+#define VC_BACKOFF_MIN_MS 1000
+#define VC_BACKOFF_MAX_MS 30000
+/* WaitForUpdatesEx maxWaitSeconds: bounds how late a stop is noticed. */
+#define WAIT_UPDATES_S 2
+/* Largest payload of one event. */
+#define MAX_PAYLOAD (8u * 1024 * 1024)
+
+/* The process's sender, for the signal handler (a per-process singleton
+ * set while vsg_adapter_run() runs). */
+static struct vsg_ce_sender *volatile running_sender;
+static volatile sig_atomic_t *signal_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_stop) *signal_stop = 1;
+    struct vsg_ce_sender *s = running_sender;
+    if (s) vsg_ce_sender_cancel(s);
+}
+
+void vsg_adapter_install_signals(volatile sig_atomic_t *stop)
+{
+    signal_stop = stop;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void vsg_adapter_config_init(struct vsg_adapter_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    vsg_ce_delivery_init(&cfg->delivery);
+    cfg->page_size = 100;
+    cfg->period_ns = VSG_CHECKPOINT_DEFAULT_PERIOD;
+    cfg->max_age_ns = VSG_CHECKPOINT_DEFAULT_MAX_AGE;
+    cfg->wait = VSG_ADAPTER_WAIT_UPDATES;
+}
+
+/* Engine state for one vsg_adapter_run(). */
+struct engine {
+    const struct vsg_adapter_config *cfg;  /* The configuration (borrowed). */
+    volatile sig_atomic_t *stop;           /* Set by the signal handler. */
+    struct vsg_soap_session *soap;         /* The vCenter session. */
+    struct vsg_collector *collector;       /* Current collector, or NULL. */
+    struct vsg_collector_seen seen;        /* Keys already read (de-dup). */
+    struct vsg_ce_sender *sender;          /* The sink. */
+    struct vsg_checkpoint cp;              /* In-memory checkpoint. */
+    int have_event;                        /* An event moved `cp` this run. */
+    int64_t saved_key;                     /* Key in the last saved checkpoint. */
+    struct vsg_time saved_ts;              /* Its timestamp. */
+    int64_t next_save_ms;                  /* Monotonic time of the next save. */
+    struct vsg_time begin;                 /* Begin time of the first collector. */
+    int64_t backoff_ms;                    /* Current vCenter error backoff. */
+    int idle_steps;                        /* Poll mode: empty reads in a row. */
+    struct vsg_buf payload;                /* Reused payload buffer. */
+    uint64_t n_events;                     /* Events handled (any outcome). */
+};
+
+/* Sleeps `ms`, waking early when stop is set. */
+static void nap(struct engine *e, int64_t ms)
+{
+    int64_t end = vsg_time_mono_ms() + ms;
+    while (!*e->stop) {
+        int64_t left = end - vsg_time_mono_ms();
+        if (left <= 0) break;
+        if (left > 50) left = 50;
+        struct timespec ts = {0, (long)left * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Waits out the vCenter backoff and doubles it. */
+static void vc_backoff(struct engine *e)
+{
+    if (e->backoff_ms < VC_BACKOFF_MIN_MS) e->backoff_ms = VC_BACKOFF_MIN_MS;
+    nap(e, e->backoff_ms);
+    e->backoff_ms *= 2;
+    if (e->backoff_ms > VC_BACKOFF_MAX_MS) e->backoff_ms = VC_BACKOFF_MAX_MS;
+}
+
+static void drop_collector(struct engine *e)
+{
+    vsg_collector_destroy(e->collector);
+    e->collector = NULL;
+}
+
+/* Saves the checkpoint if it moved since the last save. */
+static void save_checkpoint(struct engine *e, int force_log)
+{
+    const char *lg = LOGGER(e->cfg);
+    if (!e->have_event ||
+        (e->cp.last_event_key == e->saved_key && vsg_time_cmp(e->cp.last_event_key_ts, e->saved_ts) == 0)) {
+        if (force_log) VSG_LOG_DEBUG(lg, "skipping checkpoint: no new events since last checkpoint");
+        return;
+    }
+    struct vsg_error err = {0};
+    e->cp.created_ts = vsg_time_now();
+    if (vsg_checkpoint_store_save(e->cfg->store, &e->cp, &err) != VSG_OK) {
+        VSG_LOG_ERROR(lg, "could not save checkpoint (will retry): %s", err.msg);
+        return;
+    }
+    e->saved_key = e->cp.last_event_key;
+    e->saved_ts = e->cp.last_event_key_ts;
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)e->saved_key);
+    VSG_LOGF_DEBUG(lg, ((const char *[]){"lastEventKey", key, NULL}), "checkpoint saved");
+}
+
+static void maybe_save(struct engine *e)
+{
+    int64_t now = vsg_time_mono_ms();
+    if (now < e->next_save_ms) return;
+    e->next_save_ms = now + e->cfg->period_ns / 1000000;
+    save_checkpoint(e, 1);
+}
+
+/* Logs in (first time or again), retrying until it works or stop. */
+static int ensure_session(struct engine *e)
+{
+    const char *lg = LOGGER(e->cfg);
+    while (!*e->stop && !vsg_soap_logged_in(e->soap)) {
+        struct vsg_error err = {0};
+        if (vsg_soap_connect(e->soap, &err) == VSG_OK) {
+            VSG_LOG_INFO(lg, "logged in to %s", vsg_soap_url(e->soap));
+            e->backoff_ms = 0;
+            return 1;
+        }
+        VSG_LOG_ERROR(lg, "vCenter login failed (retrying in %lld ms): %s",
+                      (long long)(e->backoff_ms ? e->backoff_ms : VC_BACKOFF_MIN_MS), err.msg);
+        vc_backoff(e);
+    }
+    return !*e->stop;
+}
+
+/* The begin time of a new collector: after the first, resume from the last
+ * event handled (inclusive; de-dup drops what was seen). */
+static struct vsg_time collector_begin(const struct engine *e)
+{
+    if (e->have_event && vsg_time_cmp(e->cp.last_event_key_ts, e->begin) > 0)
+        return e->cp.last_event_key_ts;
+    return e->begin;
+}
+
+static int ensure_collector(struct engine *e)
+{
+    if (e->collector && !vsg_collector_stale(e->collector)) return 1;
+    if (e->collector) drop_collector(e);
+    struct vsg_collector_opts o = {collector_begin(e), e->cfg->page_size, &e->seen};
+    struct vsg_error err = {0};
+    e->collector = vsg_collector_create(e->soap, &o, &err);
+    if (!e->collector) {
+        VSG_LOG_ERROR(LOGGER(e->cfg), "could not create event collector (retrying): %s", err.msg);
+        if (err.code == VSG_ERR_NOTAUTHENTICATED) {
+            struct vsg_error e2 = {0};
+            vsg_soap_logout(e->soap, &e2); /* marks the session dead */
+        }
+        vc_backoff(e);
+        return 0;
+    }
+    char b[VSG_TIME_RFC3339_BUFSZ];
+    vsg_time_format_rfc3339(o.begin, VSG_TIME_NANO, b, sizeof b);
+    VSG_LOGF_INFO(LOGGER(e->cfg), ((const char *[]){"beginTime", b, NULL}), "event collector created");
+    return 1;
+}
+
+/* Reacts to a vCenter error of a collector call. */
+static void on_vc_error(struct engine *e, const struct vsg_error *err)
+{
+    const char *lg = LOGGER(e->cfg);
+    switch (err->code) {
+    case VSG_ERR_NOTAUTHENTICATED: {
+        VSG_LOG_WARN(lg, "vCenter session lost, logging in again: %s", err->msg);
+        drop_collector(e);
+        struct vsg_error e2 = {0};
+        if (vsg_soap_relogin(e->soap, &e2) != VSG_OK) {
+            VSG_LOG_ERROR(lg, "re-login failed (retrying): %s", e2.msg);
+            vc_backoff(e);
+        }
+        break;
+    }
+    case VSG_ERR_NOTFOUND:
+        VSG_LOG_WARN(lg, "event collector gone, creating a new one: %s", err->msg);
+        drop_collector(e);
+        break;
+    default:
+        VSG_LOG_ERROR(lg, "vCenter call failed (retrying in %lld ms): %s",
+                      (long long)(e->backoff_ms ? e->backoff_ms : VC_BACKOFF_MIN_MS), err->msg);
+        drop_collector(e);
+        vc_backoff(e);
+        /* A transport failure may mean vCenter restarted: check the session. */
+        struct vsg_error e2 = {0};
+        struct vsg_time now;
+        if (vsg_soap_current_time(e->soap, &now, &e2) == VSG_ERR_NOTAUTHENTICATED) {
+            struct vsg_error e3 = {0};
+            vsg_soap_relogin(e->soap, &e3);
+        }
+        break;
+    }
+}
+
+/* Builds the CloudEvent of a decoded event. */
+static enum vsg_err build_ce(struct engine *e, const struct vsg_event *ev, struct vsg_ce *ce,
+                             struct vsg_error *err)
+{
+    char id[32], tbuf[VSG_TIME_RFC3339_BUFSZ];
+    struct vsg_buf type;
+    enum vsg_err rc;
+    const struct vsg_soap_service_content *sc = vsg_soap_service_content(e->soap);
+
+    vsg_buf_init(&type, 4096);
+    snprintf(id, sizeof id, "%lld", (long long)ev->key);
+    if ((rc = vsg_buf_printf(&type, "com.vmware.vsphere.%s.v0", ev->detail ? ev->detail : "")) != VSG_OK)
+        goto done;
+    if ((rc = vsg_time_format_rfc3339(ev->created, VSG_TIME_NANO, tbuf, sizeof tbuf)) != VSG_OK) {
+        vsg_error_set(err, rc, "event %s: createdTime out of range", id);
+        goto done;
+    }
+    if ((rc = vsg_ce_set(ce, "id", id, err)) != VSG_OK ||
+        (rc = vsg_ce_set(ce, "source", vsg_soap_url(e->soap), err)) != VSG_OK ||
+        (rc = vsg_ce_set(ce, "type", type.data, err)) != VSG_OK ||
+        (rc = vsg_ce_set(ce, "time", tbuf, err)) != VSG_OK ||
+        (rc = vsg_ce_set(ce, "datacontenttype", e->cfg->json ? "application/json" : "application/xml", err)) != VSG_OK ||
+        (rc = vsg_ce_set_ext(ce, "eventclass", vsg_event_class_str(ev->eventclass), err)) != VSG_OK ||
+        (rc = vsg_ce_set_ext(ce, "vsphereapiversion", sc && sc->api_version ? sc->api_version : "", err)) != VSG_OK)
+        goto done;
+    vsg_buf_reset(&e->payload);
+    rc = e->cfg->json ? vsg_event_encode_json(ev, &e->payload) : vsg_event_encode_xml(ev, &e->payload);
+    if (rc != VSG_OK) {
+        vsg_error_set(err, rc, "event %s: payload encoding failed: %s", id, vsg_strerror(rc));
+        goto done;
+    }
+    rc = vsg_ce_set_data(ce, e->payload.data, e->payload.len);
+    if (rc != VSG_OK) vsg_error_set(err, rc, "event %s: out of memory", id);
+done:
+    vsg_buf_cleanup(&type);
+    return rc;
+}
+
+/* Handles one event of a page. Returns 0 when the engine must stop (the
+ * event was not delivered and must not be checkpointed). */
+static int handle_event(struct engine *e, const struct vsg_collector_event *ce_in)
+{
+    const char *lg = LOGGER(e->cfg);
+    struct vsg_event ev;
+    struct vsg_ce ce;
+    struct vsg_error err = {0};
+    enum vsg_ce_outcome outcome = VSG_CE_DROPPED;
+    char key[32];
+    int ok = 1;
+
+    snprintf(key, sizeof key, "%lld", (long long)ce_in->key);
+    vsg_ce_init(&ce);
+    if (vsg_event_decode(ce_in->node, NULL, &ev, &err) != VSG_OK) {
+        /* Nothing can be sent for it; it counts as dropped by policy. */
+        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, "eventType", ce_in->type, NULL}),
+                       "cannot decode event, dropping it: %s", err.msg);
+        memset(&ev, 0, sizeof ev);
+        ev.key = ce_in->key;
+        goto advance;
+    }
+    if (ev.warnings)
+        VSG_LOGF_WARN(lg, ((const char *[]){"eventKey", key, NULL}),
+                      "event had %u value(s) that do not parse; sent as zero values", ev.warnings);
+    if (build_ce(e, &ev, &ce, &err) != VSG_OK) {
+        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "dropping event: %s", err.msg);
+        goto advance;
+    }
+    if (vsg_ce_send(e->sender, &ce, &outcome, &err) != VSG_OK) {
+        /* Cancelled: stop without checkpointing this event. */
+        ok = 0;
+        goto done;
+    }
+    if (outcome == VSG_CE_DEAD_LETTERED)
+        VSG_LOGF_WARN(lg, ((const char *[]){"eventKey", key, NULL}), "event sent to the dead-letter sink: %s", err.msg);
+    else if (outcome == VSG_CE_DROPPED)
+        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "event dropped: %s", err.msg);
+    else
+        VSG_LOGF_DEBUG(lg, ((const char *[]){"eventKey", key, "eventType", ev.detail, NULL}), "event delivered");
+advance:
+    {
+        struct vsg_time ts = ev.class_name ? ev.created : e->cp.last_event_key_ts;
+        if (vsg_checkpoint_set(&e->cp, vsg_soap_url(e->soap), ce_in->key,
+                               ev.detail ? ev.detail : ce_in->type, ts, e->cp.created_ts) != VSG_OK) {
+            VSG_LOG_ERROR(lg, "out of memory updating the checkpoint");
+        } else {
+            e->have_event = 1;
+        }
+        e->n_events++;
+    }
+done:
+    vsg_event_cleanup(&ev);
+    vsg_ce_cleanup(&ce);
+    return ok;
+}
+
+/* Waits for new events when the collector is drained. */
+static void idle(struct engine *e)
+{
+    if (e->cfg->wait == VSG_ADAPTER_WAIT_POLL) {
+        /* The Go adapter's schedule: 1, 2, 4, 5, 5... s. */
+        static const int64_t steps[] = {1000, 2000, 4000, 5000};
+        int i = e->idle_steps < 3 ? e->idle_steps : 3;
+        e->idle_steps++;
+        nap(e, steps[i]);
+        return;
+    }
+    int changed = 0;
+    struct vsg_error err = {0};
+    if (vsg_collector_wait(e->collector, WAIT_UPDATES_S, &changed, &err) != VSG_OK)
+        on_vc_error(e, &err);
+}
+
+/* Loads the checkpoint and computes the begin time; retries store and
+ * vCenter errors until stop. */
+static int start_position(struct engine *e)
+{
+    const char *lg = LOGGER(e->cfg);
+    int found = 0;
+    for (;;) {
+        struct vsg_error err = {0};
+        if (vsg_checkpoint_store_load(e->cfg->store, &e->cp, &found, &err) == VSG_OK) break;
+        VSG_LOG_ERROR(lg, "could not read the checkpoint store (retrying): %s", err.msg);
+        vc_backoff(e);
+        if (*e->stop) return 0;
+    }
+    e->backoff_ms = 0;
+    struct vsg_time vc_now;
+    for (;;) {
+        if (!ensure_session(e)) return 0;
+        struct vsg_error err = {0};
+        enum vsg_err rc = vsg_soap_current_time(e->soap, &vc_now, &err);
+        if (rc == VSG_OK) break;
+        on_vc_error(e, &err);
+        if (*e->stop) return 0;
+    }
+    enum vsg_checkpoint_begin_from from =
+        vsg_checkpoint_begin(found ? &e->cp : NULL, vc_now, e->cfg->max_age_ns, &e->begin);
+    char b[VSG_TIME_RFC3339_BUFSZ];
+    vsg_time_format_rfc3339(e->begin, VSG_TIME_NANO, b, sizeof b);
+    if (e->cfg->max_age_ns == 0) VSG_LOG_INFO(lg, "disabling event replay: maxAge set to 0s");
+    switch (from) {
+    case VSG_CHECKPOINT_BEGIN_NOW:
+        VSG_LOGF_INFO(lg, ((const char *[]){"beginTime", b, NULL}), "no checkpoint found: starting at vCenter's current time");
+        break;
+    case VSG_CHECKPOINT_BEGIN_CHECKPOINT:
+        VSG_LOGF_INFO(lg, ((const char *[]){"beginTime", b, NULL}), "resuming from checkpoint");
+        break;
+    case VSG_CHECKPOINT_BEGIN_MAX_AGE:
+        VSG_LOGF_WARN(lg, ((const char *[]){"beginTime", b, NULL}),
+                      "checkpoint older than maxAge: starting at now - maxAge, potential data loss");
+        break;
+    }
+    if (found) {
+        /* The replayed window starts at the checkpoint: keep it as saved. */
+        e->saved_key = e->cp.last_event_key;
+        e->saved_ts = e->cp.last_event_key_ts;
+    }
+    return 1;
+}
+
+int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t *stop)
+{
+    const char *lg = LOGGER(cfg);
+    struct engine e;
+    struct vsg_error err = {0};
+    int rc = 1;
+
+    memset(&e, 0, sizeof e);
+    e.cfg = cfg;
+    e.stop = stop;
+    vsg_checkpoint_init(&e.cp);
+    vsg_buf_init(&e.payload, MAX_PAYLOAD);
+    vsg_collector_seen_init(&e.seen, 0);
+    if (!cfg->store || !cfg->sink || cfg->period_ns <= 0) {
+        VSG_LOG_ERROR(lg, "adapter misconfigured: a sink, a checkpoint store and a positive period are required");
+        goto out;
+    }
+
+    struct vsg_soap_opts so = {0};
+    so.url = cfg->vc_url;
+    so.username = cfg->username;
+    so.password = cfg->password;
+    so.insecure = cfg->insecure;
+    so.ca_file = cfg->ca_file;
+    so.extra_ca_pem = cfg->ca_pem;
+    e.soap = vsg_soap_session_new(&so, &err);
+    if (!e.soap) {
+        VSG_LOG_ERROR(lg, "invalid vCenter settings: %s", err.msg);
+        goto out;
+    }
+
+    struct vsg_ce_sender_opts sopt;
+    vsg_ce_sender_opts_init(&sopt);
+    sopt.sink = cfg->sink;
+    sopt.dead_letter_sink = cfg->dead_letter_sink;
+    sopt.ns = cfg->ns;
+    sopt.timeout_ms = cfg->sink_timeout_ms;
+    sopt.delivery = cfg->delivery;
+    sopt.overrides = cfg->overrides;
+    e.sender = vsg_ce_sender_new(&sopt, &err);
+    if (!e.sender) {
+        VSG_LOG_ERROR(lg, "invalid sink settings: %s", err.msg);
+        goto out;
+    }
+    running_sender = e.sender;
+    if (*stop) vsg_ce_sender_cancel(e.sender);
+
+    if (!start_position(&e)) goto shutdown;
+    e.next_save_ms = vsg_time_mono_ms() + cfg->period_ns / 1000000;
+
+    while (!*stop) {
+        if (!ensure_session(&e)) break;
+        if (!ensure_collector(&e)) continue;
+        struct vsg_collector_page *page = NULL;
+        struct vsg_error rerr = {0};
+        if (vsg_collector_read_next(e.collector, cfg->page_size, &page, &rerr) != VSG_OK) {
+            on_vc_error(&e, &rerr);
+            continue;
+        }
+        e.backoff_ms = 0;
+        size_t received = page->received;
+        for (size_t i = 0; i < page->count && !*stop; i++) {
+            if (!handle_event(&e, &page->events[i])) break;
+            maybe_save(&e);
+        }
+        vsg_collector_page_free(page);
+        if (received == 0) {
+            maybe_save(&e);
+            struct vsg_error kerr = {0};
+            if (vsg_soap_keepalive(e.soap, vsg_time_mono_ms(), &kerr) != VSG_OK) on_vc_error(&e, &kerr);
+            if (!*stop) idle(&e);
+        } else {
+            e.idle_steps = 0;
+        }
+    }
+
+shutdown:
+    VSG_LOG_INFO(lg, "shutting down: saving checkpoint, destroying collector, logging out");
+    save_checkpoint(&e, 0);
+    drop_collector(&e);
+    if (e.soap && vsg_soap_logged_in(e.soap)) {
+        struct vsg_error lerr = {0};
+        if (vsg_soap_logout(e.soap, &lerr) != VSG_OK) VSG_LOG_WARN(lg, "logout failed: %s", lerr.msg);
+    }
+    {
+        struct vsg_ce_sender_stats st;
+        vsg_ce_sender_stats(e.sender, &st);
+        char n[32], s1[32], s2[32], s3[32];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)e.n_events);
+        snprintf(s1, sizeof s1, "%llu", (unsigned long long)st.sent);
+        snprintf(s2, sizeof s2, "%llu", (unsigned long long)st.dead_lettered);
+        snprintf(s3, sizeof s3, "%llu", (unsigned long long)st.dropped);
+        VSG_LOGF_INFO(lg, ((const char *[]){"events", n, "sent", s1, "deadLettered", s2, "dropped", s3, NULL}),
+                      "adapter stopped");
+    }
+    rc = 0;
+out:
+    running_sender = NULL;
+    vsg_ce_sender_free(e.sender);
+    vsg_soap_session_free(e.soap);
+    vsg_collector_seen_cleanup(&e.seen);
+    vsg_checkpoint_cleanup(&e.cp);
+    vsg_buf_cleanup(&e.payload);
+    return rc;
+}

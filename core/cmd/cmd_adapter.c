@@ -1,0 +1,191 @@
+/*
+ * cmd/cmd_adapter.c - `vsgate adapter`: the receive adapter of one
+ * VSphereSource, configured by exactly the environment the controller
+ * writes into its Deployment (CONTRACTS §2-3), with the checkpoint in
+ * ConfigMap $VSPHERE_KVSTORE_CONFIGMAP of $NAMESPACE.
+ *
+ * Environment (compat): VC_URL (required), VC_INSECURE, VC_SECRET_PATH
+ * (files username, password; default /var/bindings/vsphere), K_SINK
+ * (required), NAMESPACE, NAME, K_CE_OVERRIDES, K_SINK_TIMEOUT (seconds),
+ * K_LOGGING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP (required),
+ * VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING.
+ * Ours: VSPHERE_CA_CERTS (PEM trusted besides the system roots),
+ * VSPHERE_DELIVERY (JSON {"retry","backoffPolicy","backoffDelay",
+ * "deadLetterSink"}), VSPHERE_PAGE_SIZE (1..1000, default 100),
+ * VSPHERE_WAIT (updates|poll), KUBECONFIG (outside a cluster).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "checkpoint/configmap_store.h"
+#include "cmd/adapter.h"
+#include "cmd/cmd.h"
+#include "cmd/util.h"
+#include "http/client.h"
+#include "kube/client.h"
+#include "kube/config.h"
+
+#define LG "vsgate.adapter"
+#define SECRET_MAX (64u * 1024)
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* Parses VSPHERE_DELIVERY into the config; the DLS URL is returned owned. */
+static enum vsg_err parse_delivery(const char *json, struct vsg_adapter_config *cfg, char **dls,
+                                   struct vsg_error *err)
+{
+    enum vsg_err rc = VSG_OK;
+    cJSON *root = cJSON_Parse(json);
+    if (!cJSON_IsObject(root)) {
+        rc = vsg_error_set(err, VSG_ERR_PARSE, "VSPHERE_DELIVERY: not a JSON object");
+        goto done;
+    }
+    char retry[32] = "";
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retry");
+    if (r && !cJSON_IsNull(r)) {
+        if (!cJSON_IsNumber(r) || r->valuedouble < 0 || r->valuedouble != (double)(long)r->valuedouble) {
+            rc = vsg_error_set(err, VSG_ERR_INVAL, "VSPHERE_DELIVERY: retry must be a whole number >= 0");
+            goto done;
+        }
+        snprintf(retry, sizeof retry, "%ld", (long)r->valuedouble);
+    }
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "backoffPolicy");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "backoffDelay");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "deadLetterSink");
+    if ((p && !cJSON_IsString(p) && !cJSON_IsNull(p)) || (d && !cJSON_IsString(d) && !cJSON_IsNull(d)) ||
+        (s && !cJSON_IsString(s) && !cJSON_IsNull(s))) {
+        rc = vsg_error_set(err, VSG_ERR_INVAL,
+                           "VSPHERE_DELIVERY: backoffPolicy, backoffDelay and deadLetterSink must be strings");
+        goto done;
+    }
+    rc = vsg_ce_delivery_parse(retry[0] ? retry : NULL, cJSON_IsString(p) ? p->valuestring : NULL,
+                               cJSON_IsString(d) ? d->valuestring : NULL, &cfg->delivery, err);
+    if (rc != VSG_OK) goto done;
+    if (cJSON_IsString(s) && *s->valuestring) {
+        *dls = vsg_strdup(s->valuestring);
+        if (!*dls) rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int vsg_cmd_adapter(int argc, char **argv)
+{
+    if (argc > 1) {
+        printf("Usage: vsgate adapter\n\n"
+               "The receive adapter of a VSphereSource; configured only by its environment:\n"
+               "  VC_URL, VC_INSECURE, VC_SECRET_PATH, K_SINK, NAMESPACE, NAME, K_CE_OVERRIDES,\n"
+               "  K_SINK_TIMEOUT, K_LOGGING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP,\n"
+               "  VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING,\n"
+               "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT (ours).\n");
+        return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
+    }
+    static volatile sig_atomic_t stop;
+    struct vsg_adapter_config cfg;
+    struct vsg_error err = {0};
+    struct vsg_ce_overrides ov;
+    struct vsg_checkpoint_config cc;
+    struct vsg_kube_config kcfg;
+    struct vsg_kube_client *kc = NULL;
+    struct vsg_checkpoint_store *store = NULL;
+    char *user = NULL, *pass = NULL, *dls = NULL, *path_u = NULL, *path_p = NULL;
+    int rc = 1;
+
+    vsg_log_level_from_env("vsphere-source-adapter");
+    vsg_adapter_config_init(&cfg);
+    vsg_ce_overrides_init(&ov);
+    memset(&kcfg, 0, sizeof kcfg);
+    cfg.logger = LG;
+
+#define FAIL(...) do { VSG_LOG_ERROR(LG, __VA_ARGS__); goto out; } while (0)
+    if (!(cfg.vc_url = env("VC_URL"))) FAIL("VC_URL is required");
+    if (env("VC_INSECURE") && vsg_parse_bool(env("VC_INSECURE"), &cfg.insecure) != VSG_OK)
+        FAIL("VC_INSECURE: invalid boolean \"%s\"", env("VC_INSECURE"));
+    const char *sp = env("VC_SECRET_PATH") ? env("VC_SECRET_PATH") : "/var/bindings/vsphere";
+    if (!(path_u = vsg_malloc(strlen(sp) + 16)) || !(path_p = vsg_malloc(strlen(sp) + 16))) FAIL("out of memory");
+    sprintf(path_u, "%s/username", sp);
+    sprintf(path_p, "%s/password", sp);
+    if (!(user = vsg_read_file(path_u, SECRET_MAX, NULL, &err))) FAIL("reading credentials: %s", err.msg);
+    if (!(pass = vsg_read_file(path_p, SECRET_MAX, NULL, &err))) FAIL("reading credentials: %s", err.msg);
+    cfg.username = user;
+    cfg.password = pass;
+    cfg.ca_pem = env("VSPHERE_CA_CERTS");
+    if (!(cfg.sink = env("K_SINK"))) FAIL("K_SINK is required");
+    cfg.ns = env("NAMESPACE");
+    if (vsg_ce_overrides_parse(env("K_CE_OVERRIDES"), &ov, &err) != VSG_OK) FAIL("K_CE_OVERRIDES: %s", err.msg);
+    cfg.overrides = &ov;
+    if (env("K_SINK_TIMEOUT")) {
+        char *end;
+        long t = strtol(env("K_SINK_TIMEOUT"), &end, 10);
+        if (*end || t < 0) FAIL("K_SINK_TIMEOUT: not a number of seconds: \"%s\"", env("K_SINK_TIMEOUT"));
+        cfg.sink_timeout_ms = t > 0 ? t * 1000 : 0;
+    }
+    if (vsg_checkpoint_config_parse(env("VSPHERE_CHECKPOINT_CONFIG"), &cc, &err) != VSG_OK)
+        FAIL("VSPHERE_CHECKPOINT_CONFIG: %s", err.msg);
+    cfg.max_age_ns = cc.max_age_ns;
+    cfg.period_ns = cc.period_ns;
+    const char *enc = env("VSPHERE_PAYLOAD_ENCODING");
+    if (!enc || strcasecmp(enc, "application/xml") == 0) cfg.json = 0;
+    else if (strcasecmp(enc, "application/json") == 0) cfg.json = 1;
+    else FAIL("VSPHERE_PAYLOAD_ENCODING: unsupported encoding \"%s\" (application/xml or application/json)", enc);
+    if (env("VSPHERE_DELIVERY") && parse_delivery(env("VSPHERE_DELIVERY"), &cfg, &dls, &err) != VSG_OK)
+        FAIL("%s", err.msg);
+    cfg.dead_letter_sink = dls;
+    if (env("VSPHERE_PAGE_SIZE")) {
+        char *end;
+        long n = strtol(env("VSPHERE_PAGE_SIZE"), &end, 10);
+        if (*end || n < 1 || n > 1000) FAIL("VSPHERE_PAGE_SIZE: must be 1..1000, got \"%s\"", env("VSPHERE_PAGE_SIZE"));
+        cfg.page_size = (int)n;
+    }
+    if (env("VSPHERE_WAIT")) {
+        if (strcmp(env("VSPHERE_WAIT"), "poll") == 0) cfg.wait = VSG_ADAPTER_WAIT_POLL;
+        else if (strcmp(env("VSPHERE_WAIT"), "updates") == 0) cfg.wait = VSG_ADAPTER_WAIT_UPDATES;
+        else FAIL("VSPHERE_WAIT: \"poll\" or \"updates\", got \"%s\"", env("VSPHERE_WAIT"));
+    }
+    const char *cm = env("VSPHERE_KVSTORE_CONFIGMAP");
+    if (!cm) FAIL("VSPHERE_KVSTORE_CONFIGMAP is required");
+
+    if (vsg_kube_config_load(NULL, NULL, &kcfg, &err) != VSG_OK) FAIL("Kubernetes client config: %s", err.msg);
+    if (!(kc = vsg_kube_client_new(&kcfg, &err))) FAIL("Kubernetes client: %s", err.msg);
+    const char *ns = cfg.ns ? cfg.ns : vsg_kube_client_namespace(kc);
+    if (!ns || !*ns) FAIL("NAMESPACE is required");
+    vsg_adapter_install_signals(&stop);
+    /* The Go adapter exits when the store cannot be set up; retry instead. */
+    for (int64_t backoff = 1000; !(store = vsg_checkpoint_configmap_store_new(kc, ns, cm, &err));) {
+        VSG_LOG_ERROR(LG, "checkpoint ConfigMap %s/%s: %s (retrying)", ns, cm, err.msg);
+        for (int64_t t = 0; t < backoff && !stop; t += 100) {
+            struct timespec ts = {0, 100000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (stop) goto out;
+        backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+    }
+    cfg.store = store;
+    VSG_LOG_INFO(LG, "starting adapter for %s, sink %s", cfg.vc_url, cfg.sink);
+    rc = vsg_adapter_run(&cfg, &stop);
+out:
+#undef FAIL
+    vsg_checkpoint_store_free(store);
+    vsg_kube_client_free(kc);
+    vsg_kube_config_cleanup(&kcfg);
+    vsg_ce_overrides_cleanup(&ov);
+    if (pass) memset(pass, 0, strlen(pass));
+    vsg_free(user);
+    vsg_free(pass);
+    vsg_free(dls);
+    vsg_free(path_u);
+    vsg_free(path_p);
+    return rc;
+}

@@ -1,0 +1,197 @@
+/*
+ * cmd/cmd_run.c - `vsgate run`: the adapter without Kubernetes (ours),
+ * configured by flags, with the checkpoint in a local file (the same JSON
+ * as the ConfigMap).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/vtime.h"
+#include "checkpoint/file_store.h"
+#include "cmd/adapter.h"
+#include "cmd/cmd.h"
+#include "cmd/util.h"
+
+#define LG "vsgate.run"
+#define SECRET_MAX (64u * 1024)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: vsgate run --address URL --sink URL --checkpoint FILE [options]\n"
+        "\n"
+        "Streams vCenter events to a CloudEvents sink, checkpointing to a file.\n"
+        "\n"
+        "vCenter:\n"
+        "  --address URL           vCenter/ESXi SDK URL (https:// and /sdk assumed)\n"
+        "  --insecure              do not verify vCenter's TLS certificate\n"
+        "  --ca-file FILE          trust only the CA certificates in FILE (PEM)\n"
+        "  --ca-certs FILE         trust the CA certificates in FILE besides the system roots\n"
+        "  --secret-path DIR       read DIR/username and DIR/password (as a binding mounts them)\n"
+        "  --username NAME         user name (instead of --secret-path)\n"
+        "  --password-file FILE    file holding the password, used verbatim\n"
+        "  --page-size N           events per read, 1..1000 (default 100)\n"
+        "  --wait updates|poll     wait for new events with WaitForUpdatesEx (default) or poll\n"
+        "\n"
+        "Sink:\n"
+        "  --sink URL              where CloudEvents go\n"
+        "  --encoding ENC          application/xml (default) or application/json (json, xml)\n"
+        "  --namespace NS          Kn-Namespace header value\n"
+        "  --ce-overrides JSON     {\"extensions\":{\"name\":\"value\"}} added to every event\n"
+        "  --sink-timeout SECONDS  time limit of one delivery attempt (default 30)\n"
+        "  --retry N               retries before giving up (default: retry forever)\n"
+        "  --backoff-policy P      exponential (default) or linear\n"
+        "  --backoff-delay ISO8601 first backoff, e.g. PT1S (default)\n"
+        "  --dead-letter-sink URL  where events go when given up on\n"
+        "\n"
+        "Checkpoint:\n"
+        "  --checkpoint FILE       checkpoint file (created; same JSON as the ConfigMap)\n"
+        "  --max-age DURATION      replay window on restart, Go duration or seconds (default 5m0s)\n"
+        "  --period DURATION       how often the checkpoint is saved (default 10s)\n"
+        "\n"
+        "  --log-level LEVEL       debug, info (default), warn, error\n");
+}
+
+/* A Go duration ("5m0s") or a plain number of seconds. */
+static int parse_dur(const char *s, int64_t *ns)
+{
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (*s && !*end) {
+        if (n < 0 || n > INT64_MAX / VSG_SECOND) return -1;
+        *ns = n * VSG_SECOND;
+        return 0;
+    }
+    return vsg_duration_parse(s, ns) == VSG_OK && *ns >= 0 ? 0 : -1;
+}
+
+int vsg_cmd_run(int argc, char **argv)
+{
+    static volatile sig_atomic_t stop;
+    static const struct option opts[] = {
+        {"address", required_argument, 0, 'a'}, {"insecure", no_argument, 0, 'k'},
+        {"ca-file", required_argument, 0, 'C'}, {"ca-certs", required_argument, 0, 'E'},
+        {"secret-path", required_argument, 0, 'S'}, {"username", required_argument, 0, 'u'},
+        {"password-file", required_argument, 0, 'P'}, {"page-size", required_argument, 0, 'n'},
+        {"wait", required_argument, 0, 'w'}, {"sink", required_argument, 0, 's'},
+        {"encoding", required_argument, 0, 'e'}, {"namespace", required_argument, 0, 'N'},
+        {"ce-overrides", required_argument, 0, 'o'}, {"sink-timeout", required_argument, 0, 't'},
+        {"retry", required_argument, 0, 'r'}, {"backoff-policy", required_argument, 0, 'b'},
+        {"backoff-delay", required_argument, 0, 'd'}, {"dead-letter-sink", required_argument, 0, 'D'},
+        {"checkpoint", required_argument, 0, 'c'}, {"max-age", required_argument, 0, 'm'},
+        {"period", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'l'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    struct vsg_adapter_config cfg;
+    struct vsg_ce_overrides ov;
+    struct vsg_error err = {0};
+    struct vsg_checkpoint_store *store = NULL;
+    const char *secret_path = NULL, *username = NULL, *password_file = NULL, *ca_certs = NULL;
+    const char *checkpoint = NULL, *overrides = NULL, *retry = NULL, *policy = NULL, *delay = NULL;
+    char *user = NULL, *pass = NULL, *ca_pem = NULL, *path = NULL;
+    int rc = 2, c;
+
+    vsg_log_level_from_env("vsgate");
+    vsg_adapter_config_init(&cfg);
+    vsg_ce_overrides_init(&ov);
+    cfg.logger = LG;
+    optind = 1;
+#define BAD(...) do { fprintf(stderr, "vsgate run: " __VA_ARGS__); fputc('\n', stderr); goto out; } while (0)
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': cfg.vc_url = optarg; break;
+        case 'k': cfg.insecure = 1; break;
+        case 'C': cfg.ca_file = optarg; break;
+        case 'E': ca_certs = optarg; break;
+        case 'S': secret_path = optarg; break;
+        case 'u': username = optarg; break;
+        case 'P': password_file = optarg; break;
+        case 'n': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 1000) BAD("--page-size must be 1..1000, got \"%s\"", optarg);
+            cfg.page_size = (int)n;
+            break;
+        }
+        case 'w':
+            if (strcmp(optarg, "poll") == 0) cfg.wait = VSG_ADAPTER_WAIT_POLL;
+            else if (strcmp(optarg, "updates") == 0) cfg.wait = VSG_ADAPTER_WAIT_UPDATES;
+            else BAD("--wait must be updates or poll, got \"%s\"", optarg);
+            break;
+        case 's': cfg.sink = optarg; break;
+        case 'e':
+            if (!strcasecmp(optarg, "application/json") || !strcasecmp(optarg, "json")) cfg.json = 1;
+            else if (!strcasecmp(optarg, "application/xml") || !strcasecmp(optarg, "xml")) cfg.json = 0;
+            else BAD("--encoding must be application/xml or application/json, got \"%s\"", optarg);
+            break;
+        case 'N': cfg.ns = optarg; break;
+        case 'o': overrides = optarg; break;
+        case 't': {
+            char *end;
+            long t = strtol(optarg, &end, 10);
+            if (*end || t < 0) BAD("--sink-timeout must be a number of seconds, got \"%s\"", optarg);
+            cfg.sink_timeout_ms = t * 1000;
+            break;
+        }
+        case 'r': retry = optarg; break;
+        case 'b': policy = optarg; break;
+        case 'd': delay = optarg; break;
+        case 'D': cfg.dead_letter_sink = optarg; break;
+        case 'c': checkpoint = optarg; break;
+        case 'm':
+            if (parse_dur(optarg, &cfg.max_age_ns)) BAD("--max-age: not a duration: \"%s\"", optarg);
+            break;
+        case 'p':
+            if (parse_dur(optarg, &cfg.period_ns)) BAD("--period: not a duration: \"%s\"", optarg);
+            if (cfg.period_ns == 0) cfg.period_ns = VSG_CHECKPOINT_DEFAULT_PERIOD;
+            if (cfg.period_ns < VSG_SECOND) cfg.period_ns = VSG_SECOND;
+            break;
+        case 'l':
+            if (vsg_log_set_level_from_string(optarg) != VSG_OK) BAD("--log-level: unknown level \"%s\"", optarg);
+            break;
+        case 'h': usage(stdout); rc = 0; goto out;
+        default: usage(stderr); goto out;
+        }
+    }
+    if (optind < argc) BAD("unexpected argument \"%s\"", argv[optind]);
+    if (!cfg.vc_url) BAD("--address is required");
+    if (!cfg.sink) BAD("--sink is required");
+    if (!checkpoint) BAD("--checkpoint is required");
+    if (vsg_ce_delivery_parse(retry, policy, delay, &cfg.delivery, &err) != VSG_OK) BAD("%s", err.msg);
+    if (vsg_ce_overrides_parse(overrides, &ov, &err) != VSG_OK) BAD("--ce-overrides: %s", err.msg);
+    cfg.overrides = &ov;
+    if (ca_certs && !(ca_pem = vsg_read_file(ca_certs, 1u << 20, NULL, &err))) BAD("--ca-certs: %s", err.msg);
+    cfg.ca_pem = ca_pem;
+    if (secret_path) {
+        if (!(path = vsg_malloc(strlen(secret_path) + 16))) BAD("out of memory");
+        sprintf(path, "%s/username", secret_path);
+        if (!(user = vsg_read_file(path, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
+        sprintf(path, "%s/password", secret_path);
+        if (!(pass = vsg_read_file(path, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
+    } else {
+        if (!username || !password_file) BAD("credentials: give --secret-path, or --username and --password-file");
+        if (!(user = vsg_strdup(username))) BAD("out of memory");
+        if (!(pass = vsg_read_file(password_file, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
+    }
+    cfg.username = user;
+    cfg.password = pass;
+    if (!(store = vsg_checkpoint_file_store_new(checkpoint, &err))) BAD("--checkpoint: %s", err.msg);
+    cfg.store = store;
+#undef BAD
+    vsg_adapter_install_signals(&stop);
+    rc = vsg_adapter_run(&cfg, &stop);
+out:
+    vsg_checkpoint_store_free(store);
+    vsg_ce_overrides_cleanup(&ov);
+    if (pass) memset(pass, 0, strlen(pass));
+    vsg_free(user);
+    vsg_free(pass);
+    vsg_free(ca_pem);
+    vsg_free(path);
+    return rc;
+}

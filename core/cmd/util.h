@@ -1,0 +1,28 @@
+/*
+ * cmd/util.h - small helpers shared by the subcommands.
+ *
+ * Provides: reading a whole (small) file, Go's strconv.ParseBool, and
+ * the log level from env/Knative logging config.
+ * Uses: base/. Owns: returned strings are the caller's (vsg_free).
+ */
+#ifndef VSG_CMD_UTIL_H
+#define VSG_CMD_UTIL_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* Reads the file at `path` (at most `max` bytes) into a NUL-terminated
+ * string, verbatim. NULL on error with `err` naming the path. */
+char *vsg_read_file(const char *path, size_t max, size_t *len, struct vsg_error *err);
+
+/* Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False.
+ * VSG_ERR_INVAL otherwise. */
+enum vsg_err vsg_parse_bool(const char *s, int *out);
+
+/* Sets the log level from VSG_LOG_LEVEL, else from K_LOGGING_CONFIG
+ * (Knative's config-logging: "loglevel.<component>" or the "level" of
+ * "zap-logger-config"). Unknown values are reported and ignored. */
+void vsg_log_level_from_env(const char *component);
+
+#endif

@@ -20,7 +20,7 @@ peers: deps
 
 # Every test: C unit tests and e2e under ASan+UBSan, busted, luacheck.
 test: deps
-	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DVSG_WERROR=ON -DVSG_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DVSG_WERROR=ON -DVSG_SANITIZE=ON -DVSG_FUZZ=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 	@spec/harness/build-peers >/dev/null
 	@cd $(BUILD_TEST) && ctest --output-on-failure --timeout 900

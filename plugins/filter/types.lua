@@ -1,0 +1,39 @@
+--- Keep or drop events by type. Patterns are globs matched against the
+-- vSphere part of the type (the class such as `VmPoweredOnEvent`, or the
+-- eventTypeId of EventEx/ExtendedEvent such as `com.vmware.vc.*`), or,
+-- when they start with `com.vmware.vsphere.`, against the whole type.
+--
+--   types.include{"Vm*"}       keeps only matching events
+--   types.exclude{"User*SessionEvent"} drops matching events
+local util = require("filter.util")
+local M = {}
+
+local function match_any(globs)
+  local short, full = {}, {}
+  if type(globs) == "string" then globs = { globs } end
+  for _, g in ipairs(globs) do
+    if g:find("^com%.vmware%.vsphere%.") then full[#full + 1] = g else short[#short + 1] = g end
+  end
+  local ms, mf = util.matcher(short), util.matcher(full)
+  return function(event)
+    return ms(util.detail(event)) or mf(event.type)
+  end
+end
+
+function M.include(globs)
+  local m = match_any(globs)
+  return function(event)
+    if m(event) then return event end
+    return nil
+  end
+end
+
+function M.exclude(globs)
+  local m = match_any(globs)
+  return function(event)
+    if m(event) then return nil end
+    return event
+  end
+end
+
+return M

@@ -1,0 +1,56 @@
+/*
+ * internal.h - what the files of core/lua/ share and nobody else uses.
+ *
+ * Provides: the openers of the vsg.log, vsg.json and vsg.time libraries,
+ * the log emitter behind vsg.log and print, and the read-only proxy maker.
+ * Uses: lua/host.h, base/log.h.
+ * Owns: nothing.
+ */
+#ifndef VSG_LUA_INTERNAL_H
+#define VSG_LUA_INTERNAL_H
+
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "lua/host.h"
+
+/* [-0, +1, m] Push the plain (not yet read-only) library tables. */
+int vsg__lua_open_log(lua_State *L);
+int vsg__lua_open_json(lua_State *L);
+int vsg__lua_open_time(lua_State *L);
+
+/* [-0, +0, m] Creates the registry entries lua_json.c needs (the array
+ * and object marker metatables, the box metatable, vsg.null's metatable).
+ * Called once per state by the host's setup. */
+void vsg__lua_json_setup(lua_State *L);
+
+/*
+ * [-0, +0, m] Writes one log line at `level` with the state's logger
+ * name, the nearest Lua caller's chunk:line, the message `msg` and, when
+ * `fields` is a stack index (not 0), that table's entries as JSON fields
+ * (sorted keys; values that JSON cannot hold are written as strings).
+ */
+void vsg__lua_log(lua_State *L, enum vsg_log_level level, const char *msg,
+                  int fields);
+
+/* [-0, +0, -] Appends the table at `idx` as JSON object members for
+ * vsg_log_emit_json(): sorted keys, values JSON cannot hold written as
+ * strings, keys clashing with the line's own (level, ts, logger, caller,
+ * msg) prefixed with '_'. Never raises. */
+enum vsg_err vsg__lua_json_encode_log_fields(lua_State *L, int idx,
+                                             struct vsg_buf *out);
+
+/* [-0, +0, -] Charges `n` instructions to the current call's budget, for
+ * C work done on a script's behalf (log lines, JSON); the next hook call
+ * enforces it. */
+void vsg__lua_charge(lua_State *L, uint64_t n);
+
+/* [-0, +1, m] Pushes a read-only proxy of the table at `idx`: reads go to
+ * the table, writes raise "attempt to modify read-only table '<name>'",
+ * pairs() iterates the table, the metatable is hidden. */
+void vsg__lua_push_readonly(lua_State *L, int idx, const char *name);
+
+#endif

@@ -2,9 +2,10 @@
 # up on a fresh machine (Debian packages, test peers built into a cache).
 BUILD      ?= build
 BUILD_TEST ?= build-test
+BUILD_BENCH ?= build-bench
 JOBS       ?= 2
 
-.PHONY: all deps build test test-unit demo clean peers
+.PHONY: all deps build test test-unit demo clean peers bench bench-quick
 
 all: build
 
@@ -36,5 +37,16 @@ demo: build
 	@spec/harness/build-peers >/dev/null
 	@scripts/demo $(BUILD)/core/cmd/vsgate
 
+# Adapter figures (bench/adapter_throughput.sh; Release, no sanitizers).
+# bench-quick: a smoke run with 5,000 events per configuration.
+bench: deps
+	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate vsg-post-events bench-sink curl-floor decode-cost
+	@spec/harness/build-peers >/dev/null
+	@BENCH_BUILD=$(BUILD_BENCH) bench/adapter_throughput.sh
+
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_EVENTS=5000 BENCH_LAT_EVENTS=50 BENCH_FLOOR_REQUESTS=5000
+
 clean:
-	rm -rf $(BUILD) $(BUILD_TEST)
+	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_BENCH)

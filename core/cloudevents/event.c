@@ -324,8 +324,10 @@ enum vsg_err vsg_ce_headers_add(struct vsg_ce_headers *h, const char *name, cons
     struct vsg_buf b;
     enum vsg_err rc;
 
+    /* Appends, not printf: this runs for every header of every event. */
     vsg_buf_init(&b, (size_t)-1 / 2);
-    if ((rc = vsg_buf_printf(&b, "%s: %s", name, value)) != VSG_OK) {
+    if ((rc = vsg_buf_puts(&b, name)) != VSG_OK || (rc = vsg_buf_puts(&b, ": ")) != VSG_OK ||
+        (rc = vsg_buf_puts(&b, value ? value : "")) != VSG_OK) {
         vsg_buf_cleanup(&b);
         return rc;
     }
@@ -339,8 +341,8 @@ static enum vsg_err add_ce_header(struct vsg_ce_headers *h, const char *name, co
     enum vsg_err rc;
 
     vsg_buf_init(&b, (size_t)-1 / 2);
-    if ((rc = vsg_buf_printf(&b, "ce-%s: ", name)) != VSG_OK ||
-        (rc = vsg_ce_pct_encode(&b, value)) != VSG_OK) {
+    if ((rc = vsg_buf_puts(&b, "ce-")) != VSG_OK || (rc = vsg_buf_puts(&b, name)) != VSG_OK ||
+        (rc = vsg_buf_puts(&b, ": ")) != VSG_OK || (rc = vsg_ce_pct_encode(&b, value)) != VSG_OK) {
         vsg_buf_cleanup(&b);
         return rc;
     }

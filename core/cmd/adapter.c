@@ -181,7 +181,14 @@ static int ensure_collector(struct engine *e)
 {
     if (e->collector && !vsg_collector_stale(e->collector)) return 1;
     if (e->collector) drop_collector(e);
-    struct vsg_collector_opts o = {collector_begin(e), e->cfg->page_size, &e->seen};
+    /* The collector's page size (filter maxCount) sizes only its latestPage;
+     * reads take cfg->page_size events (ReadNextEvents' own maxCount). In
+     * updates mode latestPage is only a "something changed" hint, yet every
+     * WaitForUpdatesEx wake carries it whole (vcsim: once per event posted
+     * since the last wait), so it holds one event (bench/: the adapter's
+     * CPU and peak RSS). */
+    int latest = e->cfg->wait == VSG_ADAPTER_WAIT_UPDATES ? 1 : e->cfg->page_size;
+    struct vsg_collector_opts o = {collector_begin(e), latest, &e->seen};
     struct vsg_error err = {0};
     e->collector = vsg_collector_create(e->soap, &o, &err);
     if (!e->collector) {

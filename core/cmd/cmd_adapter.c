@@ -124,7 +124,8 @@ int vsg_cmd_adapter(int argc, char **argv)
     cfg.ca_pem = env("VSPHERE_CA_CERTS");
     if (!(cfg.sink = env("K_SINK"))) FAIL("K_SINK is required");
     cfg.ns = env("NAMESPACE");
-    if (vsg_ce_overrides_parse(env("K_CE_OVERRIDES"), &ov, &err) != VSG_OK) FAIL("K_CE_OVERRIDES: %s", err.msg);
+    /* The parsers' messages already start with the variable's name. */
+    if (vsg_ce_overrides_parse(env("K_CE_OVERRIDES"), &ov, &err) != VSG_OK) FAIL("%s", err.msg);
     cfg.overrides = &ov;
     if (env("K_SINK_TIMEOUT")) {
         char *end;
@@ -133,7 +134,7 @@ int vsg_cmd_adapter(int argc, char **argv)
         cfg.sink_timeout_ms = t > 0 ? t * 1000 : 0;
     }
     if (vsg_checkpoint_config_parse(env("VSPHERE_CHECKPOINT_CONFIG"), &cc, &err) != VSG_OK)
-        FAIL("VSPHERE_CHECKPOINT_CONFIG: %s", err.msg);
+        FAIL("%s", err.msg);
     cfg.max_age_ns = cc.max_age_ns;
     cfg.period_ns = cc.period_ns;
     const char *enc = env("VSPHERE_PAYLOAD_ENCODING");

@@ -1,0 +1,79 @@
+# Bad configuration fails fast and clearly: `vsgate adapter` (env) and
+# `vsgate run` (flags) print exactly one line naming the problem and exit
+# nonzero within 10 s. A wrong CA is not a configuration error but a vCenter
+# error: the adapter keeps retrying with the TLS error in its log, and stops
+# cleanly on SIGTERM.
+. "$E2E_LIB"
+e2e_begin adapter_config_errors
+d=$E2E_DIR
+mkdir -p "$d/secret"
+pw="pw-$RANDOM$RANDOM-secret"    # vcsim takes any password; this one must never be printed
+printf '%s' "$VCSIM_USER" >"$d/secret/username"
+printf '%s' "$pw" >"$d/secret/password"
+ns=$(new_ns adapter-config)
+# A good adapter env (CONTRACTS §2-3); each case changes one thing.
+good=(PATH="$PATH" KUBECONFIG="$KUBECONFIG" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}"
+      NAMESPACE="$ns" NAME=cfg VC_URL="$VCSIM_URL" VC_INSECURE=false VC_SECRET_PATH="$d/secret"
+      VSPHERE_CA_CERTS="$(cat "$VSG_TEST_CA")" K_SINK=http://127.0.0.1:9/ VSPHERE_KVSTORE_CONFIGMAP=cfg-configmap
+      VSPHERE_CHECKPOINT_CONFIG='{"maxAge":"5m0s","period":"10s"}' VSPHERE_PAYLOAD_ENCODING=application/xml
+      K_CE_OVERRIDES='')
+n=0
+# one_error NEEDLE CMD...: CMD exits nonzero in time with one output line containing NEEDLE.
+one_error() {
+  local needle=$1 rc=0 out lines msg; shift
+  out=$(timeout 10 "$@" 2>&1) || rc=$?
+  [ "$rc" -ne 124 ] || fail "hung (killed after 10 s): $*"
+  [ "$rc" -ne 0 ] || fail "exit status 0 for bad config: $*"
+  lines=$(grep -c . <<<"$out" || true)
+  [ "$lines" -eq 1 ] || fail "expected one error line, got $lines for: ${*: -3}:"$'\n'"$out"
+  expect_contains "$out" "$needle" "error line"
+  n=$((n + 1))
+  msg=$(jq -r .msg <<<"$out" 2>/dev/null) || msg=$out
+  printf '  rc=%s %s\n' "$rc" "$msg" | cut -c1-150 >>"$d/summary"
+}
+A=(env -i "${good[@]}")                 # + VAR=value... "$VSG_BIN" adapter
+
+one_error '"msg":"VC_URL is required"' "${A[@]}" env -u VC_URL "$VSG_BIN" adapter
+one_error 'VC_INSECURE: invalid boolean \"maybe\"' "${A[@]}" VC_INSECURE=maybe "$VSG_BIN" adapter
+one_error 'VSPHERE_CHECKPOINT_CONFIG: maxAge must be a duration string' "${A[@]}" VSPHERE_CHECKPOINT_CONFIG='{"maxAge":300}' "$VSG_BIN" adapter
+one_error 'VSPHERE_CHECKPOINT_CONFIG: period: invalid duration' "${A[@]}" VSPHERE_CHECKPOINT_CONFIG='{"period":"10 seconds"}' "$VSG_BIN" adapter
+one_error 'K_CE_OVERRIDES is not valid JSON' "${A[@]}" K_CE_OVERRIDES='{"extensions":' "$VSG_BIN" adapter
+one_error 'K_CE_OVERRIDES: extension \"team\" must have a string value' "${A[@]}" K_CE_OVERRIDES='{"extensions":{"team":1}}' "$VSG_BIN" adapter
+one_error 'K_CE_OVERRIDES: invalid extension name \"Team-X\"' "${A[@]}" K_CE_OVERRIDES='{"extensions":{"Team-X":"a"}}' "$VSG_BIN" adapter
+one_error 'VSPHERE_PAYLOAD_ENCODING: unsupported encoding \"text/plain\"' "${A[@]}" VSPHERE_PAYLOAD_ENCODING=text/plain "$VSG_BIN" adapter
+one_error 'K_SINK is required' "${A[@]}" env -u K_SINK "$VSG_BIN" adapter
+one_error 'VSPHERE_KVSTORE_CONFIGMAP is required' "${A[@]}" env -u VSPHERE_KVSTORE_CONFIGMAP "$VSG_BIN" adapter
+one_error 'reading credentials' "${A[@]}" VC_SECRET_PATH="$d/nowhere" "$VSG_BIN" adapter
+one_error 'VSPHERE_DELIVERY' "${A[@]}" VSPHERE_DELIVERY='{"retry":-1}' "$VSG_BIN" adapter
+one_error 'VSPHERE_PAGE_SIZE' "${A[@]}" VSPHERE_PAGE_SIZE=5000 "$VSG_BIN" adapter
+
+run_ok=(--address "$VCSIM_URL" --ca-file "$VSG_TEST_CA" --secret-path "$d/secret" --checkpoint "$d/cp.json")
+one_error 'vsgate run: --sink is required' "$VSG_BIN" run "${run_ok[@]}"
+one_error 'vsgate run: --checkpoint is required' "$VSG_BIN" run --address "$VCSIM_URL" --secret-path "$d/secret" --sink http://127.0.0.1:9/
+one_error 'vsgate run: --max-age: not a duration' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --max-age soon
+one_error 'vsgate run: --encoding must be' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --encoding yaml
+one_error 'vsgate run: --ce-overrides' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --ce-overrides '[1]'
+[ ! -e "$d/cp.json" ] || fail "a failed start wrote a checkpoint"
+
+# ---- wrong CA: a vCenter error, retried, not fatal
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=not-the-vcsim-ca \
+  -keyout "$d/wrong.key" -out "$d/wrong.crt" >/dev/null 2>&1
+wrong=("${good[@]}")
+for i in "${!wrong[@]}"; do
+  case "${wrong[$i]}" in VSPHERE_CA_CERTS=*) wrong[$i]="VSPHERE_CA_CERTS=$(cat "$d/wrong.crt")" ;; esac
+done
+e2e_bg adapter "$d/wrong-ca.log" env -i "${wrong[@]}" "$VSG_BIN" adapter
+pid=$E2E_PID
+sleep 4.5
+_e2e_alive "$pid" || fail "adapter with a wrong CA exited: $(tail -n 3 "$d/wrong-ca.log")"
+tls=$(grep -c '"level":"error".*vCenter login failed.*\(certificate\|SSL\|TLS\)' "$d/wrong-ca.log" || true)
+[ "$tls" -ge 2 ] || fail "expected repeated TLS login errors in the log, got $tls: $(grep error "$d/wrong-ca.log" | head -n 3)"
+line=$(grep -m1 '"level":"error".*vCenter login failed' "$d/wrong-ca.log" | jq -r .msg)
+t0=$SECONDS
+e2e_stop "$pid"
+[ "$E2E_RC" -eq 0 ] || fail "adapter exited with $E2E_RC after SIGTERM (want 0)"
+[ $((SECONDS - t0)) -le 3 ] || fail "SIGTERM took $((SECONDS - t0)) s while retrying the login"
+! grep -qF "$pw" "$d/wrong-ca.log" "$d/summary" || fail "the password appears in the output"
+echo "adapter_config_errors: ok: $n bad configurations, each one error line + nonzero exit:"
+cat "$d/summary"
+echo "  wrong CA: still running after 4.5 s with $tls TLS login errors (\"${line:0:140}\"), SIGTERM -> exit 0"

@@ -23,6 +23,8 @@
 #include "base/vtime.h"
 #include "cloudevents/event.h"
 #include "cloudevents/sender.h"
+#include "cmd/filter_stage.h"
+#include "cmd/record.h"
 #include "soap/session.h"
 #include "vsphere/collector.h"
 #include "vsphere/event.h"
@@ -90,6 +92,7 @@ struct engine {
     int idle_steps;                        /* Poll mode: empty reads in a row. */
     struct vsg_buf payload;                /* Reused payload buffer. */
     uint64_t n_events;                     /* Events handled (any outcome). */
+    int filter_waiting;                    /* Logged that events wait for a filter. */
 };
 
 /* Sleeps `ms`, waking early when stop is set. */
@@ -279,6 +282,67 @@ done:
     return rc;
 }
 
+/* ---- Filter stage and record (cmd/filter_stage.h, cmd/record.h) ------- */
+
+/* Sends what the filter made of `ce` (swapping in a new filter version
+ * first: between two events is the safe point). Returns 0 when cancelled:
+ * then the event must not be checkpointed (a fan-out is sent again whole
+ * after a restart; its ids are stable). Dropped by the filter or its error
+ * policy is handled: the checkpoint moves. */
+static int send_filtered(struct engine *e, const struct vsg_event *ev, const struct vsg_ce *ce)
+{
+    const char *lg = LOGGER(e->cfg);
+    struct vsg_filter_result res;
+    int ok = 1;
+
+    vsg_filter_swap_pending(e->cfg->filter);
+    vsg_filter_result_init(&res);
+    if (vsg_filter_run(e->cfg->filter, ev, ce, &res) == VSG_ERR_NOMEM)
+        VSG_LOGF_ERROR(lg, ((const char *[]){"eventId", ce->id, NULL}), "filter: out of memory, event dropped");
+    if (res.outcome == VSG_FILTER_DROPPED)
+        VSG_LOGF_DEBUG(lg, ((const char *[]){"eventId", ce->id, NULL}), "event dropped by the filter");
+    for (size_t i = 0; i < vsg_filter_result_count(&res); i++) {
+        const struct vsg_ce *out = vsg_filter_result_event(&res, ce, i);
+        enum vsg_ce_outcome outcome = VSG_CE_DROPPED;
+        struct vsg_error err = {0};
+        const char *id = out->id;
+        if (vsg_ce_send(e->sender, out, &outcome, &err) != VSG_OK) {
+            ok = 0;
+            break;
+        }
+        if (outcome == VSG_CE_DEAD_LETTERED)
+            VSG_LOGF_WARN(lg, ((const char *[]){"eventId", id, NULL}), "event sent to the dead-letter sink: %s", err.msg);
+        else if (outcome == VSG_CE_DROPPED)
+            VSG_LOGF_ERROR(lg, ((const char *[]){"eventId", id, NULL}), "event dropped: %s", err.msg);
+        else
+            VSG_LOGF_DEBUG(lg, ((const char *[]){"eventId", id, "eventType", out->type, NULL}), "event delivered");
+    }
+    vsg_filter_result_cleanup(&res);
+    return ok;
+}
+
+/* With a filter configured, events wait until a first version is in use
+ * (a filter may redact: sending unfiltered events is not an option).
+ * Returns 1 when events may flow. */
+static int filter_gate(struct engine *e)
+{
+    struct vsg_filter *f = e->cfg->filter;
+    if (!f) return 1;
+    vsg_filter_swap_pending(f);
+    if (vsg_filter_ready(f)) {
+        if (e->filter_waiting) VSG_LOG_INFO(LOGGER(e->cfg), "filter loaded: reading events");
+        e->filter_waiting = 0;
+        return 1;
+    }
+    if (!e->filter_waiting)
+        VSG_LOG_WARN(LOGGER(e->cfg), "no valid filter loaded yet: holding events back until one is");
+    e->filter_waiting = 1;
+    nap(e, 200);
+    return 0;
+}
+
+/* ---- end of filter stage and record ------------------------------------ */
+
 /* Handles one event of a page. Returns 0 when the engine must stop (the
  * event was not delivered and must not be checkpointed). */
 static int handle_event(struct engine *e, const struct vsg_collector_event *ce_in)
@@ -306,6 +370,15 @@ static int handle_event(struct engine *e, const struct vsg_collector_event *ce_i
                       "event had %u value(s) that do not parse; sent as zero values", ev.warnings);
     if (build_ce(e, &ev, &ce, &err) != VSG_OK) {
         VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "dropping event: %s", err.msg);
+        goto advance;
+    }
+    if (e->cfg->record && vsg_record_write(e->cfg->record, ce_in->node, &ev, &ce, &err) != VSG_OK)
+        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "cannot record event: %s", err.msg);
+    if (e->cfg->filter) {
+        if (!send_filtered(e, &ev, &ce)) {
+            ok = 0;
+            goto done;
+        }
         goto advance;
     }
     if (vsg_ce_send(e->sender, &ce, &outcome, &err) != VSG_OK) {
@@ -452,6 +525,7 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
     e.next_save_ms = vsg_time_mono_ms() + cfg->period_ns / 1000000;
 
     while (!*stop) {
+        if (!filter_gate(&e)) continue;
         if (!ensure_session(&e)) break;
         if (!ensure_collector(&e)) continue;
         struct vsg_collector_page *page = NULL;

@@ -26,10 +26,13 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "checkpoint/checkpoint.h"
 #include "cloudevents/delivery.h"
 #include "cloudevents/overrides.h"
+
+struct vsg_filter;
 
 /* How the engine waits when vCenter has no new event. */
 enum vsg_adapter_wait {
@@ -57,6 +60,11 @@ struct vsg_adapter_config {
     enum vsg_adapter_wait wait;    /* Idle strategy. */
     struct vsg_checkpoint_store *store; /* Where the checkpoint lives (borrowed). */
     const char *logger;            /* Logger name, e.g. "vsgate.adapter". */
+    struct vsg_filter *filter;     /* Lua filter stage (cmd/filter_stage.h;
+                                      borrowed), or NULL for none. Events
+                                      wait until it has a version. */
+    FILE *record;                  /* When set, each event is written here
+                                      before the filter (cmd/record.h). */
 };
 
 /* Fills the defaults: page size 100, period 10 s, max age 5 m, XML,

@@ -18,5 +18,7 @@ int vsg_cmd_version(int argc, char **argv);
 int vsg_cmd_adapter(int argc, char **argv);
 int vsg_cmd_run(int argc, char **argv);
 int vsg_cmd_sink(int argc, char **argv);
+int vsg_cmd_filter(int argc, char **argv);
+int vsg_cmd_controller(int argc, char **argv);
 
 #endif

@@ -12,7 +12,11 @@
  * Ours: VSPHERE_CA_CERTS (PEM trusted besides the system roots),
  * VSPHERE_DELIVERY (JSON {"retry","backoffPolicy","backoffDelay",
  * "deadLetterSink"}), VSPHERE_PAGE_SIZE (1..1000, default 100),
- * VSPHERE_WAIT (updates|poll), KUBECONFIG (outside a cluster).
+ * VSPHERE_WAIT (updates|poll), KUBECONFIG (outside a cluster),
+ * VSPHERE_FILTER_CONFIGMAP (spec.filter.configMapRef.name: the Lua filter,
+ * watched and hot-reloaded; unset: no filter), VSPHERE_FILTER_KEY (its
+ * key, default filter.lua), VSPHERE_FILTER_ON_ERROR (deliver|drop), see
+ * cmd/filter_watch.h for what the service account then needs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,8 @@
 #include "checkpoint/configmap_store.h"
 #include "cmd/adapter.h"
 #include "cmd/cmd.h"
+#include "cmd/filter_stage.h"
+#include "cmd/filter_watch.h"
 #include "cmd/util.h"
 #include "http/client.h"
 #include "kube/client.h"
@@ -89,7 +95,8 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  VC_URL, VC_INSECURE, VC_SECRET_PATH, K_SINK, NAMESPACE, NAME, K_CE_OVERRIDES,\n"
                "  K_SINK_TIMEOUT, K_LOGGING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP,\n"
                "  VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING,\n"
-               "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT (ours).\n");
+               "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT,\n"
+               "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n");
         return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
     }
     static volatile sig_atomic_t stop;
@@ -101,6 +108,9 @@ int vsg_cmd_adapter(int argc, char **argv)
     struct vsg_kube_client *kc = NULL;
     struct vsg_checkpoint_store *store = NULL;
     char *user = NULL, *pass = NULL, *dls = NULL, *path_u = NULL, *path_p = NULL;
+    struct vsg_filter *filter = NULL;
+    struct vsg_filter_watch *watch = NULL;
+    enum vsg_filter_on_error on_error = VSG_FILTER_DELIVER;
     int rc = 1;
 
     vsg_log_level_from_env("vsphere-source-adapter");
@@ -157,6 +167,8 @@ int vsg_cmd_adapter(int argc, char **argv)
     }
     const char *cm = env("VSPHERE_KVSTORE_CONFIGMAP");
     if (!cm) FAIL("VSPHERE_KVSTORE_CONFIGMAP is required");
+    if (vsg_filter_on_error_parse(env("VSPHERE_FILTER_ON_ERROR"), &on_error) != VSG_OK)
+        FAIL("VSPHERE_FILTER_ON_ERROR: \"deliver\" or \"drop\", got \"%s\"", env("VSPHERE_FILTER_ON_ERROR"));
 
     if (vsg_kube_config_load(NULL, NULL, &kcfg, &err) != VSG_OK) FAIL("Kubernetes client config: %s", err.msg);
     if (!(kc = vsg_kube_client_new(&kcfg, &err))) FAIL("Kubernetes client: %s", err.msg);
@@ -174,9 +186,33 @@ int vsg_cmd_adapter(int argc, char **argv)
         backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
     }
     cfg.store = store;
+    if (env("VSPHERE_FILTER_CONFIGMAP")) {
+        /* The filter: watched in the background; events wait for it. */
+        struct vsg_filter_config fc;
+        struct vsg_filter_watch_config wc;
+        memset(&fc, 0, sizeof fc);
+        fc.name = "vsgate.filter";
+        fc.logger = LG;
+        fc.on_error = on_error;
+        fc.root = vsg_filter_default_root();
+        if (!(filter = vsg_filter_new(&fc, &err))) FAIL("%s", err.msg);
+        memset(&wc, 0, sizeof wc);
+        wc.stage = filter;
+        wc.logger = LG;
+        wc.kube = &kcfg;
+        wc.ns = ns;
+        wc.configmap = env("VSPHERE_FILTER_CONFIGMAP");
+        wc.key = env("VSPHERE_FILTER_KEY");
+        wc.source_name = env("NAME");
+        if (!(watch = vsg_filter_watch_start(&wc, &err))) FAIL("filter: %s", err.msg);
+        cfg.filter = filter;
+    }
     VSG_LOG_INFO(LG, "starting adapter for %s, sink %s", cfg.vc_url, cfg.sink);
     rc = vsg_adapter_run(&cfg, &stop);
 out:
+    vsg_filter_watch_stop(watch);
+    if (filter && rc == 0) vsg_filter_log_stats(filter);
+    vsg_filter_free(filter);
 #undef FAIL
     vsg_checkpoint_store_free(store);
     vsg_kube_client_free(kc);

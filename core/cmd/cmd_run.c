@@ -3,6 +3,7 @@
  * configured by flags, with the checkpoint in a local file (the same JSON
  * as the ConfigMap).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "checkpoint/file_store.h"
 #include "cmd/adapter.h"
 #include "cmd/cmd.h"
+#include "cmd/filter_stage.h"
+#include "cmd/filter_watch.h"
 #include "cmd/util.h"
 
 #define LG "vsgate.run"
@@ -54,6 +57,15 @@ static void usage(FILE *out)
         "  --max-age DURATION      replay window on restart, Go duration or seconds (default 5m0s)\n"
         "  --period DURATION       how often the checkpoint is saved (default 10s)\n"
         "\n"
+        "Filter (Lua, CONTRACTS §6):\n"
+        "  --filter FILE           filter/transform script defining filter(event); the\n"
+        "                          file is watched and reloaded when it changes (a broken\n"
+        "                          version is rejected and the previous one keeps running);\n"
+        "                          it may require modules from its folder, lua/ and plugins/\n"
+        "  --filter-on-error P     deliver (default: send the event unchanged) or drop\n"
+        "  --record FILE           append each event (before the filter) as a JSON line,\n"
+        "                          for `vsgate filter test --record FILE`\n"
+        "\n"
         "  --log-level LEVEL       debug, info (default), warn, error\n");
 }
 
@@ -85,6 +97,8 @@ int vsg_cmd_run(int argc, char **argv)
         {"backoff-delay", required_argument, 0, 'd'}, {"dead-letter-sink", required_argument, 0, 'D'},
         {"checkpoint", required_argument, 0, 'c'}, {"max-age", required_argument, 0, 'm'},
         {"period", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'l'},
+        {"filter", required_argument, 0, 'F'}, {"filter-on-error", required_argument, 0, 'O'},
+        {"record", required_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     struct vsg_adapter_config cfg;
@@ -94,6 +108,12 @@ int vsg_cmd_run(int argc, char **argv)
     const char *secret_path = NULL, *username = NULL, *password_file = NULL, *ca_certs = NULL;
     const char *checkpoint = NULL, *overrides = NULL, *retry = NULL, *policy = NULL, *delay = NULL;
     char *user = NULL, *pass = NULL, *ca_pem = NULL, *path = NULL;
+    const char *filter_file = NULL, *record = NULL;
+    enum vsg_filter_on_error on_error = VSG_FILTER_DELIVER;
+    struct vsg_filter *filter = NULL;
+    struct vsg_filter_watch *watch = NULL;
+    char *search = NULL, *dir = NULL;
+    FILE *rec = NULL;
     int rc = 2, c;
 
     vsg_log_level_from_env("vsgate");
@@ -154,6 +174,12 @@ int vsg_cmd_run(int argc, char **argv)
         case 'l':
             if (vsg_log_set_level_from_string(optarg) != VSG_OK) BAD("--log-level: unknown level \"%s\"", optarg);
             break;
+        case 'F': filter_file = optarg; break;
+        case 'O':
+            if (vsg_filter_on_error_parse(optarg, &on_error) != VSG_OK)
+                BAD("--filter-on-error must be deliver or drop, got \"%s\"", optarg);
+            break;
+        case 'R': record = optarg; break;
         case 'h': usage(stdout); rc = 0; goto out;
         default: usage(stderr); goto out;
         }
@@ -182,10 +208,42 @@ int vsg_cmd_run(int argc, char **argv)
     cfg.password = pass;
     if (!(store = vsg_checkpoint_file_store_new(checkpoint, &err))) BAD("--checkpoint: %s", err.msg);
     cfg.store = store;
+    if (record) {
+        if (!(rec = fopen(record, "a"))) BAD("--record: cannot open %s: %s", record, strerror(errno));
+        cfg.record = rec;
+    }
+    if (filter_file) {
+        struct vsg_filter_config fc;
+        struct vsg_filter_watch_config wc;
+        const char *slash = strrchr(filter_file, '/');
+        memset(&fc, 0, sizeof fc);
+        fc.name = "vsgate.filter";
+        fc.logger = LG;
+        fc.on_error = on_error;
+        fc.root = vsg_filter_default_root();
+        if (!(dir = slash ? vsg_strndup(filter_file, (size_t)(slash - filter_file)) : vsg_strdup(".")) ||
+            !(search = vsg_filter_search_path(dir, fc.root)))
+            BAD("out of memory");
+        fc.search_path = search;
+        if (!(filter = vsg_filter_new(&fc, &err))) BAD("%s", err.msg);
+        memset(&wc, 0, sizeof wc);
+        wc.stage = filter;
+        wc.logger = LG;
+        wc.file = filter_file;
+        if (!(watch = vsg_filter_watch_start(&wc, &err))) BAD("--filter: %s", err.msg);
+        vsg_filter_swap_pending(filter);
+        cfg.filter = filter;
+    }
 #undef BAD
     vsg_adapter_install_signals(&stop);
     rc = vsg_adapter_run(&cfg, &stop);
 out:
+    vsg_filter_watch_stop(watch);
+    if (filter && rc == 0) vsg_filter_log_stats(filter);
+    vsg_filter_free(filter);
+    vsg_free(search);
+    vsg_free(dir);
+    if (rec) fclose(rec);
     vsg_checkpoint_store_free(store);
     vsg_ce_overrides_cleanup(&ov);
     if (pass) memset(pass, 0, strlen(pass));

@@ -12,10 +12,12 @@ static int cmd_help(int argc, char **argv);
 
 /* Later subcommands register here; keep the list sorted by use. */
 static const struct vsg_cmd commands[] = {
+    {"controller", "the controller: runs the Lua reconcilers of VSphereSources (leader-elected)", vsg_cmd_controller},
     {"adapter", "the receive adapter of a VSphereSource (configured by its environment)", vsg_cmd_adapter},
     {"run", "stream vCenter events to a CloudEvents sink without Kubernetes", vsg_cmd_run},
     {"version", "print version, git revision, build date and library versions", vsg_cmd_version},
     {"sink", "run a CloudEvents receiver for tests (records events, fails on demand)", vsg_cmd_sink},
+    {"filter", "`filter test`: run a Lua filter over recorded or live events", vsg_cmd_filter},
     {"help", "show this help", cmd_help},
     {NULL, NULL, NULL},
 };

@@ -4,6 +4,7 @@
 #include "http/client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -207,11 +208,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct xfer *x = ud;
     size_t len = size * n;
-    /* A new response (after a redirect or 100 Continue) starts over. */
+    /* A new response (after a redirect or 100 Continue) starts over. Its
+     * status is known from here on, before the body (streaming callers
+     * look at it). */
     if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+        const char *sp = memchr(p, ' ', len);
         x->resp->content_type[0] = '\0';
         x->resp->location[0] = '\0';
         x->resp->retry_after[0] = '\0';
+        if (sp != NULL && (size_t)(sp - p) + 4 <= len) x->resp->status = strtol(sp + 1, NULL, 10);
     }
     grab_header(p, len, "Content-Type", x->resp->content_type, sizeof x->resp->content_type);
     grab_header(p, len, "Location", x->resp->location, sizeof x->resp->location);

@@ -70,7 +70,9 @@ struct vsg_http_request {
 };
 
 struct vsg_http_response {
-    long status;                  /* HTTP status, 0 if none was received. */
+    long status;                  /* HTTP status, 0 if none was received;
+                                     set from the status line, so on_body
+                                     callbacks can already read it. */
     struct vsg_buf body;          /* The body (unless streamed). */
     char content_type[128];       /* Content-Type header, may be "". */
     char location[512];           /* Location header, may be "". */

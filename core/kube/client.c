@@ -25,6 +25,7 @@ struct vsg_kube_client {
     char *token_file;             /* File to re-read the token from, or NULL. */
     struct stat token_st;         /* What token_file looked like when last read. */
     long last_status;             /* HTTP status of the last request. */
+    struct vsg_kube_stats *stats; /* Counters to bump, or NULL. */
     char last_reason[64];         /* Status reason of the last failure, or "". */
 };
 
@@ -79,6 +80,11 @@ void vsg_kube_client_free(struct vsg_kube_client *c)
     vsg_free(c->token);
     vsg_free(c->token_file);
     vsg_free(c);
+}
+
+void vsg_kube_client_set_stats(struct vsg_kube_client *c, struct vsg_kube_stats *stats)
+{
+    c->stats = stats;
 }
 
 const char *vsg_kube_client_namespace(const struct vsg_kube_client *c)
@@ -217,8 +223,27 @@ static enum vsg_err status_error(struct vsg_kube_client *c, const char *method, 
     return code;
 }
 
-enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
-                              cJSON **out, struct vsg_error *err)
+/* A streamed body: forwarded to the caller's callback once the status is
+ * known to be 2xx, kept in the response (for the error) otherwise. */
+struct stream {
+    vsg_http_body_fn fn;             /* The caller's callback. */
+    void *ud;                        /* Its user data. */
+    struct vsg_http_response *resp;  /* The response being received. */
+};
+
+static int stream_body(void *ud, const char *data, size_t len)
+{
+    struct stream *st = ud;
+    if (st->resp->status >= 200 && st->resp->status <= 299) return st->fn(st->ud, data, len);
+    /* An error Status is small; keep the start of it. */
+    if (st->resp->body.len < 64 * 1024) (void)vsg_buf_append(&st->resp->body, data, len);
+    return 0;
+}
+
+/* vsg_kube_request(), optionally streaming a 2xx body to `st`. */
+static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
+                               struct stream *st, volatile int *cancel, cJSON **out,
+                               struct vsg_error *err)
 {
     const char *method = req->method ? req->method : "GET";
     struct vsg_buf url, auth, ctype;
@@ -278,7 +303,13 @@ enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_r
         .body = payload,
         .body_len = payload ? strlen(payload) : 0,
         .timeout_ms = req->timeout_ms,
+        .cancel = cancel,
     };
+    if (st) {
+        st->resp = &resp;
+        hr.on_body = stream_body;
+        hr.on_body_ud = st;
+    }
     rc = vsg_http_do(c->http, &hr, &resp, err);
     c->last_status = resp.status;
     if (rc != VSG_OK) goto done;
@@ -295,6 +326,11 @@ enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_r
         }
     }
 done:
+    if (c->stats) {
+        atomic_fetch_add_explicit(&c->stats->requests, 1, memory_order_relaxed);
+        if (rc != VSG_OK && rc < VSG_ERR__COUNT_)
+            atomic_fetch_add_explicit(&c->stats->errors[rc], 1, memory_order_relaxed);
+    }
     if (body) cJSON_free(body);
     /* The Authorization line holds the secret: wipe it before freeing. */
     if (auth.data) memset(auth.data, 0, auth.cap);
@@ -303,6 +339,22 @@ done:
     vsg_buf_cleanup(&ctype);
     vsg_http_response_cleanup(&resp);
     return rc;
+}
+
+enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
+                              cJSON **out, struct vsg_error *err)
+{
+    return do_request(c, req, NULL, NULL, out, err);
+}
+
+enum vsg_err vsg_kube_stream(struct vsg_kube_client *c, const char *path, long timeout_ms,
+                             vsg_http_body_fn fn, void *ud, volatile int *cancel,
+                             struct vsg_error *err)
+{
+    struct vsg_kube_request r = {.method = "GET", .path = path, .timeout_ms = timeout_ms};
+    struct stream st = {fn, ud, NULL};
+    if (timeout_ms <= 0) r.timeout_ms = 365L * 24 * 3600 * 1000; /* "none" */
+    return do_request(c, &r, &st, cancel, NULL, err);
 }
 
 enum vsg_err vsg_kube_get(struct vsg_kube_client *c, const char *path, cJSON **out,

@@ -24,10 +24,13 @@
 #ifndef VSG_KUBE_CLIENT_H
 #define VSG_KUBE_CLIENT_H
 
+#include <stdatomic.h>
+
 #include <cjson/cJSON.h>
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "http/client.h"
 #include "kube/config.h"
 
 /* Content types for request bodies. */
@@ -40,6 +43,13 @@
 #define VSG_KUBE_TIMEOUT_MS 30000L
 
 struct vsg_kube_client;
+
+/* Counters shared by the clients of one process (for /metrics): every
+ * request made, and the failed ones by error code. */
+struct vsg_kube_stats {
+    atomic_ulong requests;                /* Requests sent (watches too). */
+    atomic_ulong errors[VSG_ERR__COUNT_]; /* Failures by enum vsg_err. */
+};
 
 /* One request. Paths are absolute API paths with any query string, already
  * escaped (vsg_kube_path() builds them). */
@@ -78,6 +88,9 @@ struct vsg_kube_client *vsg_kube_client_new(const struct vsg_kube_config *cfg,
 /* Frees the client. NULL is a no-op. */
 void vsg_kube_client_free(struct vsg_kube_client *c);
 
+/* Counts this client's requests into `stats` (borrowed; NULL stops). */
+void vsg_kube_client_set_stats(struct vsg_kube_client *c, struct vsg_kube_stats *stats);
+
 /* The configuration's default namespace (borrowed, never NULL). */
 const char *vsg_kube_client_namespace(const struct vsg_kube_client *c);
 
@@ -97,6 +110,18 @@ const char *vsg_kube_client_server(const struct vsg_kube_client *c);
  */
 enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
                               cJSON **out, struct vsg_error *err);
+
+/*
+ * GET `path` and stream a 2xx body to `fn` as it arrives (watches: the
+ * caller splits the lines). `fn` returning nonzero stops the request
+ * (VSG_ERR_CANCELLED), as does `*cancel` becoming nonzero (checked about
+ * once a second). A non-2xx answer is not streamed: its Status becomes
+ * the error, as in vsg_kube_request(). `timeout_ms` bounds the whole
+ * request (0: none).
+ */
+enum vsg_err vsg_kube_stream(struct vsg_kube_client *c, const char *path, long timeout_ms,
+                             vsg_http_body_fn fn, void *ud, volatile int *cancel,
+                             struct vsg_error *err);
 
 /* The Status `reason` of the last failed request ("NotFound", "Conflict",
  * "AlreadyExists", "Invalid", "Forbidden", ...), "" after a success or when

@@ -1,0 +1,316 @@
+/*
+ * cmd_controller.c - `vsgate controller`: runs the Lua reconcilers
+ * (cmd/controller.h) with /metrics, /healthz and /readyz.
+ *
+ * Uses: cmd/controller.h, http/server.h, kube/config.h, base/.
+ * Owns its controller, servers and kube config.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/vtime.h"
+#include "cmd/cmd.h"
+#include "cmd/controller.h"
+#include "cmd/util.h"
+#include "http/client.h"
+#include "http/server.h"
+#include "kube/config.h"
+
+#define LOGGER "vsgate.controller"
+#define MAX_MODULES 16
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: vsgate controller [options]\n"
+        "\n"
+        "Runs the Lua reconcilers (lua/reconcilers/<name>.lua) against the API server.\n"
+        "\n"
+        "Options:\n"
+        "  --kubeconfig PATH       kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)\n"
+        "  --context NAME          kubeconfig context (default: the current one)\n"
+        "  --namespace NS          system namespace: Lease, config maps, Lua overrides\n"
+        "                          (default: $SYSTEM_NAMESPACE, else vmware-sources)\n"
+        "  --lua-root DIR          folder holding reconcilers/ and lib/ (default: $VSG_LUA_ROOT,\n"
+        "                          else the installed share/vsgate/lua, else the source tree's lua/)\n"
+        "  --reconcilers LIST      comma-separated reconciler modules (default: vspheresource)\n"
+        "  --leader-elect BOOL     only the Lease holder reconciles (default: true)\n"
+        "  --lease-name NAME       Lease name (default: " VSG_CTL_LEASE_NAME ")\n"
+        "  --identity ID           Lease holder identity (default: hostname_pid_random)\n"
+        "  --overrides NAME        ConfigMap of Lua overrides (default: " VSG_CTL_OVERRIDES_CONFIGMAP ")\n"
+        "  --resync DURATION       informer resync period, Go syntax (default: 10h)\n"
+        "  --metrics-addr H:P      Prometheus /metrics (default: 0.0.0.0:9090; \"\" turns it off)\n"
+        "  --health-addr ADDR      address of /healthz and /readyz (default: 0.0.0.0)\n"
+        "  --health-port N         port of /healthz and /readyz (default: 8080; 0 turns it off)\n"
+        "  -h, --help              this help\n"
+        "\n"
+        "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
+        "SYSTEM_NAMESPACE, VSG_LUA_ROOT, VSG_LOG_LEVEL.\n"
+        "\n"
+        "Lua overrides: each data key \"<module>.lua\" of ConfigMap <overrides> in the system\n"
+        "namespace replaces `require \"<module>\"` (\"reconcilers.vspheresource.lua\",\n"
+        "\"lib.conditions.lua\"). A change is compiled into a fresh state, checked and swapped\n"
+        "in between two reconciles; a broken one is logged and reported as a Warning Event\n"
+        "(reason LuaOverrideRejected) on the ConfigMap, and the previous code keeps running.\n");
+}
+
+/* The default Lua root: $VSG_LUA_ROOT, <exe>/../share/vsgate/lua, the
+ * install prefix's, the source tree's. */
+static const char *default_lua_root(char *buf, size_t n)
+{
+    const char *env = getenv("VSG_LUA_ROOT");
+    struct stat st;
+    char exe[PATH_MAX];
+    if (env && *env) return env;
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, n, "%s/../share/vsgate/lua", exe);
+            if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+        }
+    }
+    snprintf(buf, n, "%s/lua", VSG_DATA_DIR);
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+    snprintf(buf, n, "%s/lua", VSG_SOURCE_DIR);
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+    return NULL;
+}
+
+static enum vsg_err h_metrics(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    (void)rq;
+    enum vsg_err rc = vsg_http_resp_header(rs, "Content-Type", "text/plain; version=0.0.4");
+    if (rc == VSG_OK) rc = vsg_ctl_metrics(ud, &rs->body);
+    return rc;
+}
+
+static enum vsg_err c_ready(void *ud, struct vsg_error *why)
+{
+    return vsg_ctl_ready(ud, why);
+}
+
+static enum vsg_err c_healthy(void *ud, struct vsg_error *why)
+{
+    return vsg_ctl_healthy(ud, why);
+}
+
+/* Splits "host:port" ("" host: 0.0.0.0). */
+static int split_addr(const char *s, char *host, size_t n, unsigned *port)
+{
+    const char *colon = strrchr(s, ':');
+    char *end;
+    if (!colon) return -1;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535 || colon[1] == '\0') return -1;
+    snprintf(host, n, "%.*s", (int)(colon - s), s);
+    if (!*host) snprintf(host, n, "0.0.0.0");
+    *port = (unsigned)p;
+    return 0;
+}
+
+enum {
+    OPT_KUBECONFIG = 256, OPT_CONTEXT, OPT_NAMESPACE, OPT_LUA_ROOT, OPT_RECONCILERS,
+    OPT_LEADER_ELECT, OPT_LEASE_NAME, OPT_IDENTITY, OPT_OVERRIDES, OPT_RESYNC, OPT_METRICS,
+    OPT_HEALTH_ADDR, OPT_HEALTH_PORT
+};
+
+int vsg_cmd_controller(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+        {"context", required_argument, NULL, OPT_CONTEXT},
+        {"namespace", required_argument, NULL, OPT_NAMESPACE},
+        {"lua-root", required_argument, NULL, OPT_LUA_ROOT},
+        {"reconcilers", required_argument, NULL, OPT_RECONCILERS},
+        {"leader-elect", required_argument, NULL, OPT_LEADER_ELECT},
+        {"lease-name", required_argument, NULL, OPT_LEASE_NAME},
+        {"identity", required_argument, NULL, OPT_IDENTITY},
+        {"overrides", required_argument, NULL, OPT_OVERRIDES},
+        {"resync", required_argument, NULL, OPT_RESYNC},
+        {"metrics-addr", required_argument, NULL, OPT_METRICS},
+        {"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
+        {"health-port", required_argument, NULL, OPT_HEALTH_PORT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *kubeconfig = NULL, *context = NULL, *ns = getenv("SYSTEM_NAMESPACE");
+    const char *lua_root = NULL, *reconcilers = "vspheresource", *lease = NULL, *identity = NULL;
+    const char *overrides = NULL, *metrics_addr = "0.0.0.0:9090", *health_addr = "0.0.0.0";
+    char rootbuf[PATH_MAX], mhost[256] = "", list[1024];
+    const char *modules[MAX_MODULES];
+    size_t nmodules = 0;
+    unsigned mport = 0;
+    long health_port = 8080;
+    int leader_elect = 1, code = 1, c, sig = 0;
+    int64_t resync_ns = 10 * VSG_HOUR;
+    struct vsg_kube_config cfg;
+    struct vsg_error err;
+    struct vsg_ctl *ctl = NULL;
+    struct vsg_http_server *msrv = NULL, *hsrv = NULL;
+    sigset_t sigs;
+    memset(&cfg, 0, sizeof cfg);
+    vsg_error_clear(&err);
+    vsg_log_level_from_env("controller");
+
+    optind = 1;
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_KUBECONFIG: kubeconfig = optarg; break;
+        case OPT_CONTEXT: context = optarg; break;
+        case OPT_NAMESPACE: ns = optarg; break;
+        case OPT_LUA_ROOT: lua_root = optarg; break;
+        case OPT_RECONCILERS: reconcilers = optarg; break;
+        case OPT_LEASE_NAME: lease = optarg; break;
+        case OPT_IDENTITY: identity = optarg; break;
+        case OPT_OVERRIDES: overrides = optarg; break;
+        case OPT_METRICS: metrics_addr = optarg; break;
+        case OPT_HEALTH_ADDR: health_addr = optarg; break;
+        case OPT_LEADER_ELECT:
+            if (vsg_parse_bool(optarg, &leader_elect) != VSG_OK) {
+                fprintf(stderr, "vsgate controller: --leader-elect: \"%s\" is not a boolean\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_RESYNC:
+            if (vsg_duration_parse(optarg, &resync_ns) != VSG_OK || resync_ns < VSG_SECOND) {
+                fprintf(stderr, "vsgate controller: --resync: \"%s\" is not a duration of 1s or more\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_HEALTH_PORT: {
+            char *end;
+            health_port = strtol(optarg, &end, 10);
+            if (*end || health_port < 0 || health_port > 65535) {
+                fprintf(stderr, "vsgate controller: --health-port: bad port \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "Run `vsgate controller --help` for the options.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vsgate controller: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    if (!ns || !*ns) ns = "vmware-sources";
+    if (!lua_root && !(lua_root = default_lua_root(rootbuf, sizeof rootbuf))) {
+        fprintf(stderr, "vsgate controller: no Lua folder found; give --lua-root or VSG_LUA_ROOT\n");
+        return 2;
+    }
+    snprintf(list, sizeof list, "%s", reconcilers);
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        if (!*t) continue;
+        if (nmodules == MAX_MODULES) {
+            fprintf(stderr, "vsgate controller: at most %d reconcilers\n", MAX_MODULES);
+            return 2;
+        }
+        modules[nmodules++] = t;
+    }
+    if (!nmodules) {
+        fprintf(stderr, "vsgate controller: --reconcilers names no module\n");
+        return 2;
+    }
+    if (*metrics_addr && split_addr(metrics_addr, mhost, sizeof mhost, &mport) != 0) {
+        fprintf(stderr, "vsgate controller: --metrics-addr: expected HOST:PORT, got \"%s\"\n", metrics_addr);
+        return 2;
+    }
+    const char *image = getenv("VSPHERE_ADAPTER");
+    if (!image || !*image)
+        VSG_LOG_WARN(LOGGER, "VSPHERE_ADAPTER is not set: adapter Deployments will have no image");
+
+    /* Every thread inherits the blocked signals; main waits for them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    if (vsg_http_global_init() != VSG_OK) {
+        fprintf(stderr, "vsgate controller: cannot initialise libcurl\n");
+        return 1;
+    }
+    if (vsg_kube_config_load(kubeconfig, context, &cfg, &err) != VSG_OK) {
+        fprintf(stderr, "vsgate controller: %s\n", err.msg);
+        goto out;
+    }
+    struct vsg_ctl_opts o = {
+        .cfg = &cfg,
+        .system_ns = ns,
+        .lua_root = lua_root,
+        .modules = modules,
+        .nmodules = nmodules,
+        .leader_elect = leader_elect,
+        .lease_name = lease,
+        .identity = identity,
+        .overrides_name = overrides,
+        .resync_ms = resync_ns / VSG_MILLISECOND,
+        .adapter_image = image,
+        .metrics_domain = getenv("METRICS_DOMAIN"),
+    };
+    VSG_LOG_INFO(LOGGER, "starting: API server %s (%s), system namespace %s, Lua root %s",
+                 cfg.server, cfg.origin ? cfg.origin : "?", ns, lua_root);
+    if (!(ctl = vsg_ctl_new(&o, &err))) {
+        fprintf(stderr, "vsgate controller: %s\n", err.msg);
+        goto out;
+    }
+    if (*metrics_addr) {
+        struct vsg_http_server_opts so = {.name = "metrics", .addr = mhost, .port = mport, .threads = 1};
+        if (!(msrv = vsg_http_server_new(&so, &err)) ||
+            vsg_http_server_route(msrv, "GET", "/metrics", h_metrics, ctl, &err) != VSG_OK)
+            goto fail;
+        /* Same address: one server for all three endpoints. */
+        if (health_port && (unsigned)health_port == mport && strcmp(mhost, health_addr) == 0) {
+            if (vsg_http_server_add_healthz(msrv, "/healthz", c_healthy, ctl, &err) != VSG_OK ||
+                vsg_http_server_add_healthz(msrv, "/readyz", c_ready, ctl, &err) != VSG_OK)
+                goto fail;
+            health_port = 0;
+        }
+        if (vsg_http_server_start(msrv, &err) != VSG_OK) goto fail;
+        VSG_LOG_INFO(LOGGER, "metrics on http://%s:%u/metrics", mhost, vsg_http_server_port(msrv));
+    }
+    if (health_port) {
+        struct vsg_http_server_opts so = {.name = "health", .addr = health_addr,
+                                          .port = (unsigned)health_port, .threads = 1};
+        if (!(hsrv = vsg_http_server_new(&so, &err)) ||
+            vsg_http_server_add_healthz(hsrv, "/healthz", c_healthy, ctl, &err) != VSG_OK ||
+            vsg_http_server_add_healthz(hsrv, "/readyz", c_ready, ctl, &err) != VSG_OK ||
+            vsg_http_server_start(hsrv, &err) != VSG_OK)
+            goto fail;
+        VSG_LOG_INFO(LOGGER, "health on http://%s:%u/healthz and /readyz", health_addr,
+                     vsg_http_server_port(hsrv));
+    }
+    if (vsg_ctl_start(ctl, &err) != VSG_OK) goto fail;
+    VSG_LOG_INFO(LOGGER, "controller running");
+    sigwait(&sigs, &sig);
+    VSG_LOG_INFO(LOGGER, "signal %d: stopping", sig);
+    vsg_ctl_stop(ctl);
+    code = 0;
+    goto out;
+fail:
+    fprintf(stderr, "vsgate controller: %s\n", err.msg);
+out:
+    if (hsrv) vsg_http_server_stop(hsrv);
+    if (msrv) vsg_http_server_stop(msrv);
+    vsg_ctl_free(ctl);
+    vsg_http_server_free(hsrv);
+    vsg_http_server_free(msrv);
+    vsg_kube_config_cleanup(&cfg);
+    vsg_http_global_cleanup();
+    return code;
+}

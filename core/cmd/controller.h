@@ -1,0 +1,87 @@
+/*
+ * cmd/controller.h - the controller: one generic reconcile driver run for
+ * each Lua reconciler module, plus the shared machinery around it.
+ *
+ * Provides: struct vsg_ctl. For each module name ("vspheresource") it
+ * loads `require "reconcilers.<name>"` into its own sandboxed state (kind
+ * RECONCILER, with vsg.kube and vsg.hash), reads the module table
+ * (apiVersion, kind, resource, watches, finalizer, reconcile, finalize),
+ * and runs one worker thread that takes keys from its work queue and
+ * calls reconcile(ctx, obj) (or finalize) on the cached object. Informers
+ * feed the queues: the primary kind enqueues itself, `owned` watches
+ * enqueue their controller owner of the module's kind, `tracker` watches
+ * and ctx.track() enqueue the objects that tracked them. Leader election
+ * (optional) gates the workers. The ConfigMap of Lua overrides in the
+ * system namespace is applied between two reconciles (build, check,
+ * swap, or keep the old code and report). Metrics in Prometheus text.
+ * Uses: kube/ (client, informers, queue, leader, discovery, lua_kube),
+ * lua/ (host, script), base/, pthreads.
+ * Owns: the controller owns every thread, client, informer, queue and Lua
+ * state it makes; the kube config given in the options is borrowed and
+ * must outlive the controller.
+ *
+ * The Lua contract, and the ConfigMap of overrides, are described in
+ * cmd_controller.c's help text and the README.
+ */
+#ifndef VSG_CMD_CONTROLLER_H
+#define VSG_CMD_CONTROLLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "kube/config.h"
+
+/* Name of the ConfigMap of Lua module overrides in the system namespace. */
+#define VSG_CTL_OVERRIDES_CONFIGMAP "vsgate-lua-overrides"
+/* Lease name of the controller's leader election. */
+#define VSG_CTL_LEASE_NAME "vsgate-controller"
+
+struct vsg_ctl_opts {
+    const struct vsg_kube_config *cfg; /* API server (borrowed). */
+    const char *system_ns;             /* Namespace of the Lease and the
+                                          config maps. */
+    const char *lua_root;              /* Folder holding reconcilers/ and
+                                          lib/ (vsgate's lua/). */
+    const char *extra_path;            /* More ';'-separated require
+                                          templates (plugins), or NULL. */
+    const char *const *modules;        /* Reconciler names, e.g.
+                                          "vspheresource". */
+    size_t nmodules;                   /* How many. */
+    int leader_elect;                  /* Nonzero: only the leader reconciles. */
+    const char *lease_name;            /* NULL: VSG_CTL_LEASE_NAME. */
+    const char *identity;              /* Holder identity; NULL: made up. */
+    const char *overrides_name;        /* NULL: VSG_CTL_OVERRIDES_CONFIGMAP. */
+    int64_t resync_ms;                 /* Informer resync period; 0: 10 h. */
+    const char *adapter_image;         /* ctx.config.adapter_image. */
+    const char *metrics_domain;        /* ctx.config.metrics_domain. */
+};
+
+struct vsg_ctl;
+
+/* Loads every module (a missing or broken one is an error naming it)
+ * and makes the machinery, without starting anything or (except to read
+ * the overrides ConfigMap once) talking to the API server. */
+struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *opts, struct vsg_error *err);
+
+/* Starts informers, leader election and the workers. */
+enum vsg_err vsg_ctl_start(struct vsg_ctl *ctl, struct vsg_error *err);
+
+/* Stops the workers (a running reconcile finishes), then gives up the
+ * lease, then stops the informers. Idempotent. */
+void vsg_ctl_stop(struct vsg_ctl *ctl);
+
+/* Stops and frees. NULL is a no-op. */
+void vsg_ctl_free(struct vsg_ctl *ctl);
+
+/* VSG_OK once every informer has synced (readiness); else why not. */
+enum vsg_err vsg_ctl_ready(struct vsg_ctl *ctl, struct vsg_error *why);
+
+/* VSG_OK while every worker runs (liveness). */
+enum vsg_err vsg_ctl_healthy(struct vsg_ctl *ctl, struct vsg_error *why);
+
+/* Appends the metrics in Prometheus text format to `out`. */
+enum vsg_err vsg_ctl_metrics(struct vsg_ctl *ctl, struct vsg_buf *out);
+
+#endif

@@ -39,7 +39,11 @@ local function default_key(event)
     local a = util.field(d, f)
     parts[#parts + 1] = util.field(a, "Name") or ""
   end
-  parts[#parts + 1] = util.field(d, "FullFormattedMessage") or util.field(d, "Message") or ""
+  -- An empty FullFormattedMessage (vcsim, events posted by API) falls back
+  -- to Message, so user events with different messages stay different.
+  local msg = util.field(d, "FullFormattedMessage")
+  if msg == nil or msg == "" then msg = util.field(d, "Message") end
+  parts[#parts + 1] = msg or ""
   return table.concat(parts, "\31")
 end
 

@@ -15,8 +15,21 @@ local function match_any(globs)
     if g:find("^com%.vmware%.vsphere%.") then full[#full + 1] = g else short[#short + 1] = g end
   end
   local ms, mf = util.matcher(short), util.matcher(full)
+  -- Types repeat: remember the answer per type (bounded), so the usual
+  -- event costs one table lookup instead of pattern matches.
+  local memo, n = {}, 0
   return function(event)
-    return ms(util.detail(event)) or mf(event.type)
+    local t = event.type
+    local hit = memo[t]
+    if hit == nil then
+      hit = ms(util.detail(event)) or mf(t)
+      if type(t) == "string" then
+        n = n + 1
+        if n > 4096 then memo, n = {}, 1 end
+        memo[t] = hit
+      end
+    end
+    return hit
   end
 end
 

@@ -136,6 +136,15 @@ describe("filter.dedup", function()
     local other = vm_event("VmPoweredOnEvent", "b"); other.time = "2026-01-01T00:02:01Z"
     assert.is_table(f(other), "a different VM is a different key")
   end)
+  it("tells events apart by Message when FullFormattedMessage is empty", function()
+    local f = dedup.window(60)
+    local function user(msg)
+      return event("GeneralUserEvent", { FullFormattedMessage = "", Message = msg })
+    end
+    assert.is_table(f(user("one")))
+    assert.is_table(f(user("two")), "another message is another event")
+    assert.is_nil(f(user("two")), "the same message again is a duplicate")
+  end)
 end)
 
 describe("filter.severity", function()

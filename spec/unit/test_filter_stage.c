@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cmd/filter_stage.h"
 #include "cmd/filter_value.h"
+#include "cmd/filter_watch.h"
 #include "cmd/record.h"
 #include "event_fixture.h"
 #include "lua_testutil.h"
@@ -921,7 +922,95 @@ static void test_record_generic(void)
     vsg_ce_cleanup(&ce);
 }
 
+/* ====================================================================
+ * Hot reload of a file
+ * ==================================================================== */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Waits up to 5 s for the watcher to have accepted `n` versions. */
+static int wait_accepted(struct vsg_filter_watch *w, unsigned long n)
+{
+    for (int i = 0; i < 500; i++) {
+        if (vsg_filter_watch_accepted(w) >= n) return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+static void test_file_watch(void)
+{
+    char dir[] = "/tmp/vsg-filter-watch.XXXXXX", path[256];
+    struct vsg_filter_config cfg = test_cfg();
+    struct vsg_filter_watch_config wc;
+    struct vsg_filter_watch *w;
+    struct vsg_filter *f;
+    struct vsg_filter_result res;
+    struct vsg_error err;
+    struct sample s;
+    const char *logs;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/f.lua", dir);
+    f = vsg_filter_new(&cfg, &err);
+    CHECK(f != NULL);
+    memset(&wc, 0, sizeof wc);
+    wc.stage = f;
+    wc.logger = "test.watch";
+    wc.file = path;
+    wc.poll_ms = 20;
+    /* A broken file at start: refused, with the error. */
+    write_file(path, "function filter(e) return e");
+    CHECK(vsg_filter_watch_start(&wc, &err) == NULL);
+    CHECK_HAS(err.msg, "f.lua:1:");
+    /* A good one: loaded synchronously. */
+    write_file(path, "function filter(e) e.extensions.v = '1' return e end\n");
+    w = vsg_filter_watch_start(&wc, &err);
+    if (w == NULL) CHECK_FAIL_("%s", err.msg);
+    CHECK_INT(vsg_filter_watch_accepted(w), 1);
+    CHECK_INT(vsg_filter_swap_pending(f), 1);
+    sample_init(&s);
+    vsg_filter_result_init(&res);
+    vsg_filter_run(f, &s.ev, &s.ce, &res);
+    CHECK_STR(stamp_of(&res), "1");
+    lt_logs_begin(VSG_LOG_LEVEL_INFO);
+    /* A change is picked up; a broken one is not; a deleted file keeps it. */
+    write_file(path, "function filter(e) e.extensions.v = '2' return e end -- longer\n");
+    CHECK(wait_accepted(w, 2));
+    write_file(path, "function filter(e) error('no') end --- and longer still\n");
+    usleep(200000);
+    CHECK_INT(vsg_filter_watch_accepted(w), 2);
+    unlink(path);
+    usleep(200000);
+    logs = lt_logs_end();
+    CHECK_HAS(logs, "filter rejected (the previous one keeps running): dry run on a sample "
+                    "VmPoweredOnEvent: f.lua:1: no");
+    CHECK_HAS(logs, "No such file or directory; the last good filter keeps running");
+    vsg_filter_swap_pending(f); /* the engine does, between events */
+    vsg_filter_run(f, &s.ev, &s.ce, &res);
+    CHECK_STR(stamp_of(&res), "2");
+    /* Back again: loaded. */
+    write_file(path, "function filter(e) e.extensions.v = '3' return e end\n");
+    CHECK(wait_accepted(w, 3));
+    vsg_filter_swap_pending(f);
+    vsg_filter_run(f, &s.ev, &s.ce, &res);
+    CHECK_STR(stamp_of(&res), "3");
+    vsg_filter_watch_stop(w);
+    vsg_filter_result_cleanup(&res);
+    sample_cleanup(&s);
+    vsg_filter_free(f);
+    unlink(path);
+    rmdir(dir);
+}
+
 TEST_LIST = {
+    {"file_watch", test_file_watch},
     {"record_generic", test_record_generic},
     {"event_table", test_event_table},
     {"lazy_data", test_lazy_data},

@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "cmd/controller.h"
 #include "cmd/util.h"
+#include "cmd/webhook.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "kube/config.h"
@@ -50,10 +51,20 @@ static void usage(FILE *out)
         "  --metrics-addr H:P      Prometheus /metrics (default: 0.0.0.0:9090; \"\" turns it off)\n"
         "  --health-addr ADDR      address of /healthz and /readyz (default: 0.0.0.0)\n"
         "  --health-port N         port of /healthz and /readyz (default: 8080; 0 turns it off)\n"
+        "  --no-webhook            do not serve the admission webhooks\n"
+        "  --webhook-addr ADDR     webhook listen address (default: 0.0.0.0)\n"
+        "  --webhook-port N        webhook HTTPS port (default: 8443)\n"
+        "  --webhook-threads N     webhook workers, each with its own Lua state (default: 4)\n"
+        "  --webhook-url-base URL  register the webhooks by URL (https://127.0.0.1:PORT) instead of\n"
+        "                          the Service: creates the three configurations with\n"
+        "                          clientConfig.url and deletes them at exit (tests, development)\n"
+        "  --cert-validity DUR     validity of the webhook certificates (default: 168h)\n"
+        "  --cert-check DUR        how often Secret " VSG_WH_SECRET " is checked (default: 1m)\n"
         "  -h, --help              this help\n"
         "\n"
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
-        "SYSTEM_NAMESPACE, VSG_LUA_ROOT, VSG_LOG_LEVEL.\n"
+        "SYSTEM_NAMESPACE, VSG_LUA_ROOT, VSG_LOG_LEVEL, VSPHERE_BINDING_SELECTION_MODE\n"
+        "(exclusion or inclusion).\n"
         "\n"
         "Lua overrides: each data key \"<module>.lua\" of ConfigMap <overrides> in the system\n"
         "namespace replaces `require \"<module>\"` (\"reconcilers.vspheresource.lua\",\n"
@@ -122,8 +133,21 @@ static int split_addr(const char *s, char *host, size_t n, unsigned *port)
 enum {
     OPT_KUBECONFIG = 256, OPT_CONTEXT, OPT_NAMESPACE, OPT_LUA_ROOT, OPT_RECONCILERS,
     OPT_LEADER_ELECT, OPT_LEASE_NAME, OPT_IDENTITY, OPT_OVERRIDES, OPT_RESYNC, OPT_METRICS,
-    OPT_HEALTH_ADDR, OPT_HEALTH_PORT
+    OPT_HEALTH_ADDR, OPT_HEALTH_PORT, OPT_NO_WEBHOOK, OPT_WH_ADDR, OPT_WH_PORT, OPT_WH_THREADS,
+    OPT_WH_URL, OPT_CERT_VALIDITY, OPT_CERT_CHECK
 };
+
+static int parse_port(const char *opt, const char *s, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || !*s || v < 0 || v > 65535) {
+        fprintf(stderr, "vsgate controller: %s: bad number \"%s\"\n", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 int vsg_cmd_controller(int argc, char **argv)
 {
@@ -141,6 +165,13 @@ int vsg_cmd_controller(int argc, char **argv)
         {"metrics-addr", required_argument, NULL, OPT_METRICS},
         {"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
         {"health-port", required_argument, NULL, OPT_HEALTH_PORT},
+        {"no-webhook", no_argument, NULL, OPT_NO_WEBHOOK},
+        {"webhook-addr", required_argument, NULL, OPT_WH_ADDR},
+        {"webhook-port", required_argument, NULL, OPT_WH_PORT},
+        {"webhook-threads", required_argument, NULL, OPT_WH_THREADS},
+        {"webhook-url-base", required_argument, NULL, OPT_WH_URL},
+        {"cert-validity", required_argument, NULL, OPT_CERT_VALIDITY},
+        {"cert-check", required_argument, NULL, OPT_CERT_CHECK},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -158,6 +189,11 @@ int vsg_cmd_controller(int argc, char **argv)
     struct vsg_error err;
     struct vsg_ctl *ctl = NULL;
     struct vsg_http_server *msrv = NULL, *hsrv = NULL;
+    struct vsg_webhook *wh = NULL;
+    int webhook = 1;
+    const char *wh_addr = "0.0.0.0", *wh_url = NULL;
+    long wh_port = 8443, wh_threads = 4;
+    int64_t cert_validity = 7 * 24 * VSG_HOUR, cert_check = VSG_MINUTE;
     sigset_t sigs;
     memset(&cfg, 0, sizeof cfg);
     vsg_error_clear(&err);
@@ -194,6 +230,29 @@ int vsg_cmd_controller(int argc, char **argv)
             health_port = strtol(optarg, &end, 10);
             if (*end || health_port < 0 || health_port > 65535) {
                 fprintf(stderr, "vsgate controller: --health-port: bad port \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case OPT_NO_WEBHOOK: webhook = 0; break;
+        case OPT_WH_ADDR: wh_addr = optarg; break;
+        case OPT_WH_URL: wh_url = optarg; break;
+        case OPT_WH_PORT:
+            if (parse_port("--webhook-port", optarg, &wh_port) != 0) return 2;
+            break;
+        case OPT_WH_THREADS:
+            if (parse_port("--webhook-threads", optarg, &wh_threads) != 0 || wh_threads < 1 ||
+                wh_threads > 256) {
+                fprintf(stderr, "vsgate controller: --webhook-threads: 1 to 256\n");
+                return 2;
+            }
+            break;
+        case OPT_CERT_VALIDITY:
+        case OPT_CERT_CHECK: {
+            int64_t *dst = c == OPT_CERT_VALIDITY ? &cert_validity : &cert_check;
+            if (vsg_duration_parse(optarg, dst) != VSG_OK || *dst < VSG_SECOND) {
+                fprintf(stderr, "vsgate controller: %s: \"%s\" is not a duration of 1s or more\n",
+                        c == OPT_CERT_VALIDITY ? "--cert-validity" : "--cert-check", optarg);
                 return 2;
             }
             break;
@@ -296,15 +355,31 @@ int vsg_cmd_controller(int argc, char **argv)
                      vsg_http_server_port(hsrv));
     }
     if (vsg_ctl_start(ctl, &err) != VSG_OK) goto fail;
+    if (webhook) {
+        const char *mode = getenv("VSPHERE_BINDING_SELECTION_MODE");
+        struct vsg_webhook_opts wo = {
+            .cfg = &cfg, .ctl = ctl, .system_ns = ns, .lua_root = lua_root, .addr = wh_addr,
+            .port = (unsigned)wh_port, .threads = (unsigned)wh_threads, .url_base = wh_url,
+            .cert_validity_s = cert_validity / VSG_SECOND, .cert_check_ms = cert_check / VSG_MILLISECOND,
+            .selection_mode = mode};
+        if (mode && *mode && strcmp(mode, "inclusion") != 0 && strcmp(mode, "exclusion") != 0) {
+            vsg_error_set(&err, VSG_ERR_INVAL, "VSPHERE_BINDING_SELECTION_MODE must be exclusion or "
+                                               "inclusion, not \"%s\"", mode);
+            goto fail;
+        }
+        if (!(wh = vsg_webhook_new(&wo, &err)) || vsg_webhook_start(wh, &err) != VSG_OK) goto fail;
+    }
     VSG_LOG_INFO(LOGGER, "controller running");
     sigwait(&sigs, &sig);
     VSG_LOG_INFO(LOGGER, "signal %d: stopping", sig);
+    vsg_webhook_stop(wh);
     vsg_ctl_stop(ctl);
     code = 0;
     goto out;
 fail:
     fprintf(stderr, "vsgate controller: %s\n", err.msg);
 out:
+    vsg_webhook_free(wh);
     if (hsrv) vsg_http_server_stop(hsrv);
     if (msrv) vsg_http_server_stop(msrv);
     vsg_ctl_free(ctl);

@@ -623,7 +623,8 @@ struct call_args {
     const char *obj;              /* Its JSON text. */
     size_t obj_len;               /* Its length. */
     int finalize;                 /* Call finalize, not reconcile. */
-    const char *cfg[5];           /* adapter_image, logging, metrics, system ns, metrics domain. */
+    const char *cfg[6];           /* adapter_image, logging, metrics, system ns, metrics domain,
+                                     binding selection mode. */
     enum outcome out;             /* Result. */
     double requeue_after;         /* Seconds, for OUT_REQUEUE. */
     char msg[1024];               /* For OUT_ERROR. */
@@ -635,7 +636,8 @@ static int call_protected(lua_State *L)
     struct call_args *a = lua_touserdata(L, 1);
     struct rec *r = a->rec;
     static const char *const cfg_keys[] = {"adapter_image", "logging_config", "metrics_config",
-                                           "system_namespace", "metrics_domain"};
+                                           "system_namespace", "metrics_domain",
+                                           "binding_selection_mode"};
     char now[VSG_TIME_RFC3339_BUFSZ];
     struct vsg_error e;
     lua_settop(L, 0);
@@ -652,8 +654,8 @@ static int call_protected(lua_State *L)
     lua_pushstring(L, now);
     lua_pushstring(L, a->ns ? a->ns : "");
     lua_pushstring(L, a->name);
-    lua_createtable(L, 0, 5);
-    for (int i = 0; i < 5; i++) {
+    lua_createtable(L, 0, 6);
+    for (int i = 0; i < 6; i++) {
         lua_pushstring(L, a->cfg[i] ? a->cfg[i] : "");
         lua_setfield(L, -2, cfg_keys[i]);
     }
@@ -798,6 +800,7 @@ static void reconcile_key(struct rec *r, const char *key)
     a.cfg[2] = xdup(ctl->metrics_config);
     a.cfg[3] = xdup(ctl->system_ns);
     a.cfg[4] = xdup(ctl->o.metrics_domain);
+    a.cfg[5] = xdup(getenv("VSPHERE_BINDING_SELECTION_MODE"));
     pthread_mutex_unlock(&ctl->cmu);
     a.rec = r;
     a.ns = *ns ? ns : NULL;
@@ -811,7 +814,7 @@ static void reconcile_key(struct rec *r, const char *key)
     enum vsg_err rc = vsg_lua_cpcall(s, call_protected, &a, 0, &err);
     r->cur_key = NULL;
     vsg_lua_set_context(s, VSG_LUA_CTX_RECONCILE);
-    for (int i = 0; i < 5; i++) vsg_free((char *)a.cfg[i]);
+    for (int i = 0; i < 6; i++) vsg_free((char *)a.cfg[i]);
     if (rc != VSG_OK) {
         a.out = OUT_ERROR;
         snprintf(a.msg, sizeof a.msg, "%s", err.msg);
@@ -1227,6 +1230,43 @@ void vsg_ctl_free(struct vsg_ctl *ctl)
     pthread_mutex_destroy(&ctl->omu);
     pthread_mutex_destroy(&ctl->cmu);
     vsg_free(ctl);
+}
+
+enum vsg_err vsg_ctl_overrides(struct vsg_ctl *ctl, uint64_t *gen, struct vsg_lua_source **mods,
+                               size_t *n)
+{
+    enum vsg_err rc = VSG_OK;
+    *mods = NULL;
+    *n = 0;
+    pthread_mutex_lock(&ctl->omu);
+    *gen = ctl->ovr.gen;
+    if (ctl->ovr.n && !(*mods = vsg_calloc(ctl->ovr.n, sizeof **mods))) rc = VSG_ERR_NOMEM;
+    for (size_t i = 0; rc == VSG_OK && i < ctl->ovr.n; i++, (*n)++) {
+        (*mods)[i].name = vsg_strdup(ctl->ovr.mods[i].name);
+        (*mods)[i].text = vsg_strndup(ctl->ovr.mods[i].text, ctl->ovr.mods[i].len);
+        (*mods)[i].len = ctl->ovr.mods[i].len;
+        if (!(*mods)[i].name || !(*mods)[i].text) rc = VSG_ERR_NOMEM;
+    }
+    pthread_mutex_unlock(&ctl->omu);
+    if (rc != VSG_OK) {
+        free_sources(*mods, *n);
+        *mods = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+uint64_t vsg_ctl_overrides_gen(struct vsg_ctl *ctl)
+{
+    pthread_mutex_lock(&ctl->omu);
+    uint64_t g = ctl->ovr.gen;
+    pthread_mutex_unlock(&ctl->omu);
+    return g;
+}
+
+void vsg_ctl_free_sources(struct vsg_lua_source *mods, size_t n)
+{
+    free_sources(mods, n);
 }
 
 /* ====================================================================

@@ -32,6 +32,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "kube/config.h"
+#include "lua/script.h"
 
 /* Name of the ConfigMap of Lua module overrides in the system namespace. */
 #define VSG_CTL_OVERRIDES_CONFIGMAP "vsgate-lua-overrides"
@@ -80,6 +81,18 @@ enum vsg_err vsg_ctl_ready(struct vsg_ctl *ctl, struct vsg_error *why);
 
 /* VSG_OK while every worker runs (liveness). */
 enum vsg_err vsg_ctl_healthy(struct vsg_ctl *ctl, struct vsg_error *why);
+
+/* A copy of the Lua overrides in effect (the webhook's workers apply the
+ * same ones): *gen bumps on every change; *mods (n entries, names and
+ * texts owned) is freed with vsg_ctl_free_sources(). VSG_ERR_NOMEM. */
+enum vsg_err vsg_ctl_overrides(struct vsg_ctl *ctl, uint64_t *gen, struct vsg_lua_source **mods,
+                               size_t *n);
+
+/* The generation of the overrides in effect (cheap; see above). */
+uint64_t vsg_ctl_overrides_gen(struct vsg_ctl *ctl);
+
+/* Frees sources returned by vsg_ctl_overrides(). */
+void vsg_ctl_free_sources(struct vsg_lua_source *mods, size_t n);
 
 /* Appends the metrics in Prometheus text format to `out`. */
 enum vsg_err vsg_ctl_metrics(struct vsg_ctl *ctl, struct vsg_buf *out);

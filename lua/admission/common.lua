@@ -10,10 +10,11 @@ local urls = require("lib.urls")
 local M = {}
 
 --- Whether `v` is JSON null: vsg.null (a light userdata) or the fake's
--- sentinel table (package.loaded.vsg.null) in specs.
+-- sentinel table (package.loaded.vsg.null) in specs. The sandbox has no
+-- `package` (there vsg.null is the light userdata above).
 function M.is_null(v)
   if type(v) == "userdata" then return true end
-  local vsg = package.loaded.vsg
+  local vsg = type(package) == "table" and package.loaded.vsg or nil
   return v ~= nil and type(vsg) == "table" and v == vsg.null
 end
 

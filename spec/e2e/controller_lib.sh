@@ -35,9 +35,11 @@ PY
   k apply -f "$E2E_DIR/bindings.yaml" >/dev/null
 }
 
-# ctl_start TAG [controller args...]
+# ctl_start TAG [controller args...]: without the webhooks unless
+# CTL_WEBHOOK=1 (they would listen on 8443 and need certificates).
 ctl_start() {
   local tag=$1; shift
+  [ "${CTL_WEBHOOK:-0}" = 1 ] || set -- --no-webhook "$@"
   CTL_METRICS=$(_e2e_free_port)
   CTL_HEALTH=$(_e2e_free_port)
   CTL_LOG=$E2E_DIR/controller-$tag.log

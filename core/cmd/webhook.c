@@ -1,0 +1,1022 @@
+/*
+ * cmd/webhook.c - see webhook.h.
+ *
+ * Threads: the server's pool (handlers; each takes a free Lua slot), the
+ * informers' threads, one certificate manager.
+ */
+#include "cmd/webhook.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/vtime.h"
+#include "cmd/certs.h"
+#include "cmd/jsonpatch.h"
+#include "http/server.h"
+#include "kube/cache.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "lua/host.h"
+#include "lua/json.h"
+#include "lua/script.h"
+
+#define LOGGER "vsgate.webhook"
+#define MAX_BODY (3u * 1024 * 1024)
+
+/* The main chunk of every admission state. */
+static const char driver_src[] =
+    "local vss = require 'admission.vspheresource'\n"
+    "local vsb = require 'admission.vspherebinding'\n"
+    "local bind = require 'binding.vsphere'\n"
+    "local M = {}\n"
+    "local function mod_of(req)\n"
+    "  local k = type(req.kind) == 'table' and req.kind.kind or req.kind\n"
+    "  if k == 'VSphereSource' then return vss elseif k == 'VSphereBinding' then return vsb end\n"
+    "end\n"
+    "local function ctx_of(req)\n"
+    "  return { namespace = req.namespace, operation = req.operation,\n"
+    "           subresource = req.subResource or '' }\n"
+    "end\n"
+    "function M.defaulting(req, obj)\n"
+    "  local m = mod_of(req)\n"
+    "  if m and type(obj) == 'table' then m.default(obj, ctx_of(req)) end\n"
+    "  return obj\n"
+    "end\n"
+    "function M.validate(req, obj, old)\n"
+    "  local m = mod_of(req)\n"
+    "  if not m or type(obj) ~= 'table' then return nil end\n"
+    "  local errs = m.validate(obj, type(old) == 'table' and old or nil, ctx_of(req))\n"
+    "  if errs and #errs > 0 then return m.format(errs) end\n"
+    "  return nil\n"
+    "end\n"
+    "function M.bind(req, obj, bindings, ns_labels, mode)\n"
+    "  if type(obj) ~= 'table' or (req.operation ~= 'CREATE' and req.operation ~= 'UPDATE') then\n"
+    "    return obj\n"
+    "  end\n"
+    "  local md = type(obj.metadata) == 'table' and obj.metadata or {}\n"
+    "  if not bind.selection(md.labels, ns_labels, mode) then return obj end\n"
+    "  if not bind.podspec(obj) then return obj end\n"
+    "  local had_md, had_ns = obj.metadata, md.namespace\n"
+    "  obj.metadata = md\n"
+    "  if type(md.namespace) ~= 'string' or md.namespace == '' then md.namespace = req.namespace end\n"
+    "  local todo = {}\n"
+    "  for _, b in ipairs(bindings or {}) do\n"
+    "    if bind.subject_matches(b, obj) then todo[#todo + 1] = b end\n"
+    "  end\n"
+    "  md.namespace = had_ns\n"
+    "  obj.metadata = had_md\n"
+    "  for _, b in ipairs(todo) do\n"
+    "    local bmd = type(b.metadata) == 'table' and b.metadata or {}\n"
+    "    if type(bmd.deletionTimestamp) == 'string' then bind.undo_binding(obj, b)\n"
+    "    else bind.do_binding(obj, b) end\n"
+    "  end\n"
+    "  return obj\n"
+    "end\n"
+    "return M\n";
+
+/* One Lua state and its override generation. */
+struct slot {
+    struct vsg_lua_script *script;
+    uint64_t ovr_gen;     /* Overrides generation tried last. */
+    int busy;
+};
+
+struct vsg_webhook {
+    struct vsg_webhook_opts o;
+    char *system_ns, *lua_root, *search_path, *addr, *url_base, *mode;
+    struct vsg_kube_client *client;      /* Certificate manager's client. */
+    struct vsg_kube_informer *binf;      /* VSphereBindings, all namespaces. */
+    struct vsg_kube_informer *nsinf;     /* Namespaces. */
+    struct vsg_http_server *srv;
+    struct slot *slots;
+    size_t nslots;
+    pthread_mutex_t smu;                 /* Guards slots' busy flags. */
+    pthread_cond_t scond;
+    /* Certificates (cmu). */
+    pthread_mutex_t cmu;
+    pthread_cond_t ccond;
+    struct vsg_certs certs;              /* In use. */
+    int stopping, started, mgr_started;
+    pthread_t mgr;
+    unsigned long n_requests, n_denied, n_errors, n_rotations;
+};
+
+/* ====================================================================
+ * Names of the serving certificate
+ * ==================================================================== */
+
+struct names_buf {
+    char dns[4][256];
+    const char *dnsp[5];
+    const char *ips[1];
+    char cn[256];
+    struct vsg_certs_names n;
+};
+
+static void make_names(struct vsg_webhook *wh, struct names_buf *b)
+{
+    const char *ns = wh->system_ns;
+    snprintf(b->dns[0], sizeof b->dns[0], "%s", VSG_WH_SERVICE);
+    snprintf(b->dns[1], sizeof b->dns[1], "%s.%s", VSG_WH_SERVICE, ns);
+    snprintf(b->dns[2], sizeof b->dns[2], "%s.%s.svc", VSG_WH_SERVICE, ns);
+    snprintf(b->dns[3], sizeof b->dns[3], "%s.%s.svc.cluster.local", VSG_WH_SERVICE, ns);
+    snprintf(b->cn, sizeof b->cn, "%s.%s.svc", VSG_WH_SERVICE, ns);
+    for (int i = 0; i < 4; i++) b->dnsp[i] = b->dns[i];
+    b->n.cn = b->cn;
+    b->n.dns = b->dnsp;
+    b->n.ndns = 4;
+    b->n.ips = b->ips;
+    b->n.nips = 0;
+    if (wh->url_base) {
+        b->dnsp[4] = "localhost";
+        b->n.ndns = 5;
+        b->ips[0] = "127.0.0.1";
+        b->n.nips = 1;
+    }
+}
+
+/* ====================================================================
+ * Lua slots
+ * ==================================================================== */
+
+static int check_protected(lua_State *L)
+{
+    const struct vsg_lua_script *cand = lua_touserdata(L, 1);
+    static const char sample_src[] =
+        "{\"apiVersion\":\"sources.tanzu.vmware.com/v1alpha1\",\"kind\":\"VSphereSource\","
+        "\"metadata\":{\"name\":\"s\",\"namespace\":\"ns\"},\"spec\":{\"address\":\"https://vc\","
+        "\"secretRef\":{\"name\":\"c\"},\"sink\":{\"uri\":\"http://x\"}}}";
+    static const char sample_dep[] =
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\","
+        "\"namespace\":\"ns\"},\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\"}]}}}}";
+    static const char sample_binding[] =
+        "[{\"apiVersion\":\"sources.tanzu.vmware.com/v1alpha1\",\"kind\":\"VSphereBinding\","
+        "\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\"},\"spec\":{\"address\":\"https://vc\","
+        "\"secretRef\":{\"name\":\"c\"},\"subject\":{\"apiVersion\":\"apps/v1\",\"kind\":"
+        "\"Deployment\",\"name\":\"d\",\"namespace\":\"ns\"}}}]";
+    struct vsg_error e;
+    lua_settop(L, 0);
+    if (vsg_lua_script_push_module(cand) != VSG_OK || !lua_istable(L, 1))
+        return luaL_error(L, "the admission driver returned no table");
+    static const char *const fns[] = {"defaulting", "validate", "bind"};
+    for (int i = 0; i < 3; i++) {
+        if (lua_getfield(L, 1, fns[i]) != LUA_TFUNCTION)
+            return luaL_error(L, "the admission driver has no function %s", fns[i]);
+        lua_pop(L, 1);
+    }
+    /* A dry run of each handler on samples. */
+    for (int i = 0; i < 3; i++) {
+        lua_getfield(L, 1, fns[i]);
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, "CREATE");
+        lua_setfield(L, -2, "operation");
+        lua_pushstring(L, "ns");
+        lua_setfield(L, -2, "namespace");
+        lua_createtable(L, 0, 1);
+        lua_pushstring(L, i == 2 ? "Deployment" : "VSphereSource");
+        lua_setfield(L, -2, "kind");
+        lua_setfield(L, -2, "kind");
+        const char *o = i == 2 ? sample_dep : sample_src;
+        if (vsg_lua_json_decode(L, o, strlen(o), &e) != VSG_OK) return luaL_error(L, "%s", e.msg);
+        if (i == 2) {
+            if (vsg_lua_json_decode(L, sample_binding, strlen(sample_binding), &e) != VSG_OK)
+                return luaL_error(L, "%s", e.msg);
+            lua_newtable(L);
+            lua_pushstring(L, "exclusion");
+            lua_call(L, 5, 1);
+            if (!lua_istable(L, -1)) return luaL_error(L, "bind returned no object on a sample");
+        } else {
+            lua_pushnil(L);
+            lua_call(L, 3, 1);
+            if (i == 0 && !lua_istable(L, -1))
+                return luaL_error(L, "defaulting returned no object on a sample");
+            if (i == 1 && !lua_isnil(L, -1))
+                return luaL_error(L, "validate rejected a valid sample: %s", luaL_tolstring(L, -1, NULL));
+        }
+        lua_settop(L, 1);
+    }
+    lua_settop(L, 0);
+    return 0;
+}
+
+static enum vsg_err check(const struct vsg_lua_script *cand, void *ud, struct vsg_error *err)
+{
+    (void)ud;
+    return vsg_lua_cpcall(vsg_lua_script_state(cand), check_protected, (void *)cand, 0, err);
+}
+
+/* Brings a slot to the overrides in effect (only ever to a version that
+ * passed the check). */
+static void refresh_slot(struct vsg_webhook *wh, struct slot *s, int first)
+{
+    struct vsg_lua_source main = {"=webhook", driver_src, sizeof driver_src - 1};
+    struct vsg_lua_source *mods = NULL;
+    size_t n = 0;
+    uint64_t gen = 0;
+    struct vsg_error err;
+    vsg_error_clear(&err);
+    if (wh->o.ctl) {
+        if (!first && vsg_ctl_overrides_gen(wh->o.ctl) == s->ovr_gen) return;
+        if (vsg_ctl_overrides(wh->o.ctl, &gen, &mods, &n) != VSG_OK) return;
+    }
+    s->ovr_gen = gen;
+    uint64_t before = vsg_lua_script_version(s->script);
+    enum vsg_err rc = vsg_lua_script_update(s->script, &main, mods, n, check, wh, &err);
+    if (rc != VSG_OK) {
+        VSG_LOG_ERROR(LOGGER, "Lua overrides rejected by the webhook, the previous code keeps "
+                              "serving: %s", err.msg);
+        if (first && vsg_lua_script_version(s->script) == 0)
+            (void)vsg_lua_script_update(s->script, &main, NULL, 0, check, wh, &err);
+    } else if (before && vsg_lua_script_version(s->script) != before) {
+        VSG_LOG_INFO(LOGGER, "webhook Lua code reloaded (hash %s)", vsg_lua_script_hash(s->script));
+    }
+    vsg_ctl_free_sources(mods, n);
+}
+
+static struct slot *take_slot(struct vsg_webhook *wh)
+{
+    pthread_mutex_lock(&wh->smu);
+    for (;;) {
+        for (size_t i = 0; i < wh->nslots; i++)
+            if (!wh->slots[i].busy) {
+                wh->slots[i].busy = 1;
+                pthread_mutex_unlock(&wh->smu);
+                refresh_slot(wh, &wh->slots[i], 0);
+                return &wh->slots[i];
+            }
+        pthread_cond_wait(&wh->scond, &wh->smu);
+    }
+}
+
+static void give_slot(struct vsg_webhook *wh, struct slot *s)
+{
+    pthread_mutex_lock(&wh->smu);
+    s->busy = 0;
+    pthread_cond_signal(&wh->scond);
+    pthread_mutex_unlock(&wh->smu);
+}
+
+/* ====================================================================
+ * Calling Lua
+ * ==================================================================== */
+
+enum route { R_DEFAULTING, R_VALIDATION, R_BINDINGS };
+
+struct call {
+    struct slot *slot;
+    enum route route;
+    const cJSON *req;           /* request. */
+    const char *obj, *old;      /* JSON texts (old may be NULL). */
+    const char *bindings;       /* JSON array text (R_BINDINGS). */
+    const char *ns_labels;      /* JSON object text or NULL. */
+    const char *mode;
+    struct vsg_buf out;         /* The object after (mutating routes). */
+    char msg[4096];             /* Denial message (validation). */
+    int denied;
+};
+
+static void push_str_field(lua_State *L, const cJSON *req, const char *k)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, k));
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+static int call_protected(lua_State *L)
+{
+    struct call *c = lua_touserdata(L, 1);
+    struct vsg_error e;
+    static const char *const fns[] = {"defaulting", "validate", "bind"};
+    lua_settop(L, 0);
+    if (vsg_lua_script_push_module(c->slot->script) != VSG_OK) return luaL_error(L, "no module");
+    lua_getfield(L, 1, fns[c->route]);
+    /* req */
+    lua_createtable(L, 0, 6);
+    push_str_field(L, c->req, "operation");
+    push_str_field(L, c->req, "namespace");
+    push_str_field(L, c->req, "name");
+    push_str_field(L, c->req, "subResource");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c->req, "kind");
+    lua_createtable(L, 0, 3);
+    if (cJSON_IsObject(kind)) {
+        push_str_field(L, kind, "group");
+        push_str_field(L, kind, "version");
+        push_str_field(L, kind, "kind");
+    }
+    lua_setfield(L, -2, "kind");
+    if (vsg_lua_json_decode(L, c->obj, strlen(c->obj), &e) != VSG_OK)
+        return luaL_error(L, "request.object: %s", e.msg);
+    int nargs = 2;
+    if (c->route == R_VALIDATION) {
+        if (c->old) {
+            if (vsg_lua_json_decode(L, c->old, strlen(c->old), &e) != VSG_OK)
+                return luaL_error(L, "request.oldObject: %s", e.msg);
+        } else {
+            lua_pushnil(L);
+        }
+        nargs = 3;
+    } else if (c->route == R_BINDINGS) {
+        if (vsg_lua_json_decode(L, c->bindings, strlen(c->bindings), &e) != VSG_OK)
+            return luaL_error(L, "bindings: %s", e.msg);
+        if (c->ns_labels) {
+            if (vsg_lua_json_decode(L, c->ns_labels, strlen(c->ns_labels), &e) != VSG_OK)
+                return luaL_error(L, "namespace labels: %s", e.msg);
+        } else {
+            lua_newtable(L);
+        }
+        lua_pushstring(L, c->mode);
+        nargs = 5;
+    }
+    lua_call(L, nargs, 1);
+    if (c->route == R_VALIDATION) {
+        if (!lua_isnil(L, -1)) {
+            c->denied = 1;
+            snprintf(c->msg, sizeof c->msg, "%s", luaL_tolstring(L, -1, NULL));
+        }
+    } else {
+        if (!lua_istable(L, -1)) return luaL_error(L, "%s returned no object", fns[c->route]);
+        if (vsg_lua_json_encode(L, -1, &c->out, &e) != VSG_OK)
+            return luaL_error(L, "encoding the object: %s", e.msg);
+    }
+    lua_settop(L, 0);
+    return 0;
+}
+
+/* ====================================================================
+ * Bindings and namespaces (informer caches)
+ * ==================================================================== */
+
+static int collect(void *ud, const cJSON *obj)
+{
+    cJSON *arr = ud;
+    cJSON *d = cJSON_Duplicate(obj, 1);
+    if (d) cJSON_AddItemToArray(arr, d);
+    return 0;
+}
+
+/* ====================================================================
+ * Handlers
+ * ==================================================================== */
+
+static enum vsg_err reply(struct vsg_http_resp *rs, const char *uid, int allowed, const char *patch64,
+                          int code, const char *reason, const char *msg)
+{
+    cJSON *r = cJSON_CreateObject(), *resp;
+    enum vsg_err rc = VSG_ERR_NOMEM;
+    char *t = NULL;
+    if (!r || !cJSON_AddStringToObject(r, "apiVersion", "admission.k8s.io/v1") ||
+        !cJSON_AddStringToObject(r, "kind", "AdmissionReview") ||
+        !(resp = cJSON_AddObjectToObject(r, "response")) ||
+        !cJSON_AddStringToObject(resp, "uid", uid) || !cJSON_AddBoolToObject(resp, "allowed", allowed))
+        goto done;
+    if (patch64 && (!cJSON_AddStringToObject(resp, "patchType", "JSONPatch") ||
+                    !cJSON_AddStringToObject(resp, "patch", patch64)))
+        goto done;
+    if (!allowed) {
+        cJSON *st = cJSON_AddObjectToObject(resp, "status");
+        if (!st || !cJSON_AddObjectToObject(st, "metadata") ||
+            !cJSON_AddStringToObject(st, "status", "Failure") ||
+            !cJSON_AddStringToObject(st, "message", msg) ||
+            !cJSON_AddStringToObject(st, "reason", reason) || !cJSON_AddNumberToObject(st, "code", code))
+            goto done;
+    }
+    if (!(t = cJSON_PrintUnformatted(r))) goto done;
+    rs->status = 200;
+    vsg_buf_reset(&rs->body);
+    if ((rc = vsg_http_resp_header(rs, "Content-Type", "application/json")) == VSG_OK)
+        rc = vsg_buf_puts(&rs->body, t);
+done:
+    if (t) cJSON_free(t);
+    cJSON_Delete(r);
+    return rc;
+}
+
+static enum vsg_err admit(struct vsg_webhook *wh, enum route route, const struct vsg_http_req *rq,
+                          struct vsg_http_resp *rs)
+{
+    cJSON *review = cJSON_ParseWithLength(rq->body, rq->body_len), *after = NULL, *ops = NULL;
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(review, "request");
+    const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "uid"));
+    const char *av = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(review, "apiVersion"));
+    const cJSON *object = cJSON_GetObjectItemCaseSensitive(req, "object");
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(req, "oldObject");
+    char *obj_text = NULL, *old_text = NULL, *bind_text = NULL, *labels_text = NULL, *patch_text = NULL;
+    char *patch64 = NULL;
+    struct call c;
+    struct vsg_error err;
+    enum vsg_err rc = VSG_OK;
+    memset(&c, 0, sizeof c);
+    vsg_buf_init(&c.out, MAX_BODY * 2);
+    __atomic_add_fetch(&wh->n_requests, 1, __ATOMIC_RELAXED);
+    if (!review || !av || strcmp(av, "admission.k8s.io/v1") != 0 || !cJSON_IsObject(req) || !uid) {
+        rc = vsg_http_resp_text(rs, 400, "text/plain",
+                                "expected an admission.k8s.io/v1 AdmissionReview with a request\n");
+        goto done;
+    }
+    /* Nothing to look at (DELETE and the like): allow. */
+    if (!cJSON_IsObject(object)) {
+        rc = reply(rs, uid, 1, NULL, 0, NULL, NULL);
+        goto done;
+    }
+    if (!(obj_text = cJSON_PrintUnformatted(object)) ||
+        (cJSON_IsObject(old) && !(old_text = cJSON_PrintUnformatted(old)))) {
+        rc = VSG_ERR_NOMEM;
+        goto done;
+    }
+    c.route = route;
+    c.req = req;
+    c.obj = obj_text;
+    c.old = old_text;
+    c.mode = wh->mode;
+    if (route == R_BINDINGS) {
+        const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "namespace"));
+        cJSON *arr = cJSON_CreateArray();
+        if (!arr) {
+            rc = VSG_ERR_NOMEM;
+            goto done;
+        }
+        if (ns && *ns) vsg_kube_cache_each(vsg_kube_informer_cache(wh->binf), ns, NULL, collect, arr);
+        int nb = cJSON_GetArraySize(arr);
+        bind_text = nb ? cJSON_PrintUnformatted(arr) : NULL;
+        cJSON_Delete(arr);
+        if (!nb) { /* No binding in this namespace: nothing to do. */
+            rc = reply(rs, uid, 1, NULL, 0, NULL, NULL);
+            goto done;
+        }
+        if (!bind_text) {
+            rc = VSG_ERR_NOMEM;
+            goto done;
+        }
+        cJSON *nsobj = vsg_kube_cache_get(vsg_kube_informer_cache(wh->nsinf), NULL, ns);
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(nsobj, "metadata"), "labels");
+        if (cJSON_IsObject(labels)) labels_text = cJSON_PrintUnformatted(labels);
+        cJSON_Delete(nsobj);
+        c.bindings = bind_text;
+        c.ns_labels = labels_text;
+    }
+    c.slot = take_slot(wh);
+    struct vsg_lua *s = vsg_lua_script_state(c.slot->script);
+    vsg_error_clear(&err);
+    enum vsg_err lrc = s ? vsg_lua_cpcall(s, call_protected, &c, 0, &err)
+                         : vsg_error_set(&err, VSG_ERR_INVALIDSTATE, "no Lua code loaded");
+    give_slot(wh, c.slot);
+    if (lrc != VSG_OK) {
+        __atomic_add_fetch(&wh->n_errors, 1, __ATOMIC_RELAXED);
+        VSG_LOG_ERROR(LOGGER, "%s %s: %s", rq->path, uid, err.msg);
+        rc = reply(rs, uid, 0, NULL, 500, "InternalError", err.msg);
+        goto done;
+    }
+    if (route == R_VALIDATION) {
+        if (c.denied) __atomic_add_fetch(&wh->n_denied, 1, __ATOMIC_RELAXED);
+        rc = c.denied ? reply(rs, uid, 0, NULL, 400, "BadRequest", c.msg)
+                      : reply(rs, uid, 1, NULL, 0, NULL, NULL);
+        goto done;
+    }
+    if (!(after = cJSON_ParseWithLength(c.out.data, c.out.len)) ||
+        !(ops = vsg_jsonpatch_diff(object, after))) {
+        rc = VSG_ERR_NOMEM;
+        goto done;
+    }
+    if (cJSON_GetArraySize(ops) > 0) {
+        if (!(patch_text = cJSON_PrintUnformatted(ops)) ||
+            !(patch64 = vsg_base64_encode(patch_text, strlen(patch_text)))) {
+            rc = VSG_ERR_NOMEM;
+            goto done;
+        }
+        VSG_LOG_DEBUG(LOGGER, "%s %s: patch %s", rq->path, uid, patch_text);
+    }
+    rc = reply(rs, uid, 1, patch64, 0, NULL, NULL);
+done:
+    vsg_buf_cleanup(&c.out);
+    if (obj_text) cJSON_free(obj_text);
+    if (old_text) cJSON_free(old_text);
+    if (bind_text) cJSON_free(bind_text);
+    if (labels_text) cJSON_free(labels_text);
+    if (patch_text) cJSON_free(patch_text);
+    vsg_free(patch64);
+    cJSON_Delete(ops);
+    cJSON_Delete(after);
+    cJSON_Delete(review);
+    return rc;
+}
+
+static enum vsg_err h_defaulting(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    return admit(ud, R_DEFAULTING, rq, rs);
+}
+
+static enum vsg_err h_validation(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    return admit(ud, R_VALIDATION, rq, rs);
+}
+
+static enum vsg_err h_bindings(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    return admit(ud, R_BINDINGS, rq, rs);
+}
+
+/* ====================================================================
+ * Webhook configurations
+ * ==================================================================== */
+
+struct whconf {
+    const char *name, *resource, *path;
+    int mutating;
+};
+
+static const struct whconf confs[] = {
+    {VSG_WH_DEFAULTING, "mutatingwebhookconfigurations", "/defaulting", 1},
+    {VSG_WH_VALIDATION, "validatingwebhookconfigurations", "/resource-validation", 0},
+    {VSG_WH_BINDINGS, "mutatingwebhookconfigurations", "/vspherebindings", 1},
+};
+#define NCONFS (sizeof confs / sizeof confs[0])
+
+static void conf_path(struct vsg_buf *b, const struct whconf *w, int with_name)
+{
+    vsg_buf_reset(b);
+    (void)vsg_kube_path(b, "admissionregistration.k8s.io/v1", NULL, w->resource,
+                        with_name ? w->name : NULL, NULL);
+}
+
+/* The webhooks array of a URL-mode configuration. */
+static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const char *ca64)
+{
+    struct vsg_buf b;
+    const char *sel_key = strcmp(wh->mode, "inclusion") == 0 ? "bindings.knative.dev/include"
+                                                              : "bindings.knative.dev/exclude";
+    const char *sel_op = strcmp(wh->mode, "inclusion") == 0 ? "In" : "NotIn";
+    cJSON *out = NULL;
+    vsg_buf_init(&b, 64 * 1024);
+    enum vsg_err rc = vsg_buf_printf(
+        &b,
+        "[{\"name\":\"%s\",\"admissionReviewVersions\":[\"v1\"],"
+        "\"clientConfig\":{\"url\":\"%s%s\",\"caBundle\":\"%s\"},"
+        "\"failurePolicy\":\"Fail\",\"sideEffects\":\"None\",\"timeoutSeconds\":10,"
+        "\"matchPolicy\":\"Equivalent\",",
+        w->name, wh->url_base, w->path, ca64);
+    if (rc == VSG_OK && w->mutating) rc = vsg_buf_puts(&b, "\"reinvocationPolicy\":\"IfNeeded\",");
+    if (rc == VSG_OK && strcmp(w->path, "/vspherebindings") != 0) {
+        rc = vsg_buf_puts(&b, "\"rules\":[{\"apiGroups\":[\"sources.tanzu.vmware.com\"],"
+                              "\"apiVersions\":[\"v1alpha1\"],\"operations\":[\"CREATE\",\"UPDATE\"],"
+                              "\"resources\":[\"vspheresources\",\"vspherebindings\"],"
+                              "\"scope\":\"Namespaced\"}]}]");
+    } else if (rc == VSG_OK) {
+        rc = vsg_buf_printf(
+            &b,
+            "\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"%s\",\"operator\":\"%s\","
+            "\"values\":[\"true\"]},{\"key\":\"kubernetes.io/metadata.name\",\"operator\":\"NotIn\","
+            "\"values\":[\"kube-system\",\"%s\"]}]},"
+            "\"objectSelector\":{\"matchExpressions\":[{\"key\":\"%s\",\"operator\":\"%s\","
+            "\"values\":[\"true\"]}]},"
+            "\"rules\":[{\"apiGroups\":[\"apps\"],\"apiVersions\":[\"v1\"],"
+            "\"operations\":[\"CREATE\",\"UPDATE\"],\"resources\":[\"deployments\",\"statefulsets\","
+            "\"daemonsets\",\"replicasets\"],\"scope\":\"Namespaced\"},"
+            "{\"apiGroups\":[\"batch\"],\"apiVersions\":[\"v1\"],\"operations\":[\"CREATE\",\"UPDATE\"],"
+            "\"resources\":[\"jobs\"],\"scope\":\"Namespaced\"},"
+            "{\"apiGroups\":[\"serving.knative.dev\"],\"apiVersions\":[\"v1\"],"
+            "\"operations\":[\"CREATE\",\"UPDATE\"],\"resources\":[\"services\",\"configurations\"],"
+            "\"scope\":\"Namespaced\"}]}]",
+            sel_key, sel_op, wh->system_ns, sel_key, sel_op);
+    }
+    if (rc == VSG_OK) out = cJSON_ParseWithLength(b.data, b.len);
+    vsg_buf_cleanup(&b);
+    return out;
+}
+
+/* Writes the caBundle (and in URL mode the whole webhook) into every
+ * configuration; in URL mode creates the missing ones. VSG_OK when all
+ * went through. */
+static enum vsg_err sync_configs(struct vsg_webhook *wh, const char *ca_pem)
+{
+    char *ca64 = vsg_base64_encode(ca_pem, strlen(ca_pem));
+    struct vsg_buf p;
+    struct vsg_error err;
+    enum vsg_err worst = VSG_OK;
+    if (!ca64) return VSG_ERR_NOMEM;
+    vsg_buf_init(&p, 4096);
+    for (size_t i = 0; i < NCONFS; i++) {
+        const struct whconf *w = &confs[i];
+        cJSON *cur = NULL;
+        conf_path(&p, w, 1);
+        enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
+        if (rc == VSG_ERR_NOTFOUND && !wh->url_base) continue;
+        if (rc != VSG_OK && rc != VSG_ERR_NOTFOUND) {
+            VSG_LOG_WARN(LOGGER, "reading %s: %s", w->name, err.msg);
+            worst = rc;
+            continue;
+        }
+        int changed = 0;
+        if (wh->url_base) {
+            cJSON *hooks = url_webhooks(wh, w, ca64);
+            if (!hooks) {
+                cJSON_Delete(cur);
+                worst = VSG_ERR_NOMEM;
+                continue;
+            }
+            if (!cur) {
+                cur = cJSON_CreateObject();
+                cJSON *md = cJSON_AddObjectToObject(cur, "metadata");
+                cJSON_AddStringToObject(cur, "apiVersion", "admissionregistration.k8s.io/v1");
+                cJSON_AddStringToObject(cur, "kind", w->mutating ? "MutatingWebhookConfiguration"
+                                                                 : "ValidatingWebhookConfiguration");
+                cJSON_AddStringToObject(md, "name", w->name);
+                cJSON *labels = cJSON_AddObjectToObject(md, "labels");
+                cJSON_AddStringToObject(labels, "sources.tanzu.vmware.com/webhook-mode", "url");
+                cJSON_AddItemToObject(cur, "webhooks", hooks);
+                conf_path(&p, w, 0);
+                rc = vsg_kube_create(wh->client, p.data, cur, NULL, &err);
+                if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "registered %s at %s%s", w->name, wh->url_base, w->path);
+                else VSG_LOG_WARN(LOGGER, "creating %s: %s", w->name, err.msg);
+                if (rc != VSG_OK) worst = rc;
+                cJSON_Delete(cur);
+                continue;
+            }
+            cJSON *had = cJSON_GetObjectItemCaseSensitive(cur, "webhooks");
+            /* The API server fills in defaults: compare what we set only. */
+            const cJSON *h0 = cJSON_GetArrayItem(had, 0);
+            const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(h0, "clientConfig"), "url"));
+            const char *bundle = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(h0, "clientConfig"), "caBundle"));
+            char want[1024];
+            snprintf(want, sizeof want, "%s%s", wh->url_base, w->path);
+            changed = cJSON_GetArraySize(had) != 1 || !url || strcmp(url, want) != 0 || !bundle ||
+                      strcmp(bundle, ca64) != 0;
+            if (changed) cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks);
+            else cJSON_Delete(hooks);
+        } else {
+            cJSON *h;
+            cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cur, "webhooks")) {
+                cJSON *cc = cJSON_GetObjectItemCaseSensitive(h, "clientConfig");
+                if (!cJSON_IsObject(cc)) continue;
+                const char *bundle = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "caBundle"));
+                if (bundle && strcmp(bundle, ca64) == 0) continue;
+                cJSON_DeleteItemFromObjectCaseSensitive(cc, "caBundle");
+                cJSON_AddStringToObject(cc, "caBundle", ca64);
+                changed = 1;
+            }
+        }
+        if (changed) {
+            rc = vsg_kube_update(wh->client, p.data, cur, NULL, &err);
+            if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "caBundle of %s updated", w->name);
+            else {
+                VSG_LOG_WARN(LOGGER, "updating %s: %s", w->name, err.msg);
+                worst = rc;
+            }
+        }
+        cJSON_Delete(cur);
+    }
+    vsg_buf_cleanup(&p);
+    vsg_free(ca64);
+    return worst;
+}
+
+static void delete_url_configs(struct vsg_webhook *wh)
+{
+    struct vsg_buf p;
+    struct vsg_error err;
+    vsg_buf_init(&p, 4096);
+    for (size_t i = 0; i < NCONFS; i++) {
+        conf_path(&p, &confs[i], 1);
+        enum vsg_err rc = vsg_kube_delete(wh->client, p.data, &err);
+        if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "unregistered %s", confs[i].name);
+        else if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "deleting %s: %s", confs[i].name, err.msg);
+    }
+    vsg_buf_cleanup(&p);
+}
+
+/* ====================================================================
+ * Certificates (Secret vsphere-webhook-certs)
+ * ==================================================================== */
+
+static const char *const secret_keys[] = {"ca-cert.pem", "server-cert.pem", "server-key.pem"};
+
+static char **cert_field(struct vsg_certs *c, int i)
+{
+    return i == 0 ? &c->ca_pem : i == 1 ? &c->cert_pem : &c->key_pem;
+}
+
+static void certs_of_secret(const cJSON *sec, struct vsg_certs *out)
+{
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(sec, "data");
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < 3; i++) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, secret_keys[i]));
+        if (v) *cert_field(out, i) = vsg_base64_decode(v, NULL);
+    }
+}
+
+/* Reads the Secret; when its certificates are missing, invalid or expire
+ * soon, makes new ones and writes them. *out gets the set to serve. */
+static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, int64_t *rotate_at,
+                                 struct vsg_error *err)
+{
+    struct names_buf nb;
+    struct vsg_buf p;
+    cJSON *sec = NULL;
+    struct vsg_error why;
+    enum vsg_err rc;
+    make_names(wh, &nb);
+    vsg_buf_init(&p, 4096);
+    (void)vsg_kube_path(&p, "v1", wh->system_ns, "secrets", VSG_WH_SECRET, NULL);
+    rc = vsg_kube_get(wh->client, p.data, &sec, err);
+    if (rc != VSG_OK && rc != VSG_ERR_NOTFOUND) goto done;
+    certs_of_secret(sec, out);
+    int64_t now = (int64_t)time(NULL);
+    if (vsg_certs_check(out, &nb.n, now, rotate_at, &why) == VSG_OK) {
+        rc = VSG_OK;
+        goto done;
+    }
+    VSG_LOG_INFO(LOGGER, "Secret %s/%s: %s: issuing new certificates", wh->system_ns, VSG_WH_SECRET,
+                 why.msg);
+    vsg_certs_cleanup(out);
+    int64_t validity = wh->o.cert_validity_s > 0 ? wh->o.cert_validity_s : 7 * 24 * 3600;
+    if ((rc = vsg_certs_generate(&nb.n, validity, out, err)) != VSG_OK) goto done;
+    *rotate_at = now + validity - validity / 3;
+    wh->n_rotations++;
+    int create = !sec;
+    if (create) {
+        sec = cJSON_CreateObject();
+        cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
+        cJSON_AddStringToObject(sec, "apiVersion", "v1");
+        cJSON_AddStringToObject(sec, "kind", "Secret");
+        cJSON_AddStringToObject(md, "name", VSG_WH_SECRET);
+        cJSON_AddStringToObject(md, "namespace", wh->system_ns);
+    }
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(sec, "data");
+    if (!cJSON_IsObject(data)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(sec, "data");
+        data = cJSON_AddObjectToObject(sec, "data");
+    }
+    for (int i = 0; i < 3; i++) {
+        char *v = vsg_base64_encode(*cert_field(out, i), strlen(*cert_field(out, i)));
+        cJSON_DeleteItemFromObjectCaseSensitive(data, secret_keys[i]);
+        if (v) cJSON_AddStringToObject(data, secret_keys[i], v);
+        vsg_free(v);
+    }
+    if (create) {
+        vsg_buf_reset(&p);
+        (void)vsg_kube_path(&p, "v1", wh->system_ns, "secrets", NULL, NULL);
+        rc = vsg_kube_create(wh->client, p.data, sec, NULL, err);
+    } else {
+        rc = vsg_kube_update(wh->client, p.data, sec, NULL, err);
+    }
+    if (rc != VSG_OK) {
+        /* Somebody else wrote it meanwhile (or no right): take theirs next time. */
+        VSG_LOG_WARN(LOGGER, "writing Secret %s/%s: %s", wh->system_ns, VSG_WH_SECRET, err->msg);
+        if (rc == VSG_ERR_CONFLICT) {
+            vsg_certs_cleanup(out);
+            goto done;
+        }
+        rc = VSG_OK; /* Serve the new ones anyway. */
+    }
+done:
+    cJSON_Delete(sec);
+    vsg_buf_cleanup(&p);
+    return rc;
+}
+
+static int same_certs(const struct vsg_certs *a, const struct vsg_certs *b)
+{
+    return a->cert_pem && b->cert_pem && strcmp(a->cert_pem, b->cert_pem) == 0 && a->key_pem &&
+           b->key_pem && strcmp(a->key_pem, b->key_pem) == 0 && a->ca_pem && b->ca_pem &&
+           strcmp(a->ca_pem, b->ca_pem) == 0;
+}
+
+/* One pass: certificates, TLS reload, caBundles. */
+static void cert_pass(struct vsg_webhook *wh, int *configs_ok)
+{
+    struct vsg_certs c;
+    struct vsg_error err;
+    int64_t at = 0;
+    memset(&c, 0, sizeof c);
+    if (ensure_certs(wh, &c, &at, &err) != VSG_OK) {
+        VSG_LOG_WARN(LOGGER, "certificates: %s (retrying)", err.msg);
+        vsg_certs_cleanup(&c);
+        return;
+    }
+    if (!c.cert_pem) return; /* Lost a race: next pass. */
+    if (!same_certs(&c, &wh->certs)) {
+        if (vsg_http_server_reload_tls(wh->srv, c.cert_pem, c.key_pem, &err) != VSG_OK) {
+            VSG_LOG_ERROR(LOGGER, "reloading the serving certificate: %s", err.msg);
+            vsg_certs_cleanup(&c);
+            return;
+        }
+        VSG_LOG_INFO(LOGGER, "serving a new certificate");
+        pthread_mutex_lock(&wh->cmu);
+        vsg_certs_cleanup(&wh->certs);
+        wh->certs = c;
+        pthread_mutex_unlock(&wh->cmu);
+        *configs_ok = 0;
+    } else {
+        vsg_certs_cleanup(&c);
+    }
+    if (!*configs_ok) *configs_ok = sync_configs(wh, wh->certs.ca_pem) == VSG_OK;
+}
+
+static void *cert_manager(void *arg)
+{
+    struct vsg_webhook *wh = arg;
+    int configs_ok = 0;
+    int64_t every = wh->o.cert_check_ms > 0 ? wh->o.cert_check_ms : 60000;
+    pthread_mutex_lock(&wh->cmu);
+    while (!wh->stopping) {
+        pthread_mutex_unlock(&wh->cmu);
+        cert_pass(wh, &configs_ok);
+        int64_t wait = configs_ok ? every : (every < 2000 ? every : 2000);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += wait / 1000;
+        ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&wh->cmu);
+        if (!wh->stopping) pthread_cond_timedwait(&wh->ccond, &wh->cmu, &ts);
+    }
+    pthread_mutex_unlock(&wh->cmu);
+    return NULL;
+}
+
+/* ====================================================================
+ * Life cycle
+ * ==================================================================== */
+
+static char *xdup(const char *s)
+{
+    return s ? vsg_strdup(s) : NULL;
+}
+
+struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg_error *err)
+{
+    struct vsg_webhook *wh = vsg_calloc(1, sizeof *wh);
+    pthread_condattr_t ca;
+    struct vsg_buf b;
+    if (!wh) {
+        vsg_error_set(err, VSG_ERR_NOMEM, "webhook: out of memory");
+        return NULL;
+    }
+    wh->o = *o;
+    pthread_mutex_init(&wh->smu, NULL);
+    pthread_cond_init(&wh->scond, NULL);
+    pthread_mutex_init(&wh->cmu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wh->ccond, &ca);
+    pthread_condattr_destroy(&ca);
+    wh->system_ns = xdup(o->system_ns);
+    wh->lua_root = xdup(o->lua_root);
+    wh->addr = xdup(o->addr ? o->addr : "0.0.0.0");
+    wh->url_base = xdup(o->url_base);
+    wh->mode = xdup(o->selection_mode && strcmp(o->selection_mode, "inclusion") == 0 ? "inclusion"
+                                                                                   : "exclusion");
+    if (!wh->system_ns || !wh->lua_root || !wh->addr || !wh->mode || (o->url_base && !wh->url_base))
+        goto nomem;
+    if (wh->url_base) {
+        size_t n = strlen(wh->url_base);
+        while (n && wh->url_base[n - 1] == '/') wh->url_base[--n] = '\0';
+        if (strncmp(wh->url_base, "https://", 8) != 0) {
+            vsg_error_set(err, VSG_ERR_INVAL, "--webhook-url-base must start with https://");
+            goto fail;
+        }
+    }
+    vsg_buf_init(&b, 16384);
+    if (vsg_buf_printf(&b, "%s/?.lua;%s/?/init.lua", wh->lua_root, wh->lua_root) != VSG_OK ||
+        !(wh->search_path = vsg_buf_steal(&b))) {
+        vsg_buf_cleanup(&b);
+        goto nomem;
+    }
+    vsg_buf_cleanup(&b);
+    if (!(wh->client = vsg_kube_client_new(o->cfg, err))) goto fail;
+    wh->nslots = o->threads ? o->threads : 4;
+    if (!(wh->slots = vsg_calloc(wh->nslots, sizeof *wh->slots))) goto nomem;
+    struct vsg_lua_config lc = {
+        .kind = VSG_LUA_KIND_ADMISSION, .name = "vsgate.webhook.lua", .search_path = wh->search_path};
+    for (size_t i = 0; i < wh->nslots; i++) {
+        if (!(wh->slots[i].script = vsg_lua_script_new(&lc, NULL, err))) goto fail;
+        refresh_slot(wh, &wh->slots[i], 1);
+        if (!vsg_lua_script_state(wh->slots[i].script)) {
+            vsg_error_set(err, VSG_ERR_LUA, "webhook: the admission Lua code does not load (see the log)");
+            goto fail;
+        }
+    }
+    struct vsg_kube_informer_opts bo = {
+        .name = "VSphereBinding@webhook", .api_version = "sources.tanzu.vmware.com/v1alpha1",
+        .kind = "VSphereBinding", .resource = "vspherebindings"};
+    struct vsg_kube_informer_opts no = {
+        .name = "Namespace@webhook", .api_version = "v1", .kind = "Namespace", .resource = "namespaces"};
+    if (!(wh->binf = vsg_kube_informer_new(o->cfg, &bo, err)) ||
+        !(wh->nsinf = vsg_kube_informer_new(o->cfg, &no, err)))
+        goto fail;
+    return wh;
+nomem:
+    vsg_error_set(err, VSG_ERR_NOMEM, "webhook: out of memory");
+fail:
+    vsg_webhook_free(wh);
+    return NULL;
+}
+
+enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err)
+{
+    enum vsg_err rc;
+    int64_t at;
+    if (wh->started) return vsg_error_set(err, VSG_ERR_INVALIDSTATE, "webhook already started");
+    wh->started = 1;
+    if ((rc = vsg_kube_informer_start(wh->binf, err)) != VSG_OK ||
+        (rc = vsg_kube_informer_start(wh->nsinf, err)) != VSG_OK)
+        return rc;
+    if (vsg_kube_informer_wait_synced(wh->binf, 30000) != VSG_OK ||
+        vsg_kube_informer_wait_synced(wh->nsinf, 30000) != VSG_OK)
+        return vsg_error_set(err, VSG_ERR_TIMEOUT, "webhook: VSphereBindings and Namespaces not "
+                                                   "listed within 30 s");
+    /* First certificates (retry a few times: a peer may be writing them). */
+    for (int i = 0; i < 5 && !wh->certs.cert_pem; i++) {
+        if ((rc = ensure_certs(wh, &wh->certs, &at, err)) != VSG_OK) return rc;
+        if (!wh->certs.cert_pem) {
+            struct timespec ts = {0, 200000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (!wh->certs.cert_pem)
+        return vsg_error_set(err, VSG_ERR_CONFLICT, "webhook: could not settle the certificates");
+    struct vsg_http_server_opts so = {
+        .name = "webhook", .addr = wh->addr, .port = wh->o.port, .threads = (unsigned)wh->nslots,
+        .max_body = MAX_BODY, .timeout_s = 30, .cert_pem = wh->certs.cert_pem,
+        .key_pem = wh->certs.key_pem};
+    if (!(wh->srv = vsg_http_server_new(&so, err))) return err->code;
+    if ((rc = vsg_http_server_route(wh->srv, "POST", "/defaulting", h_defaulting, wh, err)) != VSG_OK ||
+        (rc = vsg_http_server_route(wh->srv, "POST", "/resource-validation", h_validation, wh, err)) !=
+            VSG_OK ||
+        (rc = vsg_http_server_route(wh->srv, "POST", "/vspherebindings", h_bindings, wh, err)) != VSG_OK ||
+        (rc = vsg_http_server_add_healthz(wh->srv, "/healthz", NULL, NULL, err)) != VSG_OK ||
+        (rc = vsg_http_server_start(wh->srv, err)) != VSG_OK)
+        return rc;
+    VSG_LOG_INFO(LOGGER, "webhook on https://%s:%u (%zu workers, %s mode%s%s)", wh->addr,
+                 vsg_http_server_port(wh->srv), wh->nslots, wh->mode,
+                 wh->url_base ? ", registered by URL " : "", wh->url_base ? wh->url_base : "");
+    if (pthread_create(&wh->mgr, NULL, cert_manager, wh) != 0)
+        return vsg_error_set(err, VSG_ERR_NOMEM, "webhook: cannot start a thread");
+    wh->mgr_started = 1;
+    return VSG_OK;
+}
+
+void vsg_webhook_stop(struct vsg_webhook *wh)
+{
+    if (!wh) return;
+    pthread_mutex_lock(&wh->cmu);
+    wh->stopping = 1;
+    pthread_cond_broadcast(&wh->ccond);
+    pthread_mutex_unlock(&wh->cmu);
+    if (wh->mgr_started) {
+        pthread_join(wh->mgr, NULL);
+        wh->mgr_started = 0;
+    }
+    if (wh->url_base && wh->started && wh->client) {
+        delete_url_configs(wh);
+        wh->started = 0;
+    }
+    if (wh->srv) vsg_http_server_stop(wh->srv);
+    if (wh->binf) vsg_kube_informer_stop(wh->binf);
+    if (wh->nsinf) vsg_kube_informer_stop(wh->nsinf);
+}
+
+void vsg_webhook_free(struct vsg_webhook *wh)
+{
+    if (!wh) return;
+    vsg_webhook_stop(wh);
+    vsg_http_server_free(wh->srv);
+    vsg_kube_informer_free(wh->binf);
+    vsg_kube_informer_free(wh->nsinf);
+    for (size_t i = 0; wh->slots && i < wh->nslots; i++) vsg_lua_script_free(wh->slots[i].script);
+    vsg_free(wh->slots);
+    vsg_kube_client_free(wh->client);
+    vsg_certs_cleanup(&wh->certs);
+    vsg_free(wh->system_ns);
+    vsg_free(wh->lua_root);
+    vsg_free(wh->search_path);
+    vsg_free(wh->addr);
+    vsg_free(wh->url_base);
+    vsg_free(wh->mode);
+    pthread_cond_destroy(&wh->scond);
+    pthread_mutex_destroy(&wh->smu);
+    pthread_cond_destroy(&wh->ccond);
+    pthread_mutex_destroy(&wh->cmu);
+    vsg_free(wh);
+}
+
+unsigned vsg_webhook_port(const struct vsg_webhook *wh)
+{
+    return wh->srv ? vsg_http_server_port(wh->srv) : 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * cmd/webhook.h - the admission webhooks of `vsgate controller`
+ * (/defaulting, /resource-validation, /vspherebindings) and their
+ * certificates.
+ *
+ * Provides: struct vsg_webhook: an HTTPS server (libmicrohttpd, a pool of
+ * N threads) answering admission.k8s.io/v1 AdmissionReviews with a pool
+ * of N Lua states (kind ADMISSION) that require admission.vspheresource,
+ * admission.vspherebinding and binding.vsphere; a JSON Patch computed in
+ * C from the object before and after the Lua handler; informers of
+ * VSphereBindings and Namespaces for the binding webhook; a certificate
+ * manager thread (Secret vsphere-webhook-certs: create, reuse, rotate
+ * before expiry, reload the server's TLS, write the caBundle into the
+ * webhook configurations); in URL mode (url_base set) it also creates the
+ * three webhook configurations with clientConfig.url and deletes them at
+ * stop. Lua overrides of the controller (vsg_ctl_overrides()) are applied
+ * to each state between two requests; a broken one is never used.
+ * Uses: cmd/controller.h, cmd/certs.h, cmd/jsonpatch.h, http/server.h,
+ * kube/, lua/, base/, pthreads.
+ * Owns: everything it makes; the kube config and the controller given in
+ * the options are borrowed and must outlive it.
+ */
+#ifndef VSG_CMD_WEBHOOK_H
+#define VSG_CMD_WEBHOOK_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "cmd/controller.h"
+#include "kube/config.h"
+
+#define VSG_WH_SERVICE "vsphere-source-webhook"
+#define VSG_WH_SECRET "vsphere-webhook-certs"
+#define VSG_WH_DEFAULTING "defaulting.webhook.vsphere.sources.tanzu.vmware.com"
+#define VSG_WH_VALIDATION "validation.webhook.vsphere.sources.tanzu.vmware.com"
+#define VSG_WH_BINDINGS "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
+
+struct vsg_webhook_opts {
+    const struct vsg_kube_config *cfg; /* API server (borrowed). */
+    struct vsg_ctl *ctl;               /* Source of Lua overrides, or NULL. */
+    const char *system_ns;             /* Namespace of the Secret and Service. */
+    const char *lua_root;              /* vsgate's lua/ folder. */
+    const char *addr;                  /* Listen address; NULL: 0.0.0.0. */
+    unsigned port;                     /* Listen port (0: any). */
+    unsigned threads;                  /* Server threads = Lua states; 0: 4. */
+    const char *url_base;              /* "https://127.0.0.1:8443": register
+                                          by URL; NULL: Service mode. */
+    int64_t cert_validity_s;           /* 0: 7 days. */
+    int64_t cert_check_ms;             /* How often the Secret is checked;
+                                          0: 60 s. */
+    const char *selection_mode;        /* "exclusion" (NULL) or "inclusion". */
+};
+
+struct vsg_webhook;
+
+struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg_error *err);
+
+/* Loads the certificates (Secret: reuse or make), starts the informers and
+ * the server, and in URL mode registers the configurations. */
+enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err);
+
+/* Stops: URL-mode configurations deleted first, then the server. */
+void vsg_webhook_stop(struct vsg_webhook *wh);
+
+void vsg_webhook_free(struct vsg_webhook *wh);
+
+/* Bound port (after start). */
+unsigned vsg_webhook_port(const struct vsg_webhook *wh);
+
+#endif

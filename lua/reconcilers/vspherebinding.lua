@@ -1,0 +1,178 @@
+--- The VSphereBinding reconciler (CONTRACTS §5; psbinding's BaseReconciler,
+-- upstream.md §6.3), run by `vsgate controller --reconcilers
+-- vspheresource,vspherebinding`.
+--
+-- The C driver adds the finalizer vspherebindings.sources.tanzu.vmware.com
+-- before the first reconcile and removes it after finalize succeeds.
+--   reconcile: find the subjects (by name: get; by selector: list) in the
+--     subject namespace, apply binding.vsphere's do_binding to each that
+--     the selection labels allow, and write the ones that changed (update
+--     with their resourceVersion; a Conflict requeues). Ready: True, or
+--     False with SubjectMissing (no subject), SubjectUnavailable (the kind
+--     cannot be read) or BindingFailed (a write failed). observedGeneration
+--     is set; the status is written only when it changed.
+--   finalize: undo_binding on every subject (NotFound / Forbidden
+--     tolerated), then the driver removes the finalizer.
+-- Watches: the built-in PodSpecable kinds (their events requeue the
+-- bindings that track them); any other kind named by a binding is tracked
+-- through ctx.track.
+local vsg = require("vsg")
+local bind = require("binding.vsphere")
+local T = require("lib.tables")
+
+local tbl, str = T.tbl, T.str
+
+local API_VERSION = "sources.tanzu.vmware.com/v1alpha1"
+
+local M = {
+  apiVersion = API_VERSION,
+  kind = "VSphereBinding",
+  resource = "vspherebindings",
+  finalizer = "vspherebindings.sources.tanzu.vmware.com",
+  watches = {
+    { apiVersion = "apps/v1", kind = "Deployment", resource = "deployments", tracker = true },
+    { apiVersion = "apps/v1", kind = "StatefulSet", resource = "statefulsets", tracker = true },
+    { apiVersion = "apps/v1", kind = "DaemonSet", resource = "daemonsets", tracker = true },
+    { apiVersion = "apps/v1", kind = "ReplicaSet", resource = "replicasets", tracker = true },
+    { apiVersion = "batch/v1", kind = "Job", resource = "jobs", tracker = true },
+  },
+}
+
+local function code(err) return type(err) == "table" and err.code or nil end
+local function errmsg(err)
+  if type(err) == "table" then return tostring(err.message or err.code) end
+  return tostring(err)
+end
+
+--- Sets the Ready condition (the only one) in status.conditions; keeps
+-- lastTransitionTime unless the status changes.
+function M.set_ready(status, now, st, reason, message)
+  status.conditions = tbl(status.conditions) or {}
+  local c
+  for _, x in ipairs(status.conditions) do
+    if tbl(x) and x.type == "Ready" then c = x end
+  end
+  if not c then
+    c = { type = "Ready" }
+    status.conditions[#status.conditions + 1] = c
+  end
+  if c.status ~= st then c.lastTransitionTime = now end
+  c.status, c.reason, c.message = st, reason, message
+end
+
+local function label_selector(sel)
+  local parts = {}
+  local keys = {}
+  for k in pairs(tbl(sel.matchLabels) or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(sel.matchLabels[k]) end
+  for _, e in ipairs(tbl(sel.matchExpressions) or {}) do
+    local vals = table.concat(tbl(e.values) or {}, ",")
+    if e.operator == "In" then parts[#parts + 1] = e.key .. " in (" .. vals .. ")"
+    elseif e.operator == "NotIn" then parts[#parts + 1] = e.key .. " notin (" .. vals .. ")"
+    elseif e.operator == "Exists" then parts[#parts + 1] = e.key
+    elseif e.operator == "DoesNotExist" then parts[#parts + 1] = "!" .. e.key end
+  end
+  return table.concat(parts, ",")
+end
+M.label_selector = label_selector
+
+--- The subjects of binding b: list (possibly empty), or nil, reason, message.
+function M.subjects(ctx, b)
+  local spec = tbl(b.spec) or {}
+  local subject = tbl(spec.subject) or {}
+  local ns = str(subject.namespace) or b.metadata.namespace
+  local av, kind = str(subject.apiVersion), str(subject.kind)
+  if not av or not kind then return nil, "SubjectUnavailable", "the subject has no apiVersion or kind" end
+  if str(subject.name) then
+    if ctx.track then ctx.track(av, kind, ns, subject.name) end
+    local obj, err = vsg.kube.get(av, kind, ns, subject.name)
+    if err then
+      if code(err) == "NotFound" and (err.reason == "NotFound" or err.status == 404) and not err.unknown_kind then
+        return {}
+      end
+      return nil, "SubjectUnavailable", errmsg(err)
+    end
+    return { obj }
+  end
+  local sel = tbl(subject.selector)
+  if not sel then return nil, "SubjectUnavailable", "the subject has neither name nor selector" end
+  local list, err = vsg.kube.list(av, kind, ns, { labelSelector = label_selector(sel) })
+  if err then return nil, "SubjectUnavailable", errmsg(err) end
+  local out = {}
+  for _, o in ipairs(tbl(list) and (tbl(list.items) or list) or {}) do
+    if bind.subject_matches(b, o) then out[#out + 1] = o end
+  end
+  return out
+end
+
+local function ns_labels(ns)
+  local obj = vsg.kube.get("v1", "Namespace", nil, ns)
+  return tbl(obj) and tbl(obj.metadata) and tbl(obj.metadata.labels) or {}
+end
+
+--- Applies fn (bind.do_binding or bind.undo_binding) to each subject and
+-- writes the changed ones. Returns nil, or the first error.
+local function apply(ctx, b, subjects, fn)
+  local cfg = tbl(ctx.config) or {}
+  local mode = str(cfg.binding_selection_mode)
+  local nsl
+  for _, o in ipairs(subjects) do
+    local md = tbl(o.metadata) or {}
+    nsl = nsl or ns_labels(md.namespace)
+    if bind.selection(md.labels, nsl, mode) then
+      local changed = fn(o, b)
+      if changed then
+        local _, err = vsg.kube.update(o)
+        if err then return err, md.name end
+        if ctx.log then ctx.log.info("subject updated", { subject = (o.kind or "") .. "/" .. tostring(md.name) }) end
+      end
+    end
+  end
+  return nil
+end
+
+function M.reconcile(ctx, b)
+  local md = tbl(b.metadata)
+  if not md then return nil, "object without metadata" end
+  local old_status = T.copy(tbl(b.status) or {})
+  b.status = tbl(b.status) or {}
+  local subjects, reason, message = M.subjects(ctx, b)
+  local ret
+  if not subjects then
+    M.set_ready(b.status, ctx.now, "False", reason, message)
+  elseif #subjects == 0 then
+    local s = tbl(tbl(b.spec) and b.spec.subject) or {}
+    M.set_ready(b.status, ctx.now, "False", "SubjectMissing",
+      string.format("subject %s %s not found", tostring(s.kind),
+        tostring(s.name or label_selector(tbl(s.selector) or {}))))
+  else
+    local err, who = apply(ctx, b, subjects, bind.do_binding)
+    if err and code(err) == "Conflict" then
+      ret = err -- retry with the fresh subject; the condition stays
+    elseif err then
+      M.set_ready(b.status, ctx.now, "False", "BindingFailed",
+        string.format("binding %s: %s", tostring(who), errmsg(err)))
+      ret = err
+    else
+      M.set_ready(b.status, ctx.now, "True", nil, nil)
+    end
+  end
+  b.status.observedGeneration = md.generation
+  if not T.equal(old_status, b.status) then
+    local _, uerr = vsg.kube.update_status(b)
+    if uerr then return nil, ret or uerr end
+  end
+  if ret then return nil, ret end
+  return nil
+end
+
+function M.finalize(ctx, b)
+  local subjects = M.subjects(ctx, b)
+  if not subjects then return nil end -- unreadable kind: nothing we can undo
+  local err = apply(ctx, b, subjects, bind.undo_binding)
+  if err and code(err) ~= "NotFound" and code(err) ~= "Forbidden" then return nil, err end
+  return nil
+end
+
+return M

@@ -1,0 +1,61 @@
+# spec/e2e/webhook_lib.sh - run `vsgate controller` with its webhooks
+# registered by URL on 127.0.0.1 (test-peers.md §4), sourced after
+# controller_lib.sh. wh_start TAG [args]: grants the test-only RBAC (create
+# and delete of webhook configurations), starts the controller with
+# --webhook-url-base https://127.0.0.1:<free port>, waits for the three
+# configurations and a canary dry-run; a trap deletes the configurations
+# before the controller stops (also on failure).
+WH_CONFS="mutatingwebhookconfiguration/defaulting.webhook.vsphere.sources.tanzu.vmware.com
+validatingwebhookconfiguration/validation.webhook.vsphere.sources.tanzu.vmware.com
+mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
+
+wh_unregister() {
+  local c
+  for c in $WH_CONFS; do k delete "$c" --ignore-not-found --wait=false >/dev/null 2>&1 || true; done
+}
+
+wh_start() {
+  local tag=$1; shift
+  cat <<YAML | k apply -f - >/dev/null
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: vsgate-e2e-webhook-url-mode}
+rules:
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
+  verbs: [create, delete, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: vsgate-e2e-webhook-url-mode}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vsgate-e2e-webhook-url-mode}
+subjects:
+- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: "vsgate:controllers"}
+YAML
+  WH_PORT=$(_e2e_free_port)
+  # Registered configurations go before the controller stops (EXIT trap of
+  # lib.sh runs _e2e_cleanup, which stops the background processes).
+  trap 'rc=$?; wh_unregister; _e2e_cleanup $rc' EXIT
+  CTL_WEBHOOK=1 ctl_start "$tag" --webhook-url-base "https://127.0.0.1:$WH_PORT" \
+    --webhook-addr 127.0.0.1 --webhook-port "$WH_PORT" --webhook-threads 2 "$@"
+  local c
+  for c in $WH_CONFS; do
+    wait_for 30 "$c" kq get "$c"
+  done
+}
+
+# wh_canary NS: repeats a server-side dry run until the defaulting webhook
+# answers (the API server learns configurations through an informer).
+wh_canary() {
+  cat >"$E2E_DIR/canary.yaml" <<YAML
+apiVersion: sources.tanzu.vmware.com/v1alpha1
+kind: VSphereSource
+metadata: {name: canary, namespace: $1}
+spec:
+  address: https://vc.example
+  secretRef: {name: c}
+  sink: {uri: http://sink.example}
+YAML
+  wait_for 30 "the defaulting webhook (canary)" sh -c \
+    "$KUBECTL --kubeconfig $KUBECONFIG create --dry-run=server -o jsonpath='{.spec.payloadEncoding}' -f $E2E_DIR/canary.yaml | grep -q application/xml"
+}

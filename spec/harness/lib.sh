@@ -4,12 +4,17 @@
 die() { echo "harness: $*" >&2; exit 1; }
 
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on and that
-# no earlier call of this process handed out.
+# no earlier call of this process handed out. Ports come from below the
+# kernel's ephemeral range (ip_local_port_range), so an outgoing connection
+# cannot take a port between the check and the listener's bind.
 _vsg_ports_given=" "
+_vsg_port_lo=20000
+_vsg_port_hi=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "${_vsg_port_hi:-0}" -gt $((_vsg_port_lo + 1000)) ] 2>/dev/null || { _vsg_port_lo=10000; _vsg_port_hi=32768; }
 free_port() {
   local p i
   for i in $(seq 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    p=$(( _vsg_port_lo + (RANDOM * 32768 + RANDOM) % (_vsg_port_hi - _vsg_port_lo) ))
     case "$_vsg_ports_given" in *" $p "*) continue ;; esac
     if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
       _vsg_ports_given="$_vsg_ports_given$p "

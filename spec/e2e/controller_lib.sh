@@ -1,12 +1,13 @@
 # spec/e2e/controller_lib.sh - helpers for the controller e2e tests (sourced
 # after lib.sh and e2e_begin).
-# Provides: SEED (the seed's samples), ctl_setup (CRDs, the deploy/ RBAC and
+# Provides: SEED (the upstream samples), ctl_setup (CRDs, the deploy/ RBAC and
 # bindings of the controller's client-certificate identity to it), ctl_start
 # TAG [args] (a `vsgate controller` as that identity on free loopback ports;
 # sets CTL_PID, CTL_METRICS, CTL_HEALTH, CTL_LOG), ctl_metric NAME-AND-LABELS,
 # ctl_source NS (credentials, default service account, the sample source).
 
-SEED=$VSG_SOURCE_DIR/../shared/seed/samples
+# The seed samples as committed in samples/upstream (identical to ../shared/seed/samples).
+SEED=$VSG_SOURCE_DIR/samples/upstream
 
 # The controller runs with VSG_CONTROLLER_KUBECONFIG (user vsphere-controller,
 # group vsgate:controllers), bound to exactly the roles deploy/ gives the

@@ -50,3 +50,12 @@ bench-quick:
 
 clean:
 	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_BENCH)
+
+# Controller figures (bench/controller_scale.sh; Release, no sanitizers; a
+# private etcd + kube-apiserver). BENCH_SOURCES=200 for a quicker run.
+.PHONY: bench-controller
+bench-controller: deps
+	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate
+	@spec/harness/build-peers >/dev/null
+	@BENCH_BUILD=$(BUILD_BENCH) bench/controller_scale.sh

@@ -151,7 +151,8 @@ function M.metrics_config(data, domain)
     if type(k) == "string" and type(v) == "string" and k ~= "_example" then cm[k] = v end
   end
   return gojson.struct({
-    { "Domain", gojson.string(domain or M.DEFAULT_METRICS_DOMAIN) },
+    -- An unset or empty METRICS_DOMAIN means the default domain.
+    { "Domain", gojson.string((domain ~= nil and domain ~= "") and domain or M.DEFAULT_METRICS_DOMAIN) },
     { "Component", gojson.string(M.METRICS_COMPONENT) },
     { "PrometheusPort", "0" },
     { "PrometheusHost", gojson.string("") },

@@ -58,6 +58,9 @@ describe("lib.desired environment values", function()
     assert.equal('{"Domain":"d","Component":"vspheresource","PrometheusPort":0,'
       .. '"PrometheusHost":"","ConfigMap":{"metrics.backend-destination":"prometheus"}}',
       desired.metrics_config({ ["metrics.backend-destination"] = "prometheus" }, "d"))
+    assert.equal('{"Domain":"tanzu.vmware.com/sources","Component":"vspheresource","PrometheusPort":0,'
+      .. '"PrometheusHost":"","ConfigMap":{}}', desired.metrics_config({}, ""),
+      "an empty METRICS_DOMAIN means the default")
   end)
 
   it("writes VSPHERE_DELIVERY with the resolved dead-letter sink, sorted keys", function()

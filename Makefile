@@ -59,3 +59,13 @@ bench-controller: deps
 	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate
 	@spec/harness/build-peers >/dev/null
 	@BENCH_BUILD=$(BUILD_BENCH) bench/controller_scale.sh
+
+# Admission webhook figures (bench/admission_latency.sh; Release, no
+# sanitizers; a private etcd + kube-apiserver). BENCH_DEPLOYMENTS=100 for a
+# quicker run.
+.PHONY: bench-admission
+bench-admission: deps
+	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate admission-load
+	@spec/harness/build-peers >/dev/null
+	@BENCH_BUILD=$(BUILD_BENCH) bench/admission_latency.sh

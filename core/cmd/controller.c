@@ -316,6 +316,12 @@ static void on_tracked(void *ud, enum vsg_kube_event_type t, const cJSON *obj, c
     struct vsg__strmap *keys = vsg__strmap_get(&r->refs, ref);
     for (size_t i = 0; keys && i < keys->cap; i++)
         if (keys->slots[i].key) enqueue(r, keys->slots[i].key);
+    /* Name "*": whoever tracks every object of the kind in the namespace
+     * (subjects by label selector). */
+    ref_key(ref, sizeof ref, tk->group, tk->kind, vsg_kube_meta_str(obj, "namespace"), "*");
+    keys = vsg__strmap_get(&r->refs, ref);
+    for (size_t i = 0; keys && i < keys->cap; i++)
+        if (keys->slots[i].key) enqueue(r, keys->slots[i].key);
     pthread_mutex_unlock(&r->tmu);
 }
 
@@ -392,7 +398,8 @@ static enum vsg_err track_kind(struct rec *r, const char *av, const char *kind, 
     return VSG_OK;
 }
 
-/* ctx.track(apiVersion, kind, namespace, name) -> true | nil, err */
+/* ctx.track(apiVersion, kind, namespace, name) -> true | nil, err; name "*"
+ * tracks every object of the kind in the namespace. */
 static int lua_track(lua_State *L)
 {
     struct rec *r = lua_touserdata(L, lua_upvalueindex(1));

@@ -97,6 +97,7 @@ function M.subjects(ctx, b)
   end
   local sel = tbl(subject.selector)
   if not sel then return nil, "SubjectUnavailable", "the subject has neither name nor selector" end
+  if ctx.track then ctx.track(av, kind, ns, "*") end -- any object of the kind may start matching
   local list, err = vsg.kube.list(av, kind, ns, { labelSelector = label_selector(sel) })
   if err then return nil, "SubjectUnavailable", errmsg(err) end
   local out = {}
@@ -109,6 +110,20 @@ end
 local function ns_labels(ns)
   local obj = vsg.kube.get("v1", "Namespace", nil, ns)
   return tbl(obj) and tbl(obj.metadata) and tbl(obj.metadata.labels) or {}
+end
+
+--- Labels the subject namespace bindings.knative.dev/include=true unless it
+-- already has an include or exclude label (psbinding, upstream.md §6.3), so
+-- that inclusion mode admits the namespace's subjects. Returns nil or err.
+function M.label_namespace(ns)
+  if not ns then return nil end
+  local obj, err = vsg.kube.get("v1", "Namespace", nil, ns)
+  if err then return err end
+  local labels = tbl(tbl(obj) and tbl(obj.metadata) and obj.metadata.labels) or {}
+  if labels[bind.INCLUDE_LABEL] ~= nil or labels[bind.EXCLUDE_LABEL] ~= nil then return nil end
+  local _, perr = vsg.kube.patch("v1", "Namespace", nil, ns,
+    { metadata = { labels = { [bind.INCLUDE_LABEL] = "true" } } }, "merge")
+  return perr
 end
 
 --- Applies fn (bind.do_binding or bind.undo_binding) to each subject and
@@ -147,7 +162,9 @@ function M.reconcile(ctx, b)
       string.format("subject %s %s not found", tostring(s.kind),
         tostring(s.name or label_selector(tbl(s.selector) or {}))))
   else
-    local err, who = apply(ctx, b, subjects, bind.do_binding)
+    local subject = tbl(tbl(b.spec) and b.spec.subject) or {}
+    local err, who = M.label_namespace(str(subject.namespace) or md.namespace), "namespace"
+    if not err then err, who = apply(ctx, b, subjects, bind.do_binding) end
     if err and code(err) == "Conflict" then
       ret = err -- retry with the fresh subject; the condition stays
     elseif err then

@@ -353,8 +353,23 @@ function Kube:update_status(obj)
   return copy(cur)
 end
 
-function Kube:patch(api, kind, ns, name)
+-- RFC 7386 merge of table patch p into table t (objects merge, the rest
+-- replaces; no deletion).
+local function merge(t, p)
+  for k, v in pairs(p) do
+    if type(v) == "table" and next(v) ~= nil and #v == 0 and type(t[k]) == "table" then merge(t[k], v)
+    else t[k] = copy(v) end
+  end
+end
+
+--- Records the patch; a merge patch given as a table is applied.
+function Kube:patch(api, kind, ns, name, p, ptype)
   self:_record("patch", kind, ns, name)
+  local cur = self.objects[key(api, kind, ns, name)]
+  if cur and type(p) == "table" and (ptype == nil or ptype == "merge") then
+    merge(cur, p)
+    cur.metadata.resourceVersion = self:_next_rv()
+  end
   return Kube.get(self, api, kind, ns, name)
 end
 

@@ -144,6 +144,23 @@ describe("VSphereBinding reconciler", function()
     assert.is_false(bound("other"))
     assert.is_false(bound("skip"))
     assert.equal("True", ready().status)
+    -- Any Deployment of the namespace may start matching: all are tracked.
+    assert.same({ "apps/v1 Deployment ns *" }, tracked)
+  end)
+
+  it("labels the subject namespace for inclusion unless it has an include or exclude label", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    assert.is_truthy(table.concat(kube.log, "\n"):find("patch Namespace /" .. NS, 1, true))
+    assert.equal("True", ready().status)
+    for _, label in ipairs({ "bindings.knative.dev/include", "bindings.knative.dev/exclude" }) do
+      kube = fake.new()
+      vsg.kube = kube
+      kube:seed({ apiVersion = "v1", kind = "Namespace", metadata = { name = NS, labels = { [label] = "false" } } })
+      kube:seed(deployment("web"))
+      run("reconcile", binding({ name = "web" }))
+      assert.is_nil(table.concat(kube.log, "\n"):find("patch Namespace", 1, true))
+    end
   end)
 
   it("builds label selectors", function()

@@ -39,7 +39,6 @@
 #include "kube/config.h"
 
 #define LG "vsgate.adapter"
-#define SECRET_MAX (64u * 1024)
 
 static const char *env(const char *name)
 {
@@ -107,7 +106,7 @@ int vsg_cmd_adapter(int argc, char **argv)
     struct vsg_kube_config kcfg;
     struct vsg_kube_client *kc = NULL;
     struct vsg_checkpoint_store *store = NULL;
-    char *user = NULL, *pass = NULL, *dls = NULL, *path_u = NULL, *path_p = NULL;
+    char *user = NULL, *pass = NULL, *dls = NULL;
     struct vsg_filter *filter = NULL;
     struct vsg_filter_watch *watch = NULL;
     enum vsg_filter_on_error on_error = VSG_FILTER_DELIVER;
@@ -124,11 +123,8 @@ int vsg_cmd_adapter(int argc, char **argv)
     if (env("VC_INSECURE") && vsg_parse_bool(env("VC_INSECURE"), &cfg.insecure) != VSG_OK)
         FAIL("VC_INSECURE: invalid boolean \"%s\"", env("VC_INSECURE"));
     const char *sp = env("VC_SECRET_PATH") ? env("VC_SECRET_PATH") : "/var/bindings/vsphere";
-    if (!(path_u = vsg_malloc(strlen(sp) + 16)) || !(path_p = vsg_malloc(strlen(sp) + 16))) FAIL("out of memory");
-    sprintf(path_u, "%s/username", sp);
-    sprintf(path_p, "%s/password", sp);
-    if (!(user = vsg_read_file(path_u, SECRET_MAX, NULL, &err))) FAIL("reading credentials: %s", err.msg);
-    if (!(pass = vsg_read_file(path_p, SECRET_MAX, NULL, &err))) FAIL("reading credentials: %s", err.msg);
+    if (vsg_read_credentials(sp, NULL, NULL, &user, &pass, &err) != VSG_OK)
+        FAIL("reading credentials: %s", err.msg);
     cfg.username = user;
     cfg.password = pass;
     cfg.ca_pem = env("VSPHERE_CA_CERTS");
@@ -222,7 +218,5 @@ out:
     vsg_free(user);
     vsg_free(pass);
     vsg_free(dls);
-    vsg_free(path_u);
-    vsg_free(path_p);
     return rc;
 }

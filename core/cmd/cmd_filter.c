@@ -32,7 +32,6 @@
 #include "vsphere/collector.h"
 
 #define LG "vsgate.filter"
-#define SECRET_MAX (64u * 1024)
 /* Most diff lines shown per event. */
 #define MAX_DIFF_LINES 40
 /* Longest value shown in a diff line. */
@@ -428,7 +427,7 @@ static int filter_test(int argc, char **argv)
     struct tester t;
     struct vsg_filter_config fc;
     struct vsg_error err;
-    char *text = NULL, *user = NULL, *pass = NULL, *path = NULL, *dir = NULL, *search = NULL;
+    char *text = NULL, *user = NULL, *pass = NULL, *dir = NULL, *search = NULL;
     size_t text_len = 0;
     int64_t since = VSG_HOUR;
     long count = 100;
@@ -492,17 +491,8 @@ static int filter_test(int argc, char **argv)
     if (record) {
         rc = run_records(&t, record);
     } else {
-        if (secret_path) {
-            if (!(path = vsg_malloc(strlen(secret_path) + 16))) BAD("out of memory");
-            sprintf(path, "%s/username", secret_path);
-            if (!(user = vsg_read_file(path, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
-            sprintf(path, "%s/password", secret_path);
-            if (!(pass = vsg_read_file(path, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
-        } else {
-            if (!username || !password_file) BAD("credentials: give --secret-path, or --username and --password-file");
-            if (!(user = vsg_strdup(username))) BAD("out of memory");
-            if (!(pass = vsg_read_file(password_file, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
-        }
+        if (vsg_read_credentials(secret_path, username, password_file, &user, &pass, &err) != VSG_OK)
+            BAD("%s", err.msg);
         so.username = user;
         so.password = pass;
         rc = run_live(&t, &so, json, since, count);
@@ -517,7 +507,6 @@ out:
     vsg_free(user);
     if (pass) memset(pass, 0, strlen(pass));
     vsg_free(pass);
-    vsg_free(path);
     vsg_free(dir);
     vsg_free(search);
     return rc;

@@ -21,7 +21,6 @@
 #include "cmd/util.h"
 
 #define LG "vsgate.run"
-#define SECRET_MAX (64u * 1024)
 
 static void usage(FILE *out)
 {
@@ -107,7 +106,7 @@ int vsg_cmd_run(int argc, char **argv)
     struct vsg_checkpoint_store *store = NULL;
     const char *secret_path = NULL, *username = NULL, *password_file = NULL, *ca_certs = NULL;
     const char *checkpoint = NULL, *overrides = NULL, *retry = NULL, *policy = NULL, *delay = NULL;
-    char *user = NULL, *pass = NULL, *ca_pem = NULL, *path = NULL;
+    char *user = NULL, *pass = NULL, *ca_pem = NULL;
     const char *filter_file = NULL, *record = NULL;
     enum vsg_filter_on_error on_error = VSG_FILTER_DELIVER;
     struct vsg_filter *filter = NULL;
@@ -193,17 +192,8 @@ int vsg_cmd_run(int argc, char **argv)
     cfg.overrides = &ov;
     if (ca_certs && !(ca_pem = vsg_read_file(ca_certs, 1u << 20, NULL, &err))) BAD("--ca-certs: %s", err.msg);
     cfg.ca_pem = ca_pem;
-    if (secret_path) {
-        if (!(path = vsg_malloc(strlen(secret_path) + 16))) BAD("out of memory");
-        sprintf(path, "%s/username", secret_path);
-        if (!(user = vsg_read_file(path, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
-        sprintf(path, "%s/password", secret_path);
-        if (!(pass = vsg_read_file(path, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
-    } else {
-        if (!username || !password_file) BAD("credentials: give --secret-path, or --username and --password-file");
-        if (!(user = vsg_strdup(username))) BAD("out of memory");
-        if (!(pass = vsg_read_file(password_file, SECRET_MAX, NULL, &err))) BAD("%s", err.msg);
-    }
+    if (vsg_read_credentials(secret_path, username, password_file, &user, &pass, &err) != VSG_OK)
+        BAD("%s", err.msg);
     cfg.username = user;
     cfg.password = pass;
     if (!(store = vsg_checkpoint_file_store_new(checkpoint, &err))) BAD("--checkpoint: %s", err.msg);
@@ -250,6 +240,5 @@ out:
     vsg_free(user);
     vsg_free(pass);
     vsg_free(ca_pem);
-    vsg_free(path);
     return rc;
 }

@@ -46,6 +46,42 @@ char *vsg_read_file(const char *path, size_t max, size_t *len, struct vsg_error 
     return vsg_buf_steal(&b);
 }
 
+#define SECRET_MAX (64u * 1024)
+
+enum vsg_err vsg_read_credentials(const char *secret_path, const char *username,
+                                  const char *password_file, char **user, char **pass,
+                                  struct vsg_error *err)
+{
+    char *path = NULL;
+    enum vsg_err rc = VSG_OK;
+    *user = *pass = NULL;
+    if (secret_path) {
+        size_t n = strlen(secret_path) + sizeof "/username";
+        if (!(path = vsg_malloc(n))) { rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory"); goto fail; }
+        snprintf(path, n, "%s/username", secret_path);
+        if (!(*user = vsg_read_file(path, SECRET_MAX, NULL, err))) { rc = err ? err->code : VSG_ERR_IO; goto fail; }
+        snprintf(path, n, "%s/password", secret_path);
+        if (!(*pass = vsg_read_file(path, SECRET_MAX, NULL, err))) { rc = err ? err->code : VSG_ERR_IO; goto fail; }
+    } else {
+        if (!username || !password_file) {
+            rc = vsg_error_set(err, VSG_ERR_INVAL,
+                               "credentials: give --secret-path, or --username and --password-file");
+            goto fail;
+        }
+        if (!(*user = vsg_strdup(username))) { rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory"); goto fail; }
+        if (!(*pass = vsg_read_file(password_file, SECRET_MAX, NULL, err))) { rc = err ? err->code : VSG_ERR_IO; goto fail; }
+    }
+    vsg_free(path);
+    return VSG_OK;
+fail:
+    vsg_free(path);
+    vsg_free(*user);
+    if (*pass) memset(*pass, 0, strlen(*pass));
+    vsg_free(*pass);
+    *user = *pass = NULL;
+    return rc;
+}
+
 enum vsg_err vsg_parse_bool(const char *s, int *out)
 {
     static const char *yes[] = {"1", "t", "T", "TRUE", "true", "True"};

@@ -16,6 +16,15 @@
  * string, verbatim. NULL on error with `err` naming the path. */
 char *vsg_read_file(const char *path, size_t max, size_t *len, struct vsg_error *err);
 
+/* Reads vCenter credentials, verbatim: DIR/username and DIR/password when
+ * `secret_path` is set (as a VSphereBinding mounts them), else `username`
+ * with the password from the file `password_file`. *user and *pass are
+ * owned by the caller (vsg_free; wipe the password first). On error both
+ * are NULL and `err` names the file or the missing option. */
+enum vsg_err vsg_read_credentials(const char *secret_path, const char *username,
+                                  const char *password_file, char **user, char **pass,
+                                  struct vsg_error *err);
+
 /* Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False.
  * VSG_ERR_INVAL otherwise. */
 enum vsg_err vsg_parse_bool(const char *s, int *out);

@@ -32,20 +32,6 @@ local function compile(spec)
   end
 end
 
-function M.include(spec)
-  local m = compile(spec)
-  return function(event)
-    if m(event) then return event end
-    return nil
-  end
-end
-
-function M.exclude(spec)
-  local m = compile(spec)
-  return function(event)
-    if m(event) then return nil end
-    return event
-  end
-end
+M.include, M.exclude = util.gates(compile)
 
 return M

@@ -33,20 +33,6 @@ local function match_any(globs)
   end
 end
 
-function M.include(globs)
-  local m = match_any(globs)
-  return function(event)
-    if m(event) then return event end
-    return nil
-  end
-end
-
-function M.exclude(globs)
-  local m = match_any(globs)
-  return function(event)
-    if m(event) then return nil end
-    return event
-  end
-end
+M.include, M.exclude = util.gates(match_any)
 
 return M

@@ -5,20 +5,11 @@
 local util = require("filter.util")
 local M = {}
 
-function M.include(globs)
+local function compile(globs)
   local m = util.matcher(globs)
-  return function(event)
-    if m(util.field(event.data, "UserName") or "") then return event end
-    return nil
-  end
+  return function(event) return m(util.field(event.data, "UserName") or "") end
 end
 
-function M.exclude(globs)
-  local m = util.matcher(globs)
-  return function(event)
-    if m(util.field(event.data, "UserName") or "") then return nil end
-    return event
-  end
-end
+M.include, M.exclude = util.gates(compile)
 
 return M

@@ -68,6 +68,27 @@ function M.each(result, fn)
   return fn(result)
 end
 
+--- Gives the `include` and `exclude` stage builders of a plugin whose
+-- `compile(spec)` returns a predicate on events: include keeps the events
+-- the predicate accepts, exclude drops them.
+function M.gates(compile)
+  local function include(spec)
+    local m = compile(spec)
+    return function(event)
+      if m(event) then return event end
+      return nil
+    end
+  end
+  local function exclude(spec)
+    local m = compile(spec)
+    return function(event)
+      if m(event) then return nil end
+      return event
+    end
+  end
+  return include, exclude
+end
+
 --- Shallow copy.
 function M.copy(t)
   local c = {}

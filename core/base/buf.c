@@ -116,6 +116,13 @@ enum vsg_err vsg_buf_puts(struct vsg_buf *b, const char *s)
 
 enum vsg_err vsg_buf_putc(struct vsg_buf *b, char c)
 {
+    /* Fast path (encoders call this per punctuation mark): room for the
+     * byte and the NUL, and within max. */
+    if (b->len + 1 < b->cap && b->len < b->max) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return VSG_OK;
+    }
     return vsg_buf_append(b, &c, 1);
 }
 

@@ -135,18 +135,32 @@ enum vsg_err vsg_time_parse_rfc3339(const char *s, struct vsg_time *out)
     return VSG_OK;
 }
 
+/* Writes `v` (0 <= v < 10^w) as exactly `w` digits at p; returns p + w. */
+static char *put_digits(char *p, unsigned long v, int w)
+{
+    for (int i = w - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + w;
+}
+
+/* Hand-formatted (no printf): it runs twice per event on the adapter's
+ * hot path (ce-time and the payload's createdTime). */
 enum vsg_err vsg_time_format_rfc3339(struct vsg_time t,
                                      enum vsg_time_style style, char *out,
                                      size_t outsz)
 {
-    char buf[VSG_TIME_RFC3339_BUFSZ], frac[16];
+    char buf[VSG_TIME_RFC3339_BUFSZ], *p = buf;
     int64_t days, sod, year;
-    int mon, day, n;
-    enum vsg_err err = VSG_OK;
+    int mon, day;
+    size_t n;
 
     if (out == NULL || outsz == 0) return VSG_ERR_TOOBIG;
     out[0] = '\0';
     if (t.nsec < 0 || t.nsec >= NS_PER_SEC) return VSG_ERR_INVAL;
+    if (style != VSG_TIME_SECONDS && style != VSG_TIME_MICRO && style != VSG_TIME_NANO)
+        return VSG_ERR_INVAL;
 
     days = t.sec / SEC_PER_DAY;
     sod = t.sec % SEC_PER_DAY;
@@ -157,31 +171,31 @@ enum vsg_err vsg_time_format_rfc3339(struct vsg_time t,
     civil_from_days(days, &year, &mon, &day);
     if (year < 0 || year > 9999) return VSG_ERR_RANGE;
 
-    frac[0] = '\0';
-    switch (style) {
-    case VSG_TIME_SECONDS:
-        break;
-    case VSG_TIME_MICRO:
-        snprintf(frac, sizeof frac, ".%06d", (int)(t.nsec / 1000));
-        break;
-    case VSG_TIME_NANO:
-        if (t.nsec != 0) {
-            snprintf(frac, sizeof frac, ".%09d", (int)t.nsec);
-            for (n = 9; frac[n] == '0'; n--) frac[n] = '\0';
-        }
-        break;
-    default:
-        return VSG_ERR_INVAL;
+    p = put_digits(p, (unsigned long)year, 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned long)mon, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned long)day, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned long)(sod / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned long)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned long)(sod % 60), 2);
+    if (style == VSG_TIME_MICRO) {
+        *p++ = '.';
+        p = put_digits(p, (unsigned long)(t.nsec / 1000), 6);
+    } else if (style == VSG_TIME_NANO && t.nsec != 0) {
+        *p++ = '.';
+        p = put_digits(p, (unsigned long)t.nsec, 9);
+        while (p[-1] == '0') p--; /* nsec != 0: stops before the dot */
     }
-    n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%sZ",
-                 (int)year, mon, day, (int)(sod / 3600),
-                 (int)(sod / 60 % 60), (int)(sod % 60), frac);
-    if (n < 0 || (size_t)n >= outsz) {
-        err = VSG_ERR_TOOBIG;
-    } else {
-        memcpy(out, buf, (size_t)n + 1);
-    }
-    return err;
+    *p++ = 'Z';
+    n = (size_t)(p - buf);
+    if (n >= outsz) return VSG_ERR_TOOBIG;
+    memcpy(out, buf, n);
+    out[n] = '\0';
+    return VSG_OK;
 }
 
 /* ====================================================================

@@ -388,14 +388,20 @@ enum vsg_err vsg_ce_send(struct vsg_ce_sender *s, const struct vsg_ce *ce,
     *outcome = VSG_CE_DROPPED;
 
     if (atomic_load(&s->cancelled)) goto cancelled;
-    /* Work on a copy carrying the overrides (they win over the event's). */
-    while ((rc = vsg_ce_copy(&ev, ce)) == VSG_ERR_NOMEM ||
-           (rc = vsg_ce_overrides_apply(&s->overrides, &ev, err)) == VSG_ERR_NOMEM) {
-        /* Memory pressure is transient: wait like a retryable failure. */
-        VSG_LOG_ERROR(LOGGER, "out of memory preparing an event; retrying in 1 s");
-        if (wait_ms(s, 1000)) goto cancelled;
+    /* With overrides, work on a copy carrying them (they win over the
+     * event's); without, send the caller's event as it is (the copy is
+     * made only should it go to the dead-letter sink). */
+    const struct vsg_ce *use = ce;
+    if (s->overrides.n_ext > 0) {
+        while ((rc = vsg_ce_copy(&ev, ce)) == VSG_ERR_NOMEM ||
+               (rc = vsg_ce_overrides_apply(&s->overrides, &ev, err)) == VSG_ERR_NOMEM) {
+            /* Memory pressure is transient: wait like a retryable failure. */
+            VSG_LOG_ERROR(LOGGER, "out of memory preparing an event; retrying in 1 s");
+            if (wait_ms(s, 1000)) goto cancelled;
+        }
+        use = &ev;
     }
-    if (rc == VSG_OK) rc = vsg_ce_validate(&ev, err);
+    if (rc == VSG_OK) rc = vsg_ce_validate(use, err);
     if (rc != VSG_OK) {
         VSG_LOGF_ERROR(LOGGER, ((const char *[]){"id", ce->id, "type", ce->type, NULL}),
                        "dropping event that cannot be sent: %s", err ? err->msg : vsg_strerror(rc));
@@ -405,12 +411,18 @@ enum vsg_err vsg_ce_send(struct vsg_ce_sender *s, const struct vsg_ce *ce,
         goto done;
     }
 
-    r = deliver(s, s->sink, s->sink_safe, &ev, 0, &last, err);
+    r = deliver(s, s->sink, s->sink_safe, use, 0, &last, err);
     if (r == DEST_CANCELLED) goto cancelled;
     if (r == DEST_DELIVERED) {
         atomic_fetch_add(&s->sent, 1);
         *outcome = VSG_CE_DELIVERED;
         goto done;
+    }
+    if (use == ce) {
+        while (vsg_ce_copy(&ev, ce) == VSG_ERR_NOMEM) {
+            VSG_LOG_ERROR(LOGGER, "out of memory preparing an event; retrying in 1 s");
+            if (wait_ms(s, 1000)) goto cancelled;
+        }
     }
     describe(&last, what, sizeof what);
     if (s->dls) {

@@ -40,6 +40,10 @@ enum vsg_adapter_wait {
     VSG_ADAPTER_WAIT_POLL     /* Sleep 1, 2, 4, 5, 5... s as the Go adapter. */
 };
 
+/* Default batch wait (ms) and its upper bound. */
+#define VSG_ADAPTER_BATCH_WAIT_MS 20
+#define VSG_ADAPTER_BATCH_WAIT_MAX_MS 1000
+
 struct vsg_adapter_config {
     const char *vc_url;            /* VC_URL; https:// and /sdk defaulted. */
     int insecure;                  /* VC_INSECURE. */
@@ -58,6 +62,10 @@ struct vsg_adapter_config {
     int64_t period_ns;             /* Checkpoint save period (> 0). */
     int page_size;                 /* Events per ReadNextEvents (1..1000). */
     enum vsg_adapter_wait wait;    /* Idle strategy. */
+    int batch_wait_ms;             /* Updates mode: after a wake, wait this
+                                      long (0..1000) before reading, so a
+                                      burst is read in one page instead of
+                                      one round trip per event. */
     struct vsg_checkpoint_store *store; /* Where the checkpoint lives (borrowed). */
     const char *logger;            /* Logger name, e.g. "vsgate.adapter". */
     struct vsg_filter *filter;     /* Lua filter stage (cmd/filter_stage.h;
@@ -68,7 +76,7 @@ struct vsg_adapter_config {
 };
 
 /* Fills the defaults: page size 100, period 10 s, max age 5 m, XML,
- * WaitForUpdatesEx, default delivery policy. */
+ * WaitForUpdatesEx with a 20 ms batch wait, default delivery policy. */
 void vsg_adapter_config_init(struct vsg_adapter_config *cfg);
 
 /* Runs until *stop is nonzero; returns 0 after a clean shutdown, nonzero

@@ -12,7 +12,8 @@
  * Ours: VSPHERE_CA_CERTS (PEM trusted besides the system roots),
  * VSPHERE_DELIVERY (JSON {"retry","backoffPolicy","backoffDelay",
  * "deadLetterSink"}), VSPHERE_PAGE_SIZE (1..1000, default 100),
- * VSPHERE_WAIT (updates|poll), KUBECONFIG (outside a cluster),
+ * VSPHERE_WAIT (updates|poll), VSPHERE_BATCH_WAIT_MS (0..1000, default 20:
+ * how long to let a burst gather after a wake), KUBECONFIG (outside a cluster),
  * VSPHERE_FILTER_CONFIGMAP (spec.filter.configMapRef.name: the Lua filter,
  * watched and hot-reloaded; unset: no filter), VSPHERE_FILTER_KEY (its
  * key, default filter.lua), VSPHERE_FILTER_ON_ERROR (deliver|drop), see
@@ -95,6 +96,7 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  K_SINK_TIMEOUT, K_LOGGING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP,\n"
                "  VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING,\n"
                "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT,\n"
+               "  VSPHERE_BATCH_WAIT_MS,\n"
                "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n");
         return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
     }
@@ -160,6 +162,14 @@ int vsg_cmd_adapter(int argc, char **argv)
         if (strcmp(env("VSPHERE_WAIT"), "poll") == 0) cfg.wait = VSG_ADAPTER_WAIT_POLL;
         else if (strcmp(env("VSPHERE_WAIT"), "updates") == 0) cfg.wait = VSG_ADAPTER_WAIT_UPDATES;
         else FAIL("VSPHERE_WAIT: \"poll\" or \"updates\", got \"%s\"", env("VSPHERE_WAIT"));
+    }
+    if (env("VSPHERE_BATCH_WAIT_MS")) {
+        char *end;
+        long n = strtol(env("VSPHERE_BATCH_WAIT_MS"), &end, 10);
+        if (!*env("VSPHERE_BATCH_WAIT_MS") || *end || n < 0 || n > VSG_ADAPTER_BATCH_WAIT_MAX_MS)
+            FAIL("VSPHERE_BATCH_WAIT_MS: must be 0..%d (milliseconds), got \"%s\"", VSG_ADAPTER_BATCH_WAIT_MAX_MS,
+                 env("VSPHERE_BATCH_WAIT_MS"));
+        cfg.batch_wait_ms = (int)n;
     }
     const char *cm = env("VSPHERE_KVSTORE_CONFIGMAP");
     if (!cm) FAIL("VSPHERE_KVSTORE_CONFIGMAP is required");

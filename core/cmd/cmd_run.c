@@ -39,6 +39,8 @@ static void usage(FILE *out)
         "  --password-file FILE    file holding the password, used verbatim\n"
         "  --page-size N           events per read, 1..1000 (default 100)\n"
         "  --wait updates|poll     wait for new events with WaitForUpdatesEx (default) or poll\n"
+        "  --batch-wait MS         updates mode: after a wake, let a burst gather MS\n"
+        "                          milliseconds before reading, 0..1000 (default 20)\n"
         "\n"
         "Sink:\n"
         "  --sink URL              where CloudEvents go\n"
@@ -97,7 +99,7 @@ int vsg_cmd_run(int argc, char **argv)
         {"checkpoint", required_argument, 0, 'c'}, {"max-age", required_argument, 0, 'm'},
         {"period", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'l'},
         {"filter", required_argument, 0, 'F'}, {"filter-on-error", required_argument, 0, 'O'},
-        {"record", required_argument, 0, 'R'},
+        {"record", required_argument, 0, 'R'}, {"batch-wait", required_argument, 0, 'B'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     struct vsg_adapter_config cfg;
@@ -142,6 +144,14 @@ int vsg_cmd_run(int argc, char **argv)
             else if (strcmp(optarg, "updates") == 0) cfg.wait = VSG_ADAPTER_WAIT_UPDATES;
             else BAD("--wait must be updates or poll, got \"%s\"", optarg);
             break;
+        case 'B': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (!*optarg || *end || n < 0 || n > VSG_ADAPTER_BATCH_WAIT_MAX_MS)
+                BAD("--batch-wait must be 0..%d (milliseconds), got \"%s\"", VSG_ADAPTER_BATCH_WAIT_MAX_MS, optarg);
+            cfg.batch_wait_ms = (int)n;
+            break;
+        }
         case 's': cfg.sink = optarg; break;
         case 'e':
             if (!strcasecmp(optarg, "application/json") || !strcasecmp(optarg, "json")) cfg.json = 1;

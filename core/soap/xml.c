@@ -74,7 +74,7 @@ enum vsg_err vsg_soap_parse(const char *data, size_t len, xmlDocPtr *out,
     /* Deliberately absent: XML_PARSE_NOENT (substitute entities),
      * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, XML_PARSE_HUGE, XML_PARSE_XINCLUDE. */
     doc = xmlCtxtReadMemory(ctxt, len ? data : "", (int)len, "soap.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_COMPACT |
                                 XML_PARSE_NOCDATA);
     if (g.saw_dtd) {
         rc = vsg_error_set(err, VSG_ERR_PARSE,

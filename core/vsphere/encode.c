@@ -295,6 +295,25 @@ static enum vsg_err json_base64(struct vsg_buf *b, const unsigned char *s,
     return rc == VSG_OK ? vsg_buf_putc(b, '"') : rc;
 }
 
+/* Decimal digits of `u`, with a leading '-' when `neg` (no printf: keys
+ * and counts are on every event). */
+static enum vsg_err put_uint(struct vsg_buf *b, unsigned long long u, int neg)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg) *--p = '-';
+    return vsg_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static enum vsg_err put_int(struct vsg_buf *b, long long i)
+{
+    return i < 0 ? put_uint(b, 0ULL - (unsigned long long)i, 1) : put_uint(b, (unsigned long long)i, 0);
+}
+
 static enum vsg_err json_value(struct vsg_buf *b, const struct vsg_value *v)
 {
     char tmp[64];
@@ -309,9 +328,9 @@ static enum vsg_err json_value(struct vsg_buf *b, const struct vsg_value *v)
         return json_base64(b, (const unsigned char *)v->u.str.ptr,
                            v->u.str.len);
     case VSG_VALUE_INT:
-        return vsg_buf_printf(b, "%lld", (long long)v->u.i);
+        return put_int(b, (long long)v->u.i);
     case VSG_VALUE_UINT:
-        return vsg_buf_printf(b, "%llu", (unsigned long long)v->u.u);
+        return put_uint(b, (unsigned long long)v->u.u, 0);
     case VSG_VALUE_BOOL:
         return vsg_buf_puts(b, v->u.b ? "true" : "false");
     case VSG_VALUE_DOUBLE:
@@ -482,10 +501,10 @@ static enum vsg_err xml_element(struct vsg_buf *b, const char *name,
         rc = xml_escape(b, v->u.str.ptr, v->u.str.len);
         break;
     case VSG_VALUE_INT:
-        rc = vsg_buf_printf(b, "%lld", (long long)v->u.i);
+        rc = put_int(b, (long long)v->u.i);
         break;
     case VSG_VALUE_UINT:
-        rc = vsg_buf_printf(b, "%llu", (unsigned long long)v->u.u);
+        rc = put_uint(b, (unsigned long long)v->u.u, 0);
         break;
     case VSG_VALUE_BOOL:
         rc = vsg_buf_puts(b, v->u.b ? "true" : "false");

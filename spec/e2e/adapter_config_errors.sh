@@ -46,12 +46,15 @@ one_error 'VSPHERE_KVSTORE_CONFIGMAP is required' "${A[@]}" env -u VSPHERE_KVSTO
 one_error 'reading credentials' "${A[@]}" VC_SECRET_PATH="$d/nowhere" "$VSG_BIN" adapter
 one_error 'VSPHERE_DELIVERY' "${A[@]}" VSPHERE_DELIVERY='{"retry":-1}' "$VSG_BIN" adapter
 one_error 'VSPHERE_PAGE_SIZE' "${A[@]}" VSPHERE_PAGE_SIZE=5000 "$VSG_BIN" adapter
+one_error 'VSPHERE_BATCH_WAIT_MS: must be 0..1000' "${A[@]}" VSPHERE_BATCH_WAIT_MS=5s "$VSG_BIN" adapter
+one_error 'VSPHERE_BATCH_WAIT_MS: must be 0..1000' "${A[@]}" VSPHERE_BATCH_WAIT_MS=1001 "$VSG_BIN" adapter
 
 run_ok=(--address "$VCSIM_URL" --ca-file "$VSG_TEST_CA" --secret-path "$d/secret" --checkpoint "$d/cp.json")
 one_error 'vsgate run: --sink is required' "$VSG_BIN" run "${run_ok[@]}"
 one_error 'vsgate run: --checkpoint is required' "$VSG_BIN" run --address "$VCSIM_URL" --secret-path "$d/secret" --sink http://127.0.0.1:9/
 one_error 'vsgate run: --max-age: not a duration' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --max-age soon
 one_error 'vsgate run: --encoding must be' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --encoding yaml
+one_error 'vsgate run: --batch-wait must be 0..1000' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --batch-wait -1
 one_error 'vsgate run: --ce-overrides' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --ce-overrides '[1]'
 [ ! -e "$d/cp.json" ] || fail "a failed start wrote a checkpoint"
 

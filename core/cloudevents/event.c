@@ -319,34 +319,31 @@ static enum vsg_err push_line(struct vsg_ce_headers *h, char *line)
     return VSG_OK;
 }
 
+/* Appends "<prefix><name>: <value>" (the value percent-encoded when
+ * `pct`), formatted in `scratch` (reused across lines: one allocation per
+ * line, of its exact size). */
+static enum vsg_err add_line(struct vsg_ce_headers *h, struct vsg_buf *scratch, const char *prefix,
+                             const char *name, const char *value, int pct)
+{
+    enum vsg_err rc;
+
+    vsg_buf_reset(scratch);
+    if ((rc = vsg_buf_puts(scratch, prefix)) != VSG_OK || (rc = vsg_buf_puts(scratch, name)) != VSG_OK ||
+        (rc = vsg_buf_append(scratch, ": ", 2)) != VSG_OK ||
+        (rc = pct ? vsg_ce_pct_encode(scratch, value) : vsg_buf_puts(scratch, value ? value : "")) != VSG_OK)
+        return rc;
+    return push_line(h, vsg_strndup(scratch->data, scratch->len));
+}
+
 enum vsg_err vsg_ce_headers_add(struct vsg_ce_headers *h, const char *name, const char *value)
 {
     struct vsg_buf b;
     enum vsg_err rc;
 
-    /* Appends, not printf: this runs for every header of every event. */
     vsg_buf_init(&b, (size_t)-1 / 2);
-    if ((rc = vsg_buf_puts(&b, name)) != VSG_OK || (rc = vsg_buf_puts(&b, ": ")) != VSG_OK ||
-        (rc = vsg_buf_puts(&b, value ? value : "")) != VSG_OK) {
-        vsg_buf_cleanup(&b);
-        return rc;
-    }
-    return push_line(h, vsg_buf_steal(&b));
-}
-
-/* Appends "ce-<name>: <percent-encoded value>". */
-static enum vsg_err add_ce_header(struct vsg_ce_headers *h, const char *name, const char *value)
-{
-    struct vsg_buf b;
-    enum vsg_err rc;
-
-    vsg_buf_init(&b, (size_t)-1 / 2);
-    if ((rc = vsg_buf_puts(&b, "ce-")) != VSG_OK || (rc = vsg_buf_puts(&b, name)) != VSG_OK ||
-        (rc = vsg_buf_puts(&b, ": ")) != VSG_OK || (rc = vsg_ce_pct_encode(&b, value)) != VSG_OK) {
-        vsg_buf_cleanup(&b);
-        return rc;
-    }
-    return push_line(h, vsg_buf_steal(&b));
+    rc = add_line(h, &b, "", name, value, 0);
+    vsg_buf_cleanup(&b);
+    return rc;
 }
 
 enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
@@ -359,19 +356,24 @@ enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
         return vsg_error_set(err, VSG_ERR_INVAL, "Kn-Namespace value holds a control character");
     if (ce->datacontenttype && has_ctl(ce->datacontenttype))
         return vsg_error_set(err, VSG_ERR_INVAL, "datacontenttype holds a control character");
-    if ((rc = add_ce_header(h, "specversion", VSG_CE_SPECVERSION)) ||
-        (rc = add_ce_header(h, "id", ce->id)) || (rc = add_ce_header(h, "source", ce->source)) ||
-        (rc = add_ce_header(h, "type", ce->type)))
+    struct vsg_buf b;
+    vsg_buf_init(&b, (size_t)-1 / 2);
+#define CE_LINE(name, value) add_line(h, &b, "ce-", (name), (value), 1)
+    if ((rc = CE_LINE("specversion", VSG_CE_SPECVERSION)) || (rc = CE_LINE("id", ce->id)) ||
+        (rc = CE_LINE("source", ce->source)) || (rc = CE_LINE("type", ce->type)) ||
+        (ce->time && (rc = CE_LINE("time", ce->time))) ||
+        (ce->dataschema && (rc = CE_LINE("dataschema", ce->dataschema))) ||
+        (ce->subject && (rc = CE_LINE("subject", ce->subject))))
         goto fail;
-    if (ce->time && (rc = add_ce_header(h, "time", ce->time))) goto fail;
-    if (ce->dataschema && (rc = add_ce_header(h, "dataschema", ce->dataschema))) goto fail;
-    if (ce->subject && (rc = add_ce_header(h, "subject", ce->subject))) goto fail;
     for (size_t i = 0; i < ce->n_ext; i++)
-        if ((rc = add_ce_header(h, ce->ext[i].name, ce->ext[i].value))) goto fail;
-    if (ce->datacontenttype && (rc = vsg_ce_headers_add(h, "Content-Type", ce->datacontenttype)))
+        if ((rc = CE_LINE(ce->ext[i].name, ce->ext[i].value))) goto fail;
+#undef CE_LINE
+    if ((ce->datacontenttype && (rc = add_line(h, &b, "", "Content-Type", ce->datacontenttype, 0))) ||
+        (ns && *ns && (rc = add_line(h, &b, "", "Kn-Namespace", ns, 0))))
         goto fail;
-    if (ns && *ns && (rc = vsg_ce_headers_add(h, "Kn-Namespace", ns))) goto fail;
+    vsg_buf_cleanup(&b);
     return VSG_OK;
 fail:
+    vsg_buf_cleanup(&b);
     return vsg_error_set(err, rc, "encoding CloudEvent headers: %s", vsg_strerror(rc));
 }

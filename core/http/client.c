@@ -21,6 +21,7 @@
 #endif
 
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
+#define HDR_STACK_NODES 32 /* Header list nodes kept on the stack. */
 
 struct vsg_http_client {
     CURL *curl;                 /* The easy handle: keeps the connections. */
@@ -268,7 +269,11 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
                          struct vsg_error *err)
 {
     CURL *h = c->curl;
-    struct curl_slist *hdrs = NULL, *tmp;
+    /* The header list: curl only reads a curl_slist (a public struct),
+     * so small lists are nodes on the stack pointing at the caller's
+     * strings instead of two mallocs per header per request. */
+    struct curl_slist stack_nodes[HDR_STACK_NODES], *nodes = stack_nodes, *hdrs;
+    size_t nh = 1;
     struct xfer x = {resp, req, 0, 0};
     const char *method = req->method ? req->method : "GET";
     enum vsg_err rc = VSG_OK;
@@ -281,13 +286,14 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     resp->body.max = c->max_body;
     c->errbuf[0] = '\0';
 
+    for (const char *const *hp = req->headers; hp && *hp; hp++) nh++;
+    if (nh > HDR_STACK_NODES && !(nodes = vsg_calloc(nh, sizeof *nodes)))
+        return vsg_error_set(err, VSG_ERR_NOMEM, "http: out of memory");
     /* An empty "Expect:" stops curl from waiting for 100 Continue. */
-    if (!(tmp = curl_slist_append(hdrs, "Expect:"))) goto nomem;
-    hdrs = tmp;
-    for (const char *const *hp = req->headers; hp && *hp; hp++) {
-        if (!(tmp = curl_slist_append(hdrs, *hp))) goto nomem;
-        hdrs = tmp;
-    }
+    nodes[0].data = (char *)"Expect:";
+    for (size_t i = 1; i < nh; i++) nodes[i].data = (char *)req->headers[i - 1];
+    for (size_t i = 0; i < nh; i++) nodes[i].next = i + 1 < nh ? &nodes[i + 1] : NULL;
+    hdrs = nodes;
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -330,11 +336,8 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     /* The handle must not keep pointers into this call's stack. */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(hdrs);
+    if (nodes != stack_nodes) vsg_free(nodes);
     return rc;
-nomem:
-    curl_slist_free_all(hdrs);
-    return vsg_error_set(err, VSG_ERR_NOMEM, "http: out of memory");
 }
 
 enum vsg_err vsg_http_escape(const char *s, struct vsg_buf *out)

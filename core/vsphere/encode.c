@@ -189,6 +189,20 @@ static void format_xml_float(double v, unsigned bits, char *out, size_t size)
  * JSON
  * ==================================================================== */
 
+/* Bytes that encoding/json copies as they are: printable ASCII except
+ * the quote, the backslash and the HTML-sensitive < > &. */
+static const unsigned char json_plain[256] = {
+#define P16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+    P16(0), P16(0),                                              /* 0x00-0x1f */
+    1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1,              /* 0x20-0x2f: " & */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1,              /* 0x30-0x3f: < > */
+    P16(1),                                                      /* 0x40-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,              /* 0x50-0x5f: \ */
+    P16(1), P16(1),                                              /* 0x60-0x7f */
+    P16(0), P16(0), P16(0), P16(0), P16(0), P16(0), P16(0), P16(0) /* 0x80-0xff */
+#undef P16
+};
+
 /* Go's encoding/json appendString with escapeHTML, without the quotes. */
 static enum vsg_err json_string_body(struct vsg_buf *b, const char *s,
                                      size_t n)
@@ -201,13 +215,12 @@ static enum vsg_err json_string_body(struct vsg_buf *b, const char *s,
     while (i < n) {
         char esc[8];
         size_t elen = 0, w = 1;
-        unsigned char c = p[i];
+        unsigned char c;
+        /* Skip the run of bytes that need nothing (most of them). */
+        while (i < n && json_plain[p[i]]) i++;
+        if (i == n) break;
+        c = p[i];
         if (c < 0x80) {
-            if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-                c != '&') {
-                i++;
-                continue;
-            }
             esc[0] = '\\';
             switch (c) {
             case '"': case '\\': esc[1] = (char)c; elen = 2; break;

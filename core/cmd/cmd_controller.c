@@ -56,10 +56,12 @@ static void usage(FILE *out)
         "  --webhook-port N        webhook HTTPS port (default: 8443)\n"
         "  --webhook-threads N     webhook workers, each with its own Lua state (default: 4)\n"
         "  --webhook-url-base URL  register the webhooks by URL (https://127.0.0.1:PORT) instead of\n"
-        "                          the Service: creates the three configurations with\n"
+        "                          the Service: the leader creates the three configurations with\n"
         "                          clientConfig.url and deletes them at exit (tests, development)\n"
         "  --cert-validity DUR     validity of the webhook certificates (default: 168h)\n"
-        "  --cert-check DUR        how often Secret " VSG_WH_SECRET " is checked (default: 1m)\n"
+        "  --cert-check DUR        how often Secret " VSG_WH_SECRET " and the webhook\n"
+        "                          configurations are checked, besides on changes (default: 1m);\n"
+        "                          only the leader writes them\n"
         "  -h, --help              this help\n"
         "\n"
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
@@ -87,8 +89,8 @@ static const char *default_lua_root(char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(buf, n, "%s/../share/vsgate/lua", exe);
-            if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
+            int w = snprintf(buf, n, "%s/../share/vsgate/lua", exe);
+            if (w > 0 && (size_t)w < n && stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return buf;
         }
     }
     snprintf(buf, n, "%s/lua", VSG_DATA_DIR);

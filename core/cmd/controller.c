@@ -116,6 +116,12 @@ struct vsg_ctl {
     struct overrides ovr;                  /* The overrides ConfigMap. */
     pthread_mutex_t cmu;                   /* Guards the config strings. */
     char *logging_config, *metrics_config; /* JSON of the data maps, or "". */
+    pthread_mutex_t hmu;                   /* Guards hooks; held while they run. */
+    struct {
+        vsg_ctl_leader_fn fn;              /* Told of leadership changes. */
+        void *ud;                          /* Its data. */
+    } hooks[VSG_CTL_MAX_HOOKS];
+    size_t nhooks;                         /* How many. */
 };
 
 /* ====================================================================
@@ -140,9 +146,12 @@ static int leading(struct vsg_ctl *ctl)
     return !ctl->leader || vsg_kube_leader_is_leader(ctl->leader);
 }
 
+/* vsg.kube writes: only while leading, and not once stopping (a reconcile
+ * under way ends at its next write instead of holding up the exit; the
+ * next leader does it again). */
 static int may_write(void *ud)
 {
-    return leading(ud);
+    return leading(ud) && !is_stopping(ud);
 }
 
 /* The group of an apiVersion into buf ("" for "v1"). */
@@ -842,6 +851,8 @@ result:;
         vsg_kube_queue_forget(r->queue, key);
         int64_t ms = a.requeue_after > 0 ? (int64_t)(a.requeue_after * 1000.0) : 0;
         (void)vsg_kube_queue_add_after(r->queue, key, ms);
+    } else if (is_stopping(ctl)) {
+        VSG_LOG_INFO(LOGGER, "%s %s: reconcile interrupted by the shutdown: %s", r->kind, key, a.msg);
     } else {
         int64_t d = 0;
         (void)vsg_kube_queue_add_rate_limited(r->queue, key, &d);
@@ -913,6 +924,13 @@ static void *worker(void *arg)
  * Leadership callbacks (elector thread)
  * ==================================================================== */
 
+static void call_hooks(struct vsg_ctl *ctl, int lead)
+{
+    pthread_mutex_lock(&ctl->hmu);
+    for (size_t i = 0; i < ctl->nhooks; i++) ctl->hooks[i].fn(ctl->hooks[i].ud, lead);
+    pthread_mutex_unlock(&ctl->hmu);
+}
+
 static void on_lead(void *ud)
 {
     struct vsg_ctl *ctl = ud;
@@ -931,12 +949,46 @@ static void on_lead(void *ud)
     pthread_mutex_lock(&ctl->mu);
     pthread_cond_broadcast(&ctl->cond);
     pthread_mutex_unlock(&ctl->mu);
+    call_hooks(ctl, 1);
 }
 
 static void on_unlead(void *ud)
 {
-    (void)ud;
-    VSG_LOG_WARN(LOGGER, "leadership lost: reconciling stops until it is won again");
+    struct vsg_ctl *ctl = ud;
+    if (!is_stopping(ctl))
+        VSG_LOG_WARN(LOGGER, "leadership lost: reconciling stops until it is won again");
+    call_hooks(ctl, 0);
+}
+
+int vsg_ctl_leading(struct vsg_ctl *ctl)
+{
+    return leading(ctl);
+}
+
+enum vsg_err vsg_ctl_add_leader_hook(struct vsg_ctl *ctl, vsg_ctl_leader_fn fn, void *ud)
+{
+    enum vsg_err rc = VSG_ERR_NOMEM;
+    pthread_mutex_lock(&ctl->hmu);
+    if (ctl->nhooks < VSG_CTL_MAX_HOOKS) {
+        ctl->hooks[ctl->nhooks].fn = fn;
+        ctl->hooks[ctl->nhooks].ud = ud;
+        ctl->nhooks++;
+        rc = VSG_OK;
+    }
+    pthread_mutex_unlock(&ctl->hmu);
+    return rc;
+}
+
+void vsg_ctl_remove_leader_hook(struct vsg_ctl *ctl, vsg_ctl_leader_fn fn, void *ud)
+{
+    pthread_mutex_lock(&ctl->hmu);
+    for (size_t i = 0; i < ctl->nhooks; i++)
+        if (ctl->hooks[i].fn == fn && ctl->hooks[i].ud == ud) {
+            memmove(&ctl->hooks[i], &ctl->hooks[i + 1], (ctl->nhooks - i - 1) * sizeof ctl->hooks[0]);
+            ctl->nhooks--;
+            break;
+        }
+    pthread_mutex_unlock(&ctl->hmu);
 }
 
 /* ====================================================================
@@ -1053,6 +1105,7 @@ struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *o, struct vsg_error *err)
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&ctl->omu, NULL);
     pthread_mutex_init(&ctl->cmu, NULL);
+    pthread_mutex_init(&ctl->hmu, NULL);
     ctl->o = *o;
     ctl->system_ns = vsg_strdup(o->system_ns);
     ctl->lua_root = vsg_strdup(o->lua_root);
@@ -1161,12 +1214,22 @@ enum vsg_err vsg_ctl_start(struct vsg_ctl *ctl, struct vsg_error *err)
     return VSG_OK;
 }
 
+static void cancel_informer(void *ud, struct vsg_kube_informer *inf)
+{
+    (void)ud;
+    vsg_kube_informer_cancel(inf);
+}
+
 void vsg_ctl_stop(struct vsg_ctl *ctl)
 {
     pthread_mutex_lock(&ctl->mu);
     ctl->stopping = 1;
     pthread_cond_broadcast(&ctl->cond);
     pthread_mutex_unlock(&ctl->mu);
+    /* The informers wind down together (each takes up to a second to see
+     * it) while the workers finish: a reconcile reads only their caches. */
+    if (ctl->sysinf) vsg_kube_informer_cancel(ctl->sysinf);
+    if (ctl->informers) vsg_kube_informers_each(ctl->informers, cancel_informer, NULL);
     for (size_t i = 0; i < ctl->nrecs; i++)
         if (ctl->recs[i].queue) vsg_kube_queue_shutdown(ctl->recs[i].queue);
     for (size_t i = 0; i < ctl->nrecs; i++) {
@@ -1236,6 +1299,7 @@ void vsg_ctl_free(struct vsg_ctl *ctl)
     pthread_mutex_destroy(&ctl->mu);
     pthread_mutex_destroy(&ctl->omu);
     pthread_mutex_destroy(&ctl->cmu);
+    pthread_mutex_destroy(&ctl->hmu);
     vsg_free(ctl);
 }
 

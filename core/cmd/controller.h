@@ -69,8 +69,10 @@ struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *opts, struct vsg_error *e
 /* Starts informers, leader election and the workers. */
 enum vsg_err vsg_ctl_start(struct vsg_ctl *ctl, struct vsg_error *err);
 
-/* Stops the workers (a running reconcile finishes), then gives up the
- * lease, then stops the informers. Idempotent. */
+/* Tells the informers to stop, stops the workers (a running reconcile
+ * ends at its next vsg.kube write, which raises from then on; the next
+ * leader does it again), then gives up the lease, then joins the
+ * informers. Idempotent. */
 void vsg_ctl_stop(struct vsg_ctl *ctl);
 
 /* Stops and frees. NULL is a no-op. */
@@ -93,6 +95,23 @@ uint64_t vsg_ctl_overrides_gen(struct vsg_ctl *ctl);
 
 /* Frees sources returned by vsg_ctl_overrides(). */
 void vsg_ctl_free_sources(struct vsg_lua_source *mods, size_t n);
+
+/* Nonzero while this replica leads (always without leader election): the
+ * webhook's certificate manager writes only then. */
+int vsg_ctl_leading(struct vsg_ctl *ctl);
+
+/* A function told of leadership changes: `leading` 1 when this replica
+ * became the leader, 0 when it stopped leading. It runs on the elector's
+ * thread (or the caller of vsg_ctl_stop()) and must be quick. */
+typedef void (*vsg_ctl_leader_fn)(void *ud, int leading);
+
+/* Adds a leadership hook (at most VSG_CTL_MAX_HOOKS). VSG_ERR_NOMEM when
+ * full. */
+#define VSG_CTL_MAX_HOOKS 4
+enum vsg_err vsg_ctl_add_leader_hook(struct vsg_ctl *ctl, vsg_ctl_leader_fn fn, void *ud);
+
+/* Removes it; once this returns, no call of it runs or will run. */
+void vsg_ctl_remove_leader_hook(struct vsg_ctl *ctl, vsg_ctl_leader_fn fn, void *ud);
 
 /* Appends the metrics in Prometheus text format to `out`. */
 enum vsg_err vsg_ctl_metrics(struct vsg_ctl *ctl, struct vsg_buf *out);

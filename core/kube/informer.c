@@ -596,6 +596,15 @@ void vsg_kube_informer_stop(struct vsg_kube_informer *inf)
     if (started) pthread_join(inf->thread, NULL);
 }
 
+void vsg_kube_informer_cancel(struct vsg_kube_informer *inf)
+{
+    pthread_mutex_lock(&inf->mu);
+    inf->stopping = 1;
+    inf->cancel = 1;
+    pthread_cond_broadcast(&inf->cond);
+    pthread_mutex_unlock(&inf->mu);
+}
+
 void vsg_kube_informer_restart_watch(struct vsg_kube_informer *inf, const char *rv)
 {
     pthread_mutex_lock(&inf->mu);
@@ -632,11 +641,7 @@ struct vsg_kube_informers *vsg_kube_informers_new(const struct vsg_kube_config *
 static void stop_one(void *ud, struct vsg_kube_informer *inf)
 {
     (void)ud;
-    pthread_mutex_lock(&inf->mu);
-    inf->stopping = 1;
-    inf->cancel = 1;
-    pthread_cond_broadcast(&inf->cond);
-    pthread_mutex_unlock(&inf->mu);
+    vsg_kube_informer_cancel(inf);
 }
 
 static void join_one(void *ud, struct vsg_kube_informer *inf)

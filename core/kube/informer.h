@@ -87,6 +87,10 @@ enum vsg_err vsg_kube_informer_start(struct vsg_kube_informer *inf, struct vsg_e
 /* Stops the thread (within about a second) and joins it. Idempotent. */
 void vsg_kube_informer_stop(struct vsg_kube_informer *inf);
 
+/* Tells the thread to stop without waiting for it (stop() joins it), so
+ * that several informers wind down together. Idempotent. */
+void vsg_kube_informer_cancel(struct vsg_kube_informer *inf);
+
 /* Nonzero once the first list has been cached. */
 int vsg_kube_informer_synced(struct vsg_kube_informer *inf);
 

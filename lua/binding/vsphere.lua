@@ -98,10 +98,20 @@ function M.do_binding(obj, binding)
   local ps = M.podspec(obj)
   if not ps then return false, "object has no spec.template.spec" end
   local before = T.copy(ps)
-  undo(ps)
   local spec = tbl(tbl(binding) and binding.spec) or {}
   local secret = str(tbl(spec.secretRef) and spec.secretRef.name) or ""
-  append(ps, "volumes", { name = M.VOLUME, secret = { secretName = secret } })
+  -- The API server fills in secret.defaultMode (420): a volume of the same
+  -- secret keeps what it has, so that applying to an object read back from
+  -- the server changes nothing (no needless update or patch).
+  local vsecret = { secretName = secret }
+  for _, v in ipairs(tbl(ps.volumes) or {}) do
+    if named(M.VOLUME)(v) and tbl(v.secret) and v.secret.secretName == secret then
+      vsecret = T.copy(v.secret)
+      break
+    end
+  end
+  undo(ps)
+  append(ps, "volumes", { name = M.VOLUME, secret = vsecret })
   local url = common.address_text(spec.address)
   for _, ctr in ipairs(containers_of(ps)) do
     append(ctr, "volumeMounts", { name = M.VOLUME, readOnly = true, mountPath = M.MOUNT_PATH })

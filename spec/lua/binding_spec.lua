@@ -109,6 +109,19 @@ describe("binding.vsphere do_binding", function()
     end
   end)
 
+  it("changes nothing on an object read back from the API server (secret.defaultMode filled in)", function()
+    local obj = workload("apps/v1", "Deployment", rich_podspec())
+    assert.is_true(vb.do_binding(obj, binding()))
+    -- What the API server stores: the secret volume's defaultMode defaulted.
+    obj.spec.template.spec.volumes[2].secret.defaultMode = 420
+    local stored = T.copy(obj)
+    assert.is_false(vb.do_binding(obj, binding()))
+    assert.same(stored, obj)
+    -- Another secret: the volume is made anew (without the old defaultMode).
+    assert.is_true(vb.do_binding(obj, binding({ secretRef = { name = "s2" } })))
+    assert.same({ { name = "data", emptyDir = {} }, volume("s2") }, obj.spec.template.spec.volumes)
+  end)
+
   it("replaces an existing env var of the same name (moved after the others, as the Go version)", function()
     local obj = workload("apps/v1", "Deployment", { containers = { { name = "c", env = {
       { name = "VC_URL", value = "https://old" }, { name = "KEEP", value = "k" },

@@ -210,7 +210,7 @@ enum vsg_err vsg_certs_check(const struct vsg_certs *c, const struct vsg_certs_n
     if (cna < na) na = cna;
     int64_t at = na - (na - nb) / 3;
     if (rotate_at) *rotate_at = at;
-    if (now >= at)
+    if (now && now >= at)
         rc = vsg_error_set(err, VSG_ERR_TIMEOUT, "the certificate %s at %lld (less than a third "
                                                  "of its validity left)",
                            now >= na ? "expired" : "expires", (long long)na);
@@ -220,6 +220,19 @@ done:
     X509_free(x);
     X509_free(ca);
     return rc;
+}
+
+int64_t vsg_certs_expiry(const struct vsg_certs *c)
+{
+    X509 *ca = read_cert(c->ca_pem), *x = read_cert(c->cert_pem);
+    int64_t at = 0;
+    if (ca && x) {
+        int64_t na = asn1_time(X509_get0_notAfter(x)), cna = asn1_time(X509_get0_notAfter(ca));
+        at = cna < na ? cna : na;
+    }
+    X509_free(x);
+    X509_free(ca);
+    return at;
 }
 
 void vsg_certs_cleanup(struct vsg_certs *c)

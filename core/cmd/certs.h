@@ -39,11 +39,17 @@ enum vsg_err vsg_certs_generate(const struct vsg_certs_names *names, int64_t val
 
 /* VSG_OK when the set parses, the key matches the certificate, the CA
  * signed it, it names every SAN of `names`, and at least a third of its
- * lifetime is left at `now` (seconds since the epoch); else the reason in
- * `err` (VSG_ERR_TLS, VSG_ERR_INVAL, or VSG_ERR_TIMEOUT when it expires
- * soon). *rotate_at (may be NULL) gets the time it should be replaced. */
+ * lifetime is left at `now` (seconds since the epoch; 0: the lifetime is
+ * not checked); else the reason in `err` (VSG_ERR_TLS, VSG_ERR_INVAL, or
+ * VSG_ERR_TIMEOUT when it expires soon). *rotate_at (may be NULL) gets
+ * the time it should be replaced. */
 enum vsg_err vsg_certs_check(const struct vsg_certs *c, const struct vsg_certs_names *names,
                              int64_t now, int64_t *rotate_at, struct vsg_error *err);
+
+/* When the set stops being valid (seconds since the epoch): the earlier
+ * notAfter of the CA and the serving certificate; 0 when either does not
+ * parse. */
+int64_t vsg_certs_expiry(const struct vsg_certs *c);
 
 /* Frees the strings; the struct may be reused. */
 void vsg_certs_cleanup(struct vsg_certs *c);

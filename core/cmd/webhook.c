@@ -2,7 +2,9 @@
  * cmd/webhook.c - see webhook.h.
  *
  * Threads: the server's pool (handlers; each takes a free Lua slot), the
- * informers' threads, one certificate manager.
+ * informers' threads, one manager (certificates and, while leading, the
+ * webhook configurations). The informers and the elector only wake the
+ * manager (kick()); it alone uses the manager's client and discovery.
  */
 #include "cmd/webhook.h"
 
@@ -20,9 +22,11 @@
 #include "base/vtime.h"
 #include "cmd/certs.h"
 #include "cmd/jsonpatch.h"
+#include "cmd/whrules.h"
 #include "http/server.h"
 #include "kube/cache.h"
 #include "kube/client.h"
+#include "kube/discovery.h"
 #include "kube/informer.h"
 #include "lua/host.h"
 #include "lua/json.h"
@@ -30,6 +34,11 @@
 
 #define LOGGER "vsgate.webhook"
 #define MAX_BODY (3u * 1024 * 1024)
+/* How long start waits for usable certificates (a replica that does not
+ * lead waits for the leader to write them). */
+#define START_CERTS_MS 60000
+/* First retry after a failed pass (doubling up to the check period). */
+#define RETRY_MIN_MS 1000
 
 /* The main chunk of every admission state. */
 static const char driver_src[] =
@@ -92,9 +101,11 @@ struct slot {
 struct vsg_webhook {
     struct vsg_webhook_opts o;
     char *system_ns, *lua_root, *search_path, *addr, *url_base, *mode;
-    struct vsg_kube_client *client;      /* Certificate manager's client. */
+    struct vsg_kube_client *client;      /* The manager's client (and start's, stop's). */
+    struct vsg_kube_discovery *disco;    /* Resources of the bindings' subject kinds. */
     struct vsg_kube_informer *binf;      /* VSphereBindings, all namespaces. */
     struct vsg_kube_informer *nsinf;     /* Namespaces. */
+    struct vsg_kube_informer *secinf;    /* Secret vsphere-webhook-certs. */
     struct vsg_http_server *srv;
     struct slot *slots;
     size_t nslots;
@@ -105,7 +116,13 @@ struct vsg_webhook {
     pthread_cond_t ccond;
     struct vsg_certs certs;              /* In use. */
     int stopping, started, mgr_started;
+    int kicked;                          /* Something changed: a pass now. */
+    int hooked;                          /* Told of leadership changes. */
     pthread_t mgr;
+    char *certs_why;                     /* Why the Secret was not usable, last
+                                            logged (manager's). */
+    char *skip_why;                      /* Why subject kinds were left out of
+                                            the rules, last logged (manager's). */
     unsigned long n_requests, n_denied, n_errors, n_rotations;
 };
 
@@ -527,6 +544,59 @@ static enum vsg_err h_bindings(void *ud, const struct vsg_http_req *rq, struct v
 }
 
 /* ====================================================================
+ * Wake-ups (informer and elector threads)
+ * ==================================================================== */
+
+static int leading(struct vsg_webhook *wh)
+{
+    return !wh->o.ctl || vsg_ctl_leading(wh->o.ctl);
+}
+
+/* Asks the manager for a pass now. */
+static void kick(struct vsg_webhook *wh)
+{
+    pthread_mutex_lock(&wh->cmu);
+    wh->kicked = 1;
+    pthread_cond_broadcast(&wh->ccond);
+    pthread_mutex_unlock(&wh->cmu);
+}
+
+static const char *subject_str(const cJSON *b, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "spec"), "subject"), k));
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* A binding came, went or changed its subject's kind: the rules may
+ * change. */
+static void on_binding(void *ud, enum vsg_kube_event_type t, const cJSON *obj, const cJSON *old)
+{
+    if (t == VSG_KUBE_EVENT_UPDATE &&
+        same_str(subject_str(obj, "apiVersion"), subject_str(old, "apiVersion")) &&
+        same_str(subject_str(obj, "kind"), subject_str(old, "kind")))
+        return;
+    kick(ud);
+}
+
+/* The Secret changed: the leader checks it, the others serve it. */
+static void on_secret(void *ud, enum vsg_kube_event_type t, const cJSON *obj, const cJSON *old)
+{
+    if (t == VSG_KUBE_EVENT_UPDATE && obj == old) return; /* A resync. */
+    kick(ud);
+}
+
+static void on_leader(void *ud, int lead)
+{
+    (void)lead;
+    kick(ud);
+}
+
+/* ====================================================================
  * Webhook configurations
  * ==================================================================== */
 
@@ -542,6 +612,11 @@ static const struct whconf confs[] = {
 };
 #define NCONFS (sizeof confs / sizeof confs[0])
 
+static int is_bindings(const struct whconf *w)
+{
+    return strcmp(w->name, VSG_WH_BINDINGS) == 0;
+}
+
 static void conf_path(struct vsg_buf *b, const struct whconf *w, int with_name)
 {
     vsg_buf_reset(b);
@@ -549,8 +624,50 @@ static void conf_path(struct vsg_buf *b, const struct whconf *w, int with_name)
                         with_name ? w->name : NULL, NULL);
 }
 
+static enum vsg_err resolve_kind(void *ud, const char *av, const char *kind,
+                                 struct vsg_kube_resource *out, struct vsg_error *err)
+{
+    struct vsg_webhook *wh = ud;
+    return vsg_kube_discovery_lookup(wh->disco, wh->client, av, kind, out, err);
+}
+
+/* Logs `why` unless it is what was logged last (*last). NULL: forget. */
+static void log_changed(char **last, const char *why)
+{
+    if (!why) {
+        vsg_free(*last);
+        *last = NULL;
+        return;
+    }
+    if (*last && strcmp(*last, why) == 0) return;
+    VSG_LOG_WARN(LOGGER, "%s", why);
+    vsg_free(*last);
+    *last = vsg_strdup(why);
+}
+
+/* The binding webhook's rules for the VSphereBindings in the cache
+ * (cmd/whrules.h); *skipped: subject kinds left out (retry later). */
+static cJSON *binding_rules(struct vsg_webhook *wh, size_t *skipped)
+{
+    cJSON *arr = cJSON_CreateArray(), *rules;
+    struct vsg_error why;
+    *skipped = 0;
+    if (!arr) return NULL;
+    vsg_kube_cache_each(vsg_kube_informer_cache(wh->binf), NULL, NULL, collect, arr);
+    rules = vsg_whrules_build(arr, resolve_kind, wh, skipped, &why);
+    cJSON_Delete(arr);
+    if (rules) {
+        char msg[VSG_ERROR_MSG_MAX + 128];
+        snprintf(msg, sizeof msg, "%s: %zu subject kind(s) left out of its rules (retrying): %s",
+                 VSG_WH_BINDINGS, *skipped, why.msg);
+        log_changed(&wh->skip_why, *skipped ? msg : NULL);
+    }
+    return rules;
+}
+
 /* The webhooks array of a URL-mode configuration. */
-static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const char *ca64)
+static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const char *ca64,
+                           const cJSON *rules)
 {
     struct vsg_buf b;
     const char *sel_key = strcmp(wh->mode, "inclusion") == 0 ? "bindings.knative.dev/include"
@@ -566,44 +683,91 @@ static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const
         "\"matchPolicy\":\"Equivalent\",",
         w->name, wh->url_base, w->path, ca64);
     if (rc == VSG_OK && w->mutating) rc = vsg_buf_puts(&b, "\"reinvocationPolicy\":\"IfNeeded\",");
-    if (rc == VSG_OK && strcmp(w->path, "/vspherebindings") != 0) {
+    if (rc == VSG_OK && !is_bindings(w)) {
         rc = vsg_buf_puts(&b, "\"rules\":[{\"apiGroups\":[\"sources.tanzu.vmware.com\"],"
                               "\"apiVersions\":[\"v1alpha1\"],\"operations\":[\"CREATE\",\"UPDATE\"],"
                               "\"resources\":[\"vspheresources\",\"vspherebindings\"],"
                               "\"scope\":\"Namespaced\"}]}]");
     } else if (rc == VSG_OK) {
+        /* The rules follow the bindings (added below). */
         rc = vsg_buf_printf(
             &b,
             "\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"%s\",\"operator\":\"%s\","
             "\"values\":[\"true\"]},{\"key\":\"kubernetes.io/metadata.name\",\"operator\":\"NotIn\","
             "\"values\":[\"kube-system\",\"%s\"]}]},"
             "\"objectSelector\":{\"matchExpressions\":[{\"key\":\"%s\",\"operator\":\"%s\","
-            "\"values\":[\"true\"]}]},"
-            "\"rules\":[{\"apiGroups\":[\"apps\"],\"apiVersions\":[\"v1\"],"
-            "\"operations\":[\"CREATE\",\"UPDATE\"],\"resources\":[\"deployments\",\"statefulsets\","
-            "\"daemonsets\",\"replicasets\"],\"scope\":\"Namespaced\"},"
-            "{\"apiGroups\":[\"batch\"],\"apiVersions\":[\"v1\"],\"operations\":[\"CREATE\",\"UPDATE\"],"
-            "\"resources\":[\"jobs\"],\"scope\":\"Namespaced\"},"
-            "{\"apiGroups\":[\"serving.knative.dev\"],\"apiVersions\":[\"v1\"],"
-            "\"operations\":[\"CREATE\",\"UPDATE\"],\"resources\":[\"services\",\"configurations\"],"
-            "\"scope\":\"Namespaced\"}]}]",
+            "\"values\":[\"true\"]}]}}]",
             sel_key, sel_op, wh->system_ns, sel_key, sel_op);
     }
     if (rc == VSG_OK) out = cJSON_ParseWithLength(b.data, b.len);
     vsg_buf_cleanup(&b);
+    if (out && is_bindings(w)) {
+        cJSON *r = cJSON_Duplicate(rules, 1);
+        if (!r || !cJSON_AddItemToObject(cJSON_GetArrayItem(out, 0), "rules", r)) {
+            cJSON_Delete(r);
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
     return out;
 }
 
-/* Writes the caBundle (and in URL mode the whole webhook) into every
- * configuration; in URL mode creates the missing ones. VSG_OK when all
- * went through. */
-static enum vsg_err sync_configs(struct vsg_webhook *wh, const char *ca_pem)
+/* Every field of the webhook `want` has its value in `have` (the API
+ * server fills in defaults for the fields not set). */
+static int webhook_matches(const cJSON *want, const cJSON *have)
 {
-    char *ca64 = vsg_base64_encode(ca_pem, strlen(ca_pem));
+    const cJSON *f;
+    cJSON_ArrayForEach(f, want)
+        if (!cJSON_Compare(f, cJSON_GetObjectItemCaseSensitive(have, f->string), 1)) return 0;
+    return 1;
+}
+
+/* In Service mode: the caBundle of every webhook, and the rules of the
+ * binding webhook. Nonzero when `cur` changed. */
+static int update_service_conf(const struct whconf *w, cJSON *cur, const char *ca64, const cJSON *rules)
+{
+    cJSON *h;
+    int changed = 0;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cur, "webhooks")) {
+        cJSON *cc = cJSON_GetObjectItemCaseSensitive(h, "clientConfig");
+        if (!cJSON_IsObject(cc)) continue;
+        const char *bundle = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "caBundle"));
+        if (!bundle || strcmp(bundle, ca64) != 0) {
+            cJSON_DeleteItemFromObjectCaseSensitive(cc, "caBundle");
+            cJSON_AddStringToObject(cc, "caBundle", ca64);
+            changed = 1;
+        }
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "name"));
+        if (is_bindings(w) && same_str(name, VSG_WH_BINDINGS) &&
+            !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(h, "rules"), rules, 1)) {
+            cJSON *r = cJSON_Duplicate(rules, 1);
+            if (r) {
+                cJSON_DeleteItemFromObjectCaseSensitive(h, "rules");
+                cJSON_AddItemToObject(h, "rules", r);
+                changed = 1;
+            }
+        }
+    }
+    return changed;
+}
+
+/* Brings every configuration in line (leader only): the caBundle, the
+ * binding webhook's rules, and in URL mode the whole webhook (created
+ * when missing). VSG_OK when all went through; *skipped: subject kinds
+ * the rules could not name yet. */
+static enum vsg_err sync_configs(struct vsg_webhook *wh, size_t *skipped)
+{
+    const char *ca = wh->certs.ca_pem;
+    char *ca64 = ca ? vsg_base64_encode(ca, strlen(ca)) : NULL;
+    cJSON *rules = binding_rules(wh, skipped);
     struct vsg_buf p;
     struct vsg_error err;
     enum vsg_err worst = VSG_OK;
-    if (!ca64) return VSG_ERR_NOMEM;
+    if (!ca64 || !rules) {
+        vsg_free(ca64);
+        cJSON_Delete(rules);
+        return VSG_ERR_NOMEM;
+    }
     vsg_buf_init(&p, 4096);
     for (size_t i = 0; i < NCONFS; i++) {
         const struct whconf *w = &confs[i];
@@ -618,7 +782,7 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, const char *ca_pem)
         }
         int changed = 0;
         if (wh->url_base) {
-            cJSON *hooks = url_webhooks(wh, w, ca64);
+            cJSON *hooks = url_webhooks(wh, w, ca64, rules);
             if (!hooks) {
                 cJSON_Delete(cur);
                 worst = VSG_ERR_NOMEM;
@@ -642,34 +806,17 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, const char *ca_pem)
                 cJSON_Delete(cur);
                 continue;
             }
-            cJSON *had = cJSON_GetObjectItemCaseSensitive(cur, "webhooks");
-            /* The API server fills in defaults: compare what we set only. */
-            const cJSON *h0 = cJSON_GetArrayItem(had, 0);
-            const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(h0, "clientConfig"), "url"));
-            const char *bundle = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(h0, "clientConfig"), "caBundle"));
-            char want[1024];
-            snprintf(want, sizeof want, "%s%s", wh->url_base, w->path);
-            changed = cJSON_GetArraySize(had) != 1 || !url || strcmp(url, want) != 0 || !bundle ||
-                      strcmp(bundle, ca64) != 0;
+            const cJSON *had = cJSON_GetObjectItemCaseSensitive(cur, "webhooks");
+            changed = cJSON_GetArraySize(had) != cJSON_GetArraySize(hooks) ||
+                      !webhook_matches(cJSON_GetArrayItem(hooks, 0), cJSON_GetArrayItem(had, 0));
             if (changed) cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks);
             else cJSON_Delete(hooks);
         } else {
-            cJSON *h;
-            cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cur, "webhooks")) {
-                cJSON *cc = cJSON_GetObjectItemCaseSensitive(h, "clientConfig");
-                if (!cJSON_IsObject(cc)) continue;
-                const char *bundle = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "caBundle"));
-                if (bundle && strcmp(bundle, ca64) == 0) continue;
-                cJSON_DeleteItemFromObjectCaseSensitive(cc, "caBundle");
-                cJSON_AddStringToObject(cc, "caBundle", ca64);
-                changed = 1;
-            }
+            changed = update_service_conf(w, cur, ca64, rules);
         }
         if (changed) {
             rc = vsg_kube_update(wh->client, p.data, cur, NULL, &err);
-            if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "caBundle of %s updated", w->name);
+            if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "updated %s", w->name);
             else {
                 VSG_LOG_WARN(LOGGER, "updating %s: %s", w->name, err.msg);
                 worst = rc;
@@ -679,17 +826,35 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, const char *ca_pem)
     }
     vsg_buf_cleanup(&p);
     vsg_free(ca64);
+    cJSON_Delete(rules);
     return worst;
 }
 
+/* URL mode, at stop: deletes the configurations that point at this
+ * replica (a new leader's stay). */
 static void delete_url_configs(struct vsg_webhook *wh)
 {
     struct vsg_buf p;
     struct vsg_error err;
     vsg_buf_init(&p, 4096);
     for (size_t i = 0; i < NCONFS; i++) {
+        cJSON *cur = NULL;
+        char want[1024];
         conf_path(&p, &confs[i], 1);
-        enum vsg_err rc = vsg_kube_delete(wh->client, p.data, &err);
+        enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
+        const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cur, "webhooks"), 0), "clientConfig"),
+            "url"));
+        snprintf(want, sizeof want, "%s%s", wh->url_base, confs[i].path);
+        int ours = rc == VSG_OK && url && strcmp(url, want) == 0;
+        cJSON_Delete(cur);
+        if (rc != VSG_OK) {
+            if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "reading %s: %s", confs[i].name, err.msg);
+            continue;
+        }
+        if (!ours) continue;
+        rc = vsg_kube_delete(wh->client, p.data, &err);
         if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "unregistered %s", confs[i].name);
         else if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "deleting %s: %s", confs[i].name, err.msg);
     }
@@ -717,10 +882,10 @@ static void certs_of_secret(const cJSON *sec, struct vsg_certs *out)
     }
 }
 
-/* Reads the Secret; when its certificates are missing, invalid or expire
- * soon, makes new ones and writes them. *out gets the set to serve. */
-static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, int64_t *rotate_at,
-                                 struct vsg_error *err)
+/* The leader's part: reads the Secret; when its certificates are missing,
+ * invalid or expire soon, makes new ones and writes them. *out gets the
+ * set to serve (empty when a peer wrote the Secret meanwhile). */
+static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, struct vsg_error *err)
 {
     struct names_buf nb;
     struct vsg_buf p;
@@ -734,7 +899,7 @@ static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, 
     if (rc != VSG_OK && rc != VSG_ERR_NOTFOUND) goto done;
     certs_of_secret(sec, out);
     int64_t now = (int64_t)time(NULL);
-    if (vsg_certs_check(out, &nb.n, now, rotate_at, &why) == VSG_OK) {
+    if (vsg_certs_check(out, &nb.n, now, NULL, &why) == VSG_OK) {
         rc = VSG_OK;
         goto done;
     }
@@ -743,7 +908,6 @@ static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, 
     vsg_certs_cleanup(out);
     int64_t validity = wh->o.cert_validity_s > 0 ? wh->o.cert_validity_s : 7 * 24 * 3600;
     if ((rc = vsg_certs_generate(&nb.n, validity, out, err)) != VSG_OK) goto done;
-    *rotate_at = now + validity - validity / 3;
     wh->n_rotations++;
     int create = !sec;
     if (create) {
@@ -777,6 +941,7 @@ static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, 
         VSG_LOG_WARN(LOGGER, "writing Secret %s/%s: %s", wh->system_ns, VSG_WH_SECRET, err->msg);
         if (rc == VSG_ERR_CONFLICT) {
             vsg_certs_cleanup(out);
+            rc = VSG_OK;
             goto done;
         }
         rc = VSG_OK; /* Serve the new ones anyway. */
@@ -787,6 +952,26 @@ done:
     return rc;
 }
 
+/* The other replicas' part: the Secret as the informer has it, when its
+ * certificates are usable (valid, naming this webhook, not expired: one
+ * due for rotation is the leader's business). *out empty otherwise, with
+ * the reason in `why`. */
+static void read_certs(struct vsg_webhook *wh, struct vsg_certs *out, struct vsg_error *why)
+{
+    struct names_buf nb;
+    cJSON *sec = vsg_kube_cache_get(vsg_kube_informer_cache(wh->secinf), wh->system_ns, VSG_WH_SECRET);
+    make_names(wh, &nb);
+    vsg_error_clear(why);
+    certs_of_secret(sec, out);
+    cJSON_Delete(sec);
+    if (vsg_certs_check(out, &nb.n, 0, NULL, why) != VSG_OK) {
+        vsg_certs_cleanup(out);
+    } else if (vsg_certs_expiry(out) <= (int64_t)time(NULL)) {
+        vsg_error_set(why, VSG_ERR_TIMEOUT, "the certificate has expired");
+        vsg_certs_cleanup(out);
+    }
+}
+
 static int same_certs(const struct vsg_certs *a, const struct vsg_certs *b)
 {
     return a->cert_pem && b->cert_pem && strcmp(a->cert_pem, b->cert_pem) == 0 && a->key_pem &&
@@ -794,57 +979,110 @@ static int same_certs(const struct vsg_certs *a, const struct vsg_certs *b)
            strcmp(a->ca_pem, b->ca_pem) == 0;
 }
 
-/* One pass: certificates, TLS reload, caBundles. */
-static void cert_pass(struct vsg_webhook *wh, int *configs_ok)
+/* The certificates to serve: made or checked by the leader, read by the
+ * others. VSG_OK with *out empty when there are none yet. */
+static enum vsg_err current_certs(struct vsg_webhook *wh, int lead, struct vsg_certs *out,
+                                  struct vsg_error *err)
+{
+    struct vsg_error why;
+    memset(out, 0, sizeof *out);
+    if (lead) {
+        enum vsg_err rc = ensure_certs(wh, out, err);
+        if (rc != VSG_OK) vsg_certs_cleanup(out);
+        return rc;
+    }
+    read_certs(wh, out, &why);
+    char msg[VSG_ERROR_MSG_MAX + 128];
+    snprintf(msg, sizeof msg, "Secret %s/%s: %s (not the leader: waiting for the leader to write it)",
+             wh->system_ns, VSG_WH_SECRET, why.msg);
+    log_changed(&wh->certs_why, out->cert_pem ? NULL : msg);
+    return VSG_OK;
+}
+
+/* One pass over the certificates: the set to serve, and a TLS reload when
+ * it changed. */
+static void cert_pass(struct vsg_webhook *wh, int lead)
 {
     struct vsg_certs c;
     struct vsg_error err;
-    int64_t at = 0;
-    memset(&c, 0, sizeof c);
-    if (ensure_certs(wh, &c, &at, &err) != VSG_OK) {
+    if (current_certs(wh, lead, &c, &err) != VSG_OK) {
         VSG_LOG_WARN(LOGGER, "certificates: %s (retrying)", err.msg);
+        return;
+    }
+    if (!c.cert_pem) return; /* Lost a race, or not written yet: next pass. */
+    if (same_certs(&c, &wh->certs)) {
         vsg_certs_cleanup(&c);
         return;
     }
-    if (!c.cert_pem) return; /* Lost a race: next pass. */
-    if (!same_certs(&c, &wh->certs)) {
-        if (vsg_http_server_reload_tls(wh->srv, c.cert_pem, c.key_pem, &err) != VSG_OK) {
-            VSG_LOG_ERROR(LOGGER, "reloading the serving certificate: %s", err.msg);
-            vsg_certs_cleanup(&c);
-            return;
-        }
-        VSG_LOG_INFO(LOGGER, "serving a new certificate");
-        pthread_mutex_lock(&wh->cmu);
-        vsg_certs_cleanup(&wh->certs);
-        wh->certs = c;
-        pthread_mutex_unlock(&wh->cmu);
-        *configs_ok = 0;
-    } else {
+    if (vsg_http_server_reload_tls(wh->srv, c.cert_pem, c.key_pem, &err) != VSG_OK) {
+        VSG_LOG_ERROR(LOGGER, "reloading the serving certificate: %s", err.msg);
         vsg_certs_cleanup(&c);
+        return;
     }
-    if (!*configs_ok) *configs_ok = sync_configs(wh, wh->certs.ca_pem) == VSG_OK;
+    VSG_LOG_INFO(LOGGER, "serving a new certificate");
+    pthread_mutex_lock(&wh->cmu);
+    vsg_certs_cleanup(&wh->certs);
+    wh->certs = c;
+    pthread_mutex_unlock(&wh->cmu);
 }
 
+/* Waits up to `ms`, or until kicked or stopping (cmu held). */
+static void wait_kick(struct vsg_webhook *wh, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!wh->stopping && !wh->kicked)
+        if (pthread_cond_timedwait(&wh->ccond, &wh->cmu, &ts) != 0) break;
+}
+
+/*
+ * The manager: a pass every check period, and whenever a binding, the
+ * Secret or the leadership changes. The leader keeps the Secret's
+ * certificates valid and the configurations in line (caBundle, rules);
+ * the others serve what the Secret holds and write nothing. After a
+ * failed pass (or with subject kinds left out of the rules) it retries
+ * sooner, backing off.
+ */
 static void *cert_manager(void *arg)
 {
     struct vsg_webhook *wh = arg;
-    int configs_ok = 0;
+    int was = -1;
     int64_t every = wh->o.cert_check_ms > 0 ? wh->o.cert_check_ms : 60000;
+    int64_t retry = RETRY_MIN_MS;
     pthread_mutex_lock(&wh->cmu);
     while (!wh->stopping) {
+        wh->kicked = 0;
         pthread_mutex_unlock(&wh->cmu);
-        cert_pass(wh, &configs_ok);
-        int64_t wait = configs_ok ? every : (every < 2000 ? every : 2000);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
+        int lead = leading(wh), ok = 1;
+        if (lead != was) {
+            if (lead)
+                VSG_LOG_INFO(LOGGER, "leading: keeping Secret %s/%s and the webhook configurations",
+                             wh->system_ns, VSG_WH_SECRET);
+            else if (was != -1)
+                VSG_LOG_INFO(LOGGER, "not leading: serving what Secret %s/%s holds", wh->system_ns,
+                             VSG_WH_SECRET);
+            was = lead;
+        }
+        cert_pass(wh, lead);
+        if (lead) {
+            size_t skipped = 0;
+            ok = wh->certs.ca_pem && sync_configs(wh, &skipped) == VSG_OK && !skipped;
+        }
+        int64_t wait = every;
+        if (ok) {
+            retry = RETRY_MIN_MS;
+        } else {
+            wait = retry < every ? retry : every;
+            retry = retry * 2 < every ? retry * 2 : every;
         }
         pthread_mutex_lock(&wh->cmu);
-        if (!wh->stopping) pthread_cond_timedwait(&wh->ccond, &wh->cmu, &ts);
+        wait_kick(wh, wait);
     }
     pthread_mutex_unlock(&wh->cmu);
     return NULL;
@@ -900,6 +1138,7 @@ struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg
     }
     vsg_buf_cleanup(&b);
     if (!(wh->client = vsg_kube_client_new(o->cfg, err))) goto fail;
+    if (!(wh->disco = vsg_kube_discovery_new())) goto nomem;
     wh->nslots = o->threads ? o->threads : 4;
     if (!(wh->slots = vsg_calloc(wh->nslots, sizeof *wh->slots))) goto nomem;
     struct vsg_lua_config lc = {
@@ -917,9 +1156,16 @@ struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg
         .kind = "VSphereBinding", .resource = "vspherebindings"};
     struct vsg_kube_informer_opts no = {
         .name = "Namespace@webhook", .api_version = "v1", .kind = "Namespace", .resource = "namespaces"};
+    struct vsg_kube_informer_opts so = {
+        .name = "Secret@webhook", .api_version = "v1", .kind = "Secret", .resource = "secrets",
+        .ns = wh->system_ns, .field_selector = "metadata.name=" VSG_WH_SECRET};
     if (!(wh->binf = vsg_kube_informer_new(o->cfg, &bo, err)) ||
-        !(wh->nsinf = vsg_kube_informer_new(o->cfg, &no, err)))
+        !(wh->nsinf = vsg_kube_informer_new(o->cfg, &no, err)) ||
+        !(wh->secinf = vsg_kube_informer_new(o->cfg, &so, err)))
         goto fail;
+    if (vsg_kube_informer_add_handler(wh->binf, on_binding, wh) != VSG_OK ||
+        vsg_kube_informer_add_handler(wh->secinf, on_secret, wh) != VSG_OK)
+        goto nomem;
     return wh;
 nomem:
     vsg_error_set(err, VSG_ERR_NOMEM, "webhook: out of memory");
@@ -928,29 +1174,48 @@ fail:
     return NULL;
 }
 
+/* The first certificates: the leader's (made when the Secret has none
+ * usable), or, on the other replicas, the Secret's once the leader wrote
+ * it (leadership may also come meanwhile). */
+static enum vsg_err first_certs(struct vsg_webhook *wh, struct vsg_error *err)
+{
+    int64_t deadline = vsg_time_mono_ms() + START_CERTS_MS;
+    for (;;) {
+        enum vsg_err rc = current_certs(wh, leading(wh), &wh->certs, err);
+        if (rc != VSG_OK) return rc;
+        if (wh->certs.cert_pem) return VSG_OK;
+        if (vsg_time_mono_ms() >= deadline)
+            return vsg_error_set(err, VSG_ERR_TIMEOUT,
+                                 "webhook: no usable certificates in Secret %s/%s after %d s, and "
+                                 "this replica does not lead (is the leader running?)",
+                                 wh->system_ns, VSG_WH_SECRET, START_CERTS_MS / 1000);
+        pthread_mutex_lock(&wh->cmu);
+        wh->kicked = 0;
+        wait_kick(wh, 500);
+        pthread_mutex_unlock(&wh->cmu);
+    }
+}
+
 enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err)
 {
     enum vsg_err rc;
-    int64_t at;
     if (wh->started) return vsg_error_set(err, VSG_ERR_INVALIDSTATE, "webhook already started");
     wh->started = 1;
     if ((rc = vsg_kube_informer_start(wh->binf, err)) != VSG_OK ||
-        (rc = vsg_kube_informer_start(wh->nsinf, err)) != VSG_OK)
+        (rc = vsg_kube_informer_start(wh->nsinf, err)) != VSG_OK ||
+        (rc = vsg_kube_informer_start(wh->secinf, err)) != VSG_OK)
         return rc;
     if (vsg_kube_informer_wait_synced(wh->binf, 30000) != VSG_OK ||
-        vsg_kube_informer_wait_synced(wh->nsinf, 30000) != VSG_OK)
-        return vsg_error_set(err, VSG_ERR_TIMEOUT, "webhook: VSphereBindings and Namespaces not "
-                                                   "listed within 30 s");
-    /* First certificates (retry a few times: a peer may be writing them). */
-    for (int i = 0; i < 5 && !wh->certs.cert_pem; i++) {
-        if ((rc = ensure_certs(wh, &wh->certs, &at, err)) != VSG_OK) return rc;
-        if (!wh->certs.cert_pem) {
-            struct timespec ts = {0, 200000000L};
-            nanosleep(&ts, NULL);
-        }
+        vsg_kube_informer_wait_synced(wh->nsinf, 30000) != VSG_OK ||
+        vsg_kube_informer_wait_synced(wh->secinf, 30000) != VSG_OK)
+        return vsg_error_set(err, VSG_ERR_TIMEOUT, "webhook: VSphereBindings, Namespaces and Secret "
+                                                   "%s not listed within 30 s", VSG_WH_SECRET);
+    if (wh->o.ctl) {
+        if (vsg_ctl_add_leader_hook(wh->o.ctl, on_leader, wh) != VSG_OK)
+            return vsg_error_set(err, VSG_ERR_NOMEM, "webhook: too many leadership hooks");
+        wh->hooked = 1;
     }
-    if (!wh->certs.cert_pem)
-        return vsg_error_set(err, VSG_ERR_CONFLICT, "webhook: could not settle the certificates");
+    if ((rc = first_certs(wh, err)) != VSG_OK) return rc;
     struct vsg_http_server_opts so = {
         .name = "webhook", .addr = wh->addr, .port = wh->o.port, .threads = (unsigned)wh->nslots,
         .max_body = MAX_BODY, .timeout_s = 30, .cert_pem = wh->certs.cert_pem,
@@ -975,21 +1240,27 @@ enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err)
 void vsg_webhook_stop(struct vsg_webhook *wh)
 {
     if (!wh) return;
+    if (wh->hooked) {
+        vsg_ctl_remove_leader_hook(wh->o.ctl, on_leader, wh);
+        wh->hooked = 0;
+    }
     pthread_mutex_lock(&wh->cmu);
     wh->stopping = 1;
     pthread_cond_broadcast(&wh->ccond);
     pthread_mutex_unlock(&wh->cmu);
+    /* The informers wind down meanwhile, with the controller's (each takes
+     * up to a second to see it; vsg_webhook_free() joins them). */
+    if (wh->binf) vsg_kube_informer_cancel(wh->binf);
+    if (wh->nsinf) vsg_kube_informer_cancel(wh->nsinf);
+    if (wh->secinf) vsg_kube_informer_cancel(wh->secinf);
     if (wh->mgr_started) {
         pthread_join(wh->mgr, NULL);
         wh->mgr_started = 0;
     }
-    if (wh->url_base && wh->started && wh->client) {
-        delete_url_configs(wh);
-        wh->started = 0;
-    }
+    /* Only the leader registered them (and a new leader's stay). */
+    if (wh->url_base && wh->started && wh->client && leading(wh)) delete_url_configs(wh);
+    wh->started = 0;
     if (wh->srv) vsg_http_server_stop(wh->srv);
-    if (wh->binf) vsg_kube_informer_stop(wh->binf);
-    if (wh->nsinf) vsg_kube_informer_stop(wh->nsinf);
 }
 
 void vsg_webhook_free(struct vsg_webhook *wh)
@@ -999,6 +1270,8 @@ void vsg_webhook_free(struct vsg_webhook *wh)
     vsg_http_server_free(wh->srv);
     vsg_kube_informer_free(wh->binf);
     vsg_kube_informer_free(wh->nsinf);
+    vsg_kube_informer_free(wh->secinf);
+    vsg_kube_discovery_free(wh->disco);
     for (size_t i = 0; wh->slots && i < wh->nslots; i++) vsg_lua_script_free(wh->slots[i].script);
     vsg_free(wh->slots);
     vsg_kube_client_free(wh->client);
@@ -1009,6 +1282,8 @@ void vsg_webhook_free(struct vsg_webhook *wh)
     vsg_free(wh->addr);
     vsg_free(wh->url_base);
     vsg_free(wh->mode);
+    vsg_free(wh->certs_why);
+    vsg_free(wh->skip_why);
     pthread_cond_destroy(&wh->scond);
     pthread_mutex_destroy(&wh->smu);
     pthread_cond_destroy(&wh->ccond);

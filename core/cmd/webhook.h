@@ -8,15 +8,22 @@
  * of N Lua states (kind ADMISSION) that require admission.vspheresource,
  * admission.vspherebinding and binding.vsphere; a JSON Patch computed in
  * C from the object before and after the Lua handler; informers of
- * VSphereBindings and Namespaces for the binding webhook; a certificate
- * manager thread (Secret vsphere-webhook-certs: create, reuse, rotate
- * before expiry, reload the server's TLS, write the caBundle into the
- * webhook configurations); in URL mode (url_base set) it also creates the
- * three webhook configurations with clientConfig.url and deletes them at
- * stop. Lua overrides of the controller (vsg_ctl_overrides()) are applied
- * to each state between two requests; a broken one is never used.
- * Uses: cmd/controller.h, cmd/certs.h, cmd/jsonpatch.h, http/server.h,
- * kube/, lua/, base/, pthreads.
+ * VSphereBindings and Namespaces for the binding webhook; a manager
+ * thread. While this replica leads (vsg_ctl_leading(); always without a
+ * controller) the manager keeps Secret vsphere-webhook-certs (create,
+ * reuse, rotate before expiry) and the webhook configurations in line:
+ * the caBundle of each, and the rules of the binding webhook, which
+ * follow the kinds the live VSphereBindings target (cmd/whrules.h,
+ * resources from discovery); in URL mode (url_base set) it creates the
+ * three configurations with clientConfig.url, and deletes them at stop.
+ * A replica that does not lead writes nothing: it serves the certificates
+ * the Secret holds (an informer) and reloads its TLS when they change. A
+ * pass runs every cert_check_ms and at once when a binding, the Secret or
+ * the leadership changes. Lua overrides of the controller
+ * (vsg_ctl_overrides()) are applied to each state between two requests;
+ * a broken one is never used.
+ * Uses: cmd/controller.h, cmd/certs.h, cmd/jsonpatch.h, cmd/whrules.h,
+ * http/server.h, kube/, lua/, base/, pthreads.
  * Owns: everything it makes; the kube config and the controller given in
  * the options are borrowed and must outlive it.
  */
@@ -46,8 +53,9 @@ struct vsg_webhook_opts {
     const char *url_base;              /* "https://127.0.0.1:8443": register
                                           by URL; NULL: Service mode. */
     int64_t cert_validity_s;           /* 0: 7 days. */
-    int64_t cert_check_ms;             /* How often the Secret is checked;
-                                          0: 60 s. */
+    int64_t cert_check_ms;             /* How often the Secret and the
+                                          configurations are checked
+                                          (besides on changes); 0: 60 s. */
     const char *selection_mode;        /* "exclusion" (NULL) or "inclusion". */
 };
 
@@ -55,13 +63,19 @@ struct vsg_webhook;
 
 struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg_error *err);
 
-/* Loads the certificates (Secret: reuse or make), starts the informers and
- * the server, and in URL mode registers the configurations. */
+/* Starts the informers, loads the certificates (the leader reuses or
+ * makes them; another replica waits up to a minute for the Secret to hold
+ * usable ones), starts the server and the manager (which, leading,
+ * registers the configurations in URL mode). */
 enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err);
 
-/* Stops: URL-mode configurations deleted first, then the server. */
+/* Stops: the manager, then (URL mode, when leading) the configurations
+ * that point at this replica are deleted, then the server. The informers
+ * are told to stop and wind down meanwhile (so call it before the
+ * controller's stop, whose leadership it still uses). */
 void vsg_webhook_stop(struct vsg_webhook *wh);
 
+/* Stops, joins the informers, frees. NULL is a no-op. */
 void vsg_webhook_free(struct vsg_webhook *wh);
 
 /* Bound port (after start). */

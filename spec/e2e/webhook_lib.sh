@@ -59,3 +59,26 @@ YAML
   wait_for 30 "the defaulting webhook (canary)" sh -c \
     "$KUBECTL --kubeconfig $KUBECONFIG create --dry-run=server -o jsonpath='{.spec.payloadEncoding}' -f $E2E_DIR/canary.yaml | grep -q application/xml"
 }
+
+# wh_crd GROUP KIND PLURAL: a namespaced CRD whose objects keep any spec
+# (PodSpecable-shaped test kinds), as YAML on stdout.
+wh_crd() {
+  cat <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: $3.$1}
+spec:
+  group: $1
+  names: {kind: $2, plural: $3, singular: $(tr A-Z a-z <<<"$2"), listKind: $2List}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+}

@@ -17,22 +17,7 @@ ns=$(new_ns whs)
 # The Knative-Service-shaped test CRD, and the test-only RBAC that lets the
 # controller read and update it (deploy/ does not name Knative kinds).
 cat <<YAML | k apply -f - >/dev/null
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: services.serving.knative.dev}
-spec:
-  group: serving.knative.dev
-  names: {kind: Service, plural: services, singular: service, listKind: ServiceList}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+$(wh_crd serving.knative.dev Service services)
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

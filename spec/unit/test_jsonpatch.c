@@ -158,6 +158,12 @@ static void test_certs(void)
     CHECK(at > now + 2300 && at < now + 2500);
     /* Less than a third left: rotate. */
     CHECK_INT(vsg_certs_check(&c, &n, now + 2500, NULL, &err), VSG_ERR_TIMEOUT);
+    CHECK_INT(vsg_certs_check(&c, &n, now + 4000, NULL, &err), VSG_ERR_TIMEOUT);
+    /* now 0: the lifetime is not checked (replicas that only read the
+     * Secret serve a set due for rotation until it expires). */
+    CHECK_INT(vsg_certs_check(&c, &n, 0, NULL, &err), VSG_OK);
+    int64_t exp = vsg_certs_expiry(&c);
+    CHECK(exp >= now + 3599 && exp <= now + 3601);
     /* A name it does not carry. */
     static const char *const more[] = {"elsewhere.example"};
     struct vsg_certs_names n2 = {"x", more, 1, NULL, 0};
@@ -184,6 +190,8 @@ static void test_certs(void)
     vsg_certs_cleanup(&c);
     memset(&c, 0, sizeof c);
     CHECK_INT(vsg_certs_check(&c, &n, now, NULL, &err), VSG_ERR_TLS);
+    CHECK_INT(vsg_certs_check(&c, &n, 0, NULL, &err), VSG_ERR_TLS);
+    CHECK_INT(vsg_certs_expiry(&c), 0);
 }
 
 TEST_LIST = {

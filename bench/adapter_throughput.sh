@@ -7,7 +7,9 @@
 # each burst has reached the sink, repeats until BENCH_EVENTS went through;
 # reports events/s end to end, the adapter's CPU per event (utime+stime
 # from /proc/<pid>/stat, adapter process only, delta over the bursts), its
-# peak RSS (VmHWM) and then, with the same adapter idle in its default
+# peak RSS (VmHWM), its CPU per event draining bursts posted while it was
+# stopped (SIGSTOP: vcsim is then not busy posting on the same cores) and
+# then, with the same adapter idle in its default
 # WaitForUpdatesEx mode, the delay from an event's createdTime (ce-time) to
 # its arrival at the sink, for events posted one at a time. One more
 # adapter runs with --wait poll for the delay only. The floor: curl-floor
@@ -21,6 +23,7 @@
 #   BENCH_LAT_EVENTS [200] BENCH_LAT_GAP_MS [75]      delay samples (updates mode)
 #   BENCH_POLL_EVENTS [40] BENCH_POLL_GAP_MS [250]    delay samples (--wait poll)
 #   BENCH_FLOOR_REQUESTS [20000]                      curl floor requests
+#   BENCH_DRAIN_ROUNDS [10]   bursts drained after a SIGSTOP (adapter CPU with vcsim quiet)
 #   BENCH_BUILD [build-bench]  a Release build without sanitizers (built if
 #                              missing); BENCH_KEEP=1 keeps the logs' folder.
 #   BENCH_DRAIN_TIMEOUT_S [120]  per burst; a stalled configuration is
@@ -159,6 +162,28 @@ delays() { # n gap_ms rec users_before
       printf "%.1f %.1f %.1f %d\n", d[i50], d[i99], d[NR], NR }'
 }
 
+# The backlog drain: the adapter is stopped (SIGSTOP) while a burst is
+# posted, then resumed; its CPU per event and rate while it catches up,
+# with vcsim only serving pages (not busy posting events on the same cores).
+# Prints "cpu_us_per_event events_per_s" (or "- -").
+drain_rounds() { # name
+  local name=$1 r users0 got c0 c1 t0 t1 cpu=0 ns=0 n=0
+  read -r _ users0 <<<"$(sink_wait 0 0)"
+  for r in $(seq "$drain_n"); do
+    kill -STOP "$ad_pid"
+    "$post" "${post_args[@]}" --count "$burst" --message "bench drain" >>"$tmp/$name.post.log" ||
+      { kill -CONT "$ad_pid"; note "drain: vsg-post-events failed"; echo "- -"; return; }
+    read -r c0 _ <<<"$(cpu_us "$ad_pid")"; t0=$(now_ns)
+    kill -CONT "$ad_pid"
+    read -r _ got <<<"$(sink_wait $(( users0 + r * burst )) "$drain_s")"
+    t1=$(now_ns); read -r c1 _ <<<"$(cpu_us "$ad_pid")"
+    [ "$got" -ge $(( users0 + r * burst )) ] || { note "drain: round $r stalled"; echo "- -"; return; }
+    cpu=$(( cpu + c1 - c0 )); ns=$(( ns + t1 - t0 )); n=$(( n + burst ))
+  done
+  awk -v c="$cpu" -v n="$n" -v t="$ns" 'BEGIN{printf "%.1f %.0f\n", c / n, n / (t / 1e9)}'
+}
+drain_n=${BENCH_DRAIN_ROUNDS:-10}
+
 rows=()    # result rows, printed at the end
 declare -A sample
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -196,11 +221,12 @@ for page in $pages; do
     ev=$(( tot - tot0 ))
     busy=$(awk -v b=$(( hb1 - hb0 )) -v t=$(( ht1 - ht0 )) -v n="$(nproc)" 'BEGIN{printf "%.2f", t ? b / t * n : 0}')
     if [ "$stalled" = 1 ]; then
-      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-")
+      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-")
     else
       sleep 1 # idle: the adapter is back in WaitForUpdatesEx
       read -r dp50 dp99 dmax dn <<<"$(delays "$lat_n" "$lat_gap" "$tmp/$name.rec" "$(( users0 + posted ))")"
-      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn")
+      read -r dr_us dr_rate <<<"$(drain_rounds "$name")"
+      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate")
     fi
     [ -s "$tmp/$name.sample" ] && [ -z "${sample[$e]:-}" ] && sample[$e]=$tmp/$name.sample
     stop "$ad_pid"
@@ -217,7 +243,7 @@ sleep 0.5
 read -r _ pu0 <<<"$(sink_wait 0 0)"
 read -r dp50 dp99 dmax dn <<<"$(delays "$poll_n" "$poll_gap" "$tmp/poll.rec" "$pu0")"
 hwm=$(hwm_kb "$ad_pid")
-rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn")
+rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-")
 stop "$ad_pid"
 stop "$sink_pid"
 
@@ -251,22 +277,29 @@ echo "vsgate adapter benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  rev $rev  $(npro
 echo "vcsim -> vsgate run (Release, $build) -> bench-sink; bursts of $burst; delay: $lat_n events ${lat_gap} ms apart (updates), $poll_n ${poll_gap} ms apart (poll)"
 echo "targets: adapter CPU/event <= 1.3x floor, peak RSS <= 16 MB, p99 delay <= 250 ms"
 echo
-fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s\n'
-printf "$fmt" config events events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms
+fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s\n'
+printf "$fmt" config events events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms \
+  drain_us drain/s x_floor
 for r in "${rows[@]}"; do
-  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn <<<"$r"
-  ratio=-
+  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate <<<"$r"
+  ratio=- dratio=-
   if [ "$e" != - ] && [ -n "${floor_cpu[$e]:-}" ] && [ "$cpu" != - ]; then
     ratio=$(awk -v a="$cpu" -v f="${floor_cpu[$e]}" 'BEGIN{printf "%.2f%s", a / f, a / f <= 1.3 ? "" : "!"}')
   fi
+  if [ "$e" != - ] && [ -n "${floor_cpu[$e]:-}" ] && [ "${dcpu:--}" != - ]; then
+    dratio=$(awk -v a="$dcpu" -v f="${floor_cpu[$e]}" 'BEGIN{printf "%.2f%s", a / f, a / f <= 1.3 ? "" : "!"}')
+  fi
   [ "$rss" != - ] && rss=$(awk -v r="$rss" 'BEGIN{printf "%s%s", r, r <= 16 ? "" : "!"}')
   [ "$p99" != - ] && p99=$(awk -v p="$p99" 'BEGIN{printf "%s%s", p, p <= 250 ? "" : "!"}')
-  printf "$fmt" "$c" "$ev" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max"
+  printf "$fmt" "$c" "$ev" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
+    "${dcpu:--}" "${drate:--}" "$dratio"
 done
 echo "(! = misses its target; cpu_us/ev = adapter utime+stime per event delivered, sys_us/ev its kernel part;"
 echo " lag_ms = mean time from the end of a burst's posting to its last event at the sink, so events/s is"
 echo " the producer's pace when lag is small; vcsim_us = vcsim CPU per event; busy = whole-host CPU in use"
-echo " during the bursts, in cores; p50/p99/max = createdTime -> sink arrival, idle adapter, ${lat_n:-} events)"
+echo " during the bursts, in cores; p50/p99/max = createdTime -> sink arrival, idle adapter, ${lat_n:-} events;"
+echo " drain_us/drain/s = CPU per event and rate catching up on $drain_n bursts posted while the adapter was"
+echo " stopped (SIGSTOP), so vcsim is not posting on the same cores meanwhile; its x_floor uses the same floor)"
 echo
 printf '%-34s %9s %9s %12s %12s\n' floor requests req/s cpu_us/req sys_us/req
 for r in "${floor_rows[@]}"; do

@@ -22,7 +22,8 @@
 #   BENCH_PAGES ["100 1000"]  BENCH_ENCODINGS ["application/json application/xml"]
 #   BENCH_LAT_EVENTS [200] BENCH_LAT_GAP_MS [75]      delay samples (updates mode)
 #   BENCH_POLL_EVENTS [40] BENCH_POLL_GAP_MS [250]    delay samples (--wait poll)
-#   BENCH_FLOOR_REQUESTS [20000]                      curl floor requests
+#   BENCH_FLOOR_REQUESTS [20000] BENCH_FLOOR_RUNS [3]  curl floor requests per run;
+#                              the run with the median CPU per request counts
 #   BENCH_DRAIN_ROUNDS [10]   bursts drained after a SIGSTOP (adapter CPU with vcsim quiet)
 #   BENCH_BUILD [build-bench]  a Release build without sanitizers (built if
 #                              missing); BENCH_KEEP=1 keeps the logs' folder.
@@ -42,6 +43,7 @@ lat_gap=${BENCH_LAT_GAP_MS:-75}
 poll_n=${BENCH_POLL_EVENTS:-40}
 poll_gap=${BENCH_POLL_GAP_MS:-250}
 floor_n=${BENCH_FLOOR_REQUESTS:-20000}
+floor_runs=${BENCH_FLOOR_RUNS:-3}
 drain_s=${BENCH_DRAIN_TIMEOUT_S:-120}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -252,10 +254,16 @@ declare -A floor_cpu
 floor_rows=()
 for e in json xml; do
   [ -n "${sample[$e]:-}" ] || continue
-  note "floor: curl-floor, $floor_n requests of the adapter's $e event"
+  note "floor: curl-floor, $floor_runs runs of $floor_n requests of the adapter's $e event (the median run counts)"
   start_sink "floor-$e"
-  out=$("$floorbin" --url "http://127.0.0.1:$sink_port/" --sample "${sample[$e]}" --count "$floor_n")
+  runs=()
+  for _ in $(seq "$floor_runs"); do
+    runs+=("$("$floorbin" --url "http://127.0.0.1:$sink_port/" --sample "${sample[$e]}" --count "$floor_n")")
+  done
   stop "$sink_pid"
+  # The run with the median CPU per request (the host's load varies).
+  out=$(printf '%s\n' "${runs[@]}" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^cpu_us_per_req=/) {split($i, a, "="); print a[2], $0}}' |
+        sort -n | awk -v m=$(( (floor_runs + 1) / 2 )) 'NR == m {$1 = ""; sub(/^ /, ""); print}')
   kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$out"; }
   floor_cpu[$e]=$(kv cpu_us_per_req)
   floor_rows+=("curl floor ($e, $(kv body_bytes) B body)|$(kv requests)|$(kv req_per_s)|$(kv cpu_us_per_req)|$(kv sys_us_per_req)")

@@ -550,7 +550,10 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
         }
         vsg_collector_page_free(page);
         /* A short page means vCenter had no more: in updates mode, wait
-         * right away instead of asking again (a round trip per wake). */
+         * right away instead of asking again (a round trip per wake). Were
+         * a server to cut a page short with more waiting, they are read
+         * after the next wake, at most WAIT_UPDATES_S later: late, never
+         * lost. */
         int drained = received == 0 ||
                       (cfg->wait == VSG_ADAPTER_WAIT_UPDATES && received < (size_t)cfg->page_size);
         if (drained) {

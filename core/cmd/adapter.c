@@ -109,6 +109,21 @@ static void nap(struct engine *e, int64_t ms)
     }
 }
 
+/* The decimal text of `v` in buf (>= 21 bytes); no printf: it runs for
+ * every event. */
+static const char *key_text(int64_t v, char *buf, size_t size)
+{
+    char *p = buf + size;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return p;
+}
+
 /* Waits out the vCenter backoff and doubles it. */
 static void vc_backoff(struct engine *e)
 {
@@ -249,14 +264,16 @@ static void on_vc_error(struct engine *e, const struct vsg_error *err)
 static enum vsg_err build_ce(struct engine *e, const struct vsg_event *ev, struct vsg_ce *ce,
                              struct vsg_error *err)
 {
-    char id[32], tbuf[VSG_TIME_RFC3339_BUFSZ];
+    char idbuf[32], tbuf[VSG_TIME_RFC3339_BUFSZ];
+    const char *id = key_text(ev->key, idbuf, sizeof idbuf);
     struct vsg_buf type;
     enum vsg_err rc;
     const struct vsg_soap_service_content *sc = vsg_soap_service_content(e->soap);
 
     vsg_buf_init(&type, 4096);
-    snprintf(id, sizeof id, "%lld", (long long)ev->key);
-    if ((rc = vsg_buf_printf(&type, "com.vmware.vsphere.%s.v0", ev->detail ? ev->detail : "")) != VSG_OK)
+    if ((rc = vsg_buf_puts(&type, "com.vmware.vsphere.")) != VSG_OK ||
+        (rc = vsg_buf_puts(&type, ev->detail ? ev->detail : "")) != VSG_OK ||
+        (rc = vsg_buf_puts(&type, ".v0")) != VSG_OK)
         goto done;
     if ((rc = vsg_time_format_rfc3339(ev->created, VSG_TIME_NANO, tbuf, sizeof tbuf)) != VSG_OK) {
         vsg_error_set(err, rc, "event %s: createdTime out of range", id);
@@ -353,10 +370,10 @@ static int handle_event(struct engine *e, const struct vsg_collector_event *ce_i
     struct vsg_ce ce;
     struct vsg_error err = {0};
     enum vsg_ce_outcome outcome = VSG_CE_DROPPED;
-    char key[32];
+    char keybuf[32];
+    const char *key = key_text(ce_in->key, keybuf, sizeof keybuf);
     int ok = 1;
 
-    snprintf(key, sizeof key, "%lld", (long long)ce_in->key);
     vsg_ce_init(&ce);
     if (vsg_event_decode(ce_in->node, NULL, &ev, &err) != VSG_OK) {
         /* Nothing can be sent for it; it counts as dropped by policy. */

@@ -19,6 +19,13 @@
 /* A key this far below the largest seen one means vCenter's key counter
  * wrapped (it wraps near 2^31). */
 #define KEY_WRAP_GAP (INT64_C(1) << 30)
+/* WaitForUpdatesEx maxObjectUpdates. A real vCenter folds the changes of
+ * one object into one update; vcsim queues one per event posted (each
+ * with the whole latestPage) and hands the queue out 100 at a time on the
+ * following waits. Past this many the waiter is recreated instead, which
+ * drops the queue: a burst costs four small calls, not one parsed update
+ * per event. */
+#define WAIT_MAX_UPDATES 10
 
 struct vsg_collector {
     struct vsg_soap_session *session; /* Borrowed; outlives the collector. */
@@ -413,8 +420,9 @@ enum vsg_err vsg_collector_wait(struct vsg_collector *c, int max_wait_s, int *ch
     if (!vsg_soap_moref_valid(&c->pc) && (rc = setup_waiter(c, err)) != VSG_OK) goto done;
     if (vsg_soap_put_moref(&b, "_this", &c->pc) != VSG_OK ||
         (c->wait_version && vsg_soap_put_text(&b, "version", c->wait_version) != VSG_OK) ||
-        vsg_buf_printf(&b, "<options><maxWaitSeconds>%d</maxWaitSeconds></options>",
-                       max_wait_s) != VSG_OK) {
+        vsg_buf_printf(&b, "<options><maxWaitSeconds>%d</maxWaitSeconds>"
+                           "<maxObjectUpdates>%d</maxObjectUpdates></options>",
+                       max_wait_s, WAIT_MAX_UPDATES) != VSG_OK) {
         rc = vsg_error_set(err, VSG_ERR_NOMEM, "WaitForUpdatesEx: out of memory");
         goto done;
     }
@@ -434,6 +442,14 @@ enum vsg_err vsg_collector_wait(struct vsg_collector *c, int max_wait_s, int *ch
         }
         rc = VSG_OK;
         *changed = 1;
+        char *truncated = NULL;
+        if (vsg_soap_child_text(res.returnval, "truncated", &truncated) == VSG_OK &&
+            strcmp(truncated, "true") == 0) {
+            /* More updates queued: all they say is "changed", known now. */
+            VSG_LOG_DEBUG(LOGGER, "update set truncated: recreating the waiter");
+            destroy_waiter(c);
+        }
+        vsg_free(truncated);
     }
 done:
     vsg_free(version);

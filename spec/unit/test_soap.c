@@ -1065,7 +1065,8 @@ static void test_collector_wait(void)
                     "<partialUpdates>false</partialUpdates>") != NULL);
     const char *w = last_req("WaitForUpdatesEx")->body;
     CHECK(strstr(w, "<version>") == NULL);
-    CHECK(strstr(w, "<options><maxWaitSeconds>5</maxWaitSeconds></options>") != NULL);
+    CHECK(strstr(w, "<options><maxWaitSeconds>5</maxWaitSeconds><maxObjectUpdates>10</maxObjectUpdates>"
+                    "</options>") != NULL);
 
     /* Next wait passes the version back; a timeout is "no change". */
     route("WaitForUpdatesEx", 200, "wait_empty.xml");
@@ -1074,8 +1075,21 @@ static void test_collector_wait(void)
     CHECK(strstr(last_req("WaitForUpdatesEx")->body, "</_this><version>1</version><options>"));
     CHECK_INT(count_reqs("CreatePropertyCollector"), 1);
 
+    /* A truncated update set (vcsim: one update queued per event posted)
+     * is a change; the waiter is recreated, which drops the queue. */
+    route("WaitForUpdatesEx", 200, "wait_truncated.xml");
+    CHECK_INT(vsg_collector_wait(c, 1, &changed, &e), VSG_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(count_reqs("DestroyPropertyCollector"), 1);
+    route("WaitForUpdatesEx", 200, "wait_updates.xml");
+    CHECK_INT(vsg_collector_wait(c, 1, &changed, &e), VSG_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(count_reqs("CreatePropertyCollector"), 2);
+    CHECK(strstr(last_req("WaitForUpdatesEx")->body, "<version>") == NULL);
+
     vsg_collector_destroy(c);
     CHECK(strstr(last_req("DestroyPropertyCollector")->body, "pc-1</_this>") != NULL);
+    CHECK_INT(count_reqs("DestroyPropertyCollector"), 2);
     CHECK_INT(count_reqs("DestroyCollector"), 1);
     vsg_soap_session_free(s);
 }

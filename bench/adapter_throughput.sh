@@ -30,9 +30,7 @@
 #   BENCH_DRAIN_TIMEOUT_S [120]  per burst; a stalled configuration is
 #                              reported as such and the next one runs.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BENCH_BUILD:-$root/build-bench}
-case $build in /*) ;; *) build=$root/$build ;; esac
+. "$(dirname "$0")/lib.sh"
 total=${BENCH_EVENTS:-50000}
 burst=${BENCH_BURST:-900}
 [ "$burst" -gt 900 ] && burst=900
@@ -46,25 +44,13 @@ floor_n=${BENCH_FLOOR_REQUESTS:-20000}
 floor_runs=${BENCH_FLOOR_RUNS:-3}
 drain_s=${BENCH_DRAIN_TIMEOUT_S:-120}
 
-die() { echo "bench: $*" >&2; exit 1; }
-note() { echo "bench: $*" >&2; }
 
 # ---- binaries: a Release build without sanitizers ---------------------------
-vsgate=$build/core/cmd/vsgate
 post=$build/spec/tools/vsg-post-events
 sinkbin=$build/bench/bench-sink
 floorbin=$build/bench/curl-floor
 dcost=$build/bench/decode-cost
-if [ ! -x "$vsgate" ] || [ ! -x "$post" ] || [ ! -x "$sinkbin" ] || [ ! -x "$floorbin" ] || [ ! -x "$dcost" ]; then
-  note "building $build (Release)"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
-  cmake --build "$build" -j 2 --target vsgate vsg-post-events bench-sink curl-floor decode-cost >/dev/null
-fi
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-  die "$build is not a Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
-if grep -q '^VSG_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt" || ldd "$vsgate" | grep -q 'libasan\|libubsan'; then
-  die "$build has sanitizers: use a build without VSG_SANITIZE"
-fi
+bench_release_build vsgate vsg-post-events bench-sink curl-floor decode-cost
 
 # ---- everything started is stopped on exit ----------------------------------
 tmp=$(mktemp -d /tmp/vsgate-bench.XXXXXX)

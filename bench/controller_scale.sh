@@ -19,28 +19,14 @@
 #   BENCH_BUILD [build-bench]  Release build without sanitizers (built if missing)
 #   BENCH_KEEP=1 keeps the logs' folder.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BENCH_BUILD:-$root/build-bench}
-case $build in /*) ;; *) build=$root/$build ;; esac
+. "$(dirname "$0")/lib.sh"
 N=${BENCH_SOURCES:-1000}
 P=${BENCH_PARALLEL:-16}
 idle_s=${BENCH_IDLE_S:-30}
 timeout_s=${BENCH_TIMEOUT_S:-900}
 
-die() { echo "bench: $*" >&2; exit 1; }
-note() { echo "bench: $*" >&2; }
 
-vsgate=$build/core/cmd/vsgate
-if [ ! -x "$vsgate" ]; then
-  note "building $build (Release)"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
-  cmake --build "$build" -j 2 --target vsgate >/dev/null
-fi
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-  die "$build is not a Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
-if grep -q '^VSG_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt" || ldd "$vsgate" | grep -q 'libasan\|libubsan'; then
-  die "$build has sanitizers: use a build without VSG_SANITIZE"
-fi
+bench_release_build vsgate
 
 # ---- everything started is stopped on exit ----------------------------------
 tmp=$(mktemp -d /tmp/vsgate-ctlbench.XXXXXX)

@@ -35,9 +35,7 @@ bench_release_build vsgate admission-load
 # ---- everything started is stopped on exit; configurations go first ----------
 tmp=$(mktemp -d /tmp/vsgate-whbench.XXXXXX)
 ctl_pid=""
-WH_CONFS="mutatingwebhookconfiguration/defaulting.webhook.vsphere.sources.tanzu.vmware.com
-validatingwebhookconfiguration/validation.webhook.vsphere.sources.tanzu.vmware.com
-mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
+WH_CONFS=""  # set by spec/e2e/webhook_lib.sh once the peers are up
 cleanup() {
   local rc=$? c
   trap - EXIT INT TERM
@@ -59,29 +57,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- private peers, CRDs, RBAC ----------------------------------------------
-note "starting a private etcd + kube-apiserver in $tmp/peers"
-"$root/spec/harness/up" --no-vcsim --watch-pid $$ "$tmp/peers" >"$tmp/up.log" 2>&1 || die "harness up failed: $(tail -n 5 "$tmp/up.log")"
-set -a; . "$tmp/peers/env"; set +a
-export VSG_SOURCE_DIR=$root E2E_DIR=$tmp
-. "$root/spec/e2e/lib.sh"
-. "$root/spec/e2e/controller_lib.sh"
-ctl_setup
-cat <<YAML | k apply -f - >/dev/null
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: vsgate-bench-webhook-url-mode}
-rules:
-- apiGroups: [admissionregistration.k8s.io]
-  resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
-  verbs: [create, delete, update]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: vsgate-bench-webhook-url-mode}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vsgate-bench-webhook-url-mode}
-subjects:
-- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: "vsgate:controllers"}
-YAML
+bench_kube_peers
+. "$root/spec/e2e/webhook_lib.sh"
+wh_url_mode_rbac vsgate-bench-webhook-url-mode
 ns=bench
 k create namespace "$ns" >/dev/null
 k -n "$ns" apply -f "$root/samples/upstream/vsphere-credentials.yaml" >/dev/null

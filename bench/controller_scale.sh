@@ -47,13 +47,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- private peers, CRDs, RBAC ----------------------------------------------
-note "starting a private etcd + kube-apiserver in $tmp/peers"
-"$root/spec/harness/up" --no-vcsim --watch-pid $$ "$tmp/peers" >"$tmp/up.log" 2>&1 || die "harness up failed: $(tail -n 5 "$tmp/up.log")"
-set -a; . "$tmp/peers/env"; set +a
-export VSG_SOURCE_DIR=$root E2E_DIR=$tmp
-. "$root/spec/e2e/lib.sh"
-. "$root/spec/e2e/controller_lib.sh"
-ctl_setup
+bench_kube_peers
 ns=bench
 k create namespace "$ns" >/dev/null
 k -n "$ns" apply -f "$root/samples/upstream/vsphere-credentials.yaml" >/dev/null

@@ -33,3 +33,20 @@ bench_release_build() {
     die "$build has sanitizers: use a build without VSG_SANITIZE"
   fi
 }
+
+# bench_kube_peers: a private etcd + kube-apiserver in $tmp/peers (stopped
+# by the caller's cleanup through spec/harness/down), their env exported,
+# the e2e helpers loaded (k, ctl_*) and the CRDs and controller RBAC of
+# deploy/ applied (ctl_setup). Needs $tmp.
+bench_kube_peers() {
+  note "starting a private etcd + kube-apiserver in $tmp/peers"
+  "$root/spec/harness/up" --no-vcsim --watch-pid $$ "$tmp/peers" >"$tmp/up.log" 2>&1 ||
+    die "harness up failed: $(tail -n 5 "$tmp/up.log")"
+  set -a
+  . "$tmp/peers/env"
+  set +a
+  export VSG_SOURCE_DIR=$root E2E_DIR=$tmp
+  . "$root/spec/e2e/lib.sh"
+  . "$root/spec/e2e/controller_lib.sh"
+  ctl_setup
+}

@@ -14,12 +14,14 @@ wh_unregister() {
   for c in $WH_CONFS; do k delete "$c" --ignore-not-found --wait=false >/dev/null 2>&1 || true; done
 }
 
-wh_start() {
-  local tag=$1; shift
+# wh_url_mode_rbac NAME: lets the controllers' group create, update and
+# delete webhook configurations (URL mode registers its own; deploy/ does
+# not grant it).
+wh_url_mode_rbac() {
   cat <<YAML | k apply -f - >/dev/null
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: vsgate-e2e-webhook-url-mode}
+metadata: {name: $1}
 rules:
 - apiGroups: [admissionregistration.k8s.io]
   resources: [mutatingwebhookconfigurations, validatingwebhookconfigurations]
@@ -27,11 +29,16 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: vsgate-e2e-webhook-url-mode}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vsgate-e2e-webhook-url-mode}
+metadata: {name: $1}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: $1}
 subjects:
 - {kind: Group, apiGroup: rbac.authorization.k8s.io, name: "vsgate:controllers"}
 YAML
+}
+
+wh_start() {
+  local tag=$1; shift
+  wh_url_mode_rbac vsgate-e2e-webhook-url-mode
   WH_PORT=$(_e2e_free_port)
   # Registered configurations go before the controller stops (EXIT trap of
   # lib.sh runs _e2e_cleanup, which stops the background processes).

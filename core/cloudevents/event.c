@@ -240,6 +240,23 @@ enum vsg_err vsg_ce_validate(const struct vsg_ce *ce, struct vsg_error *err)
  * Percent-encoding (CloudEvents HTTP binding, "HTTP Header Values")
  * ==================================================================== */
 
+/* The bytes a header value carries as they are: printable ASCII but the
+ * quote and the percent sign (NUL is not one: scans stop there). */
+static const unsigned char pct_plain_tab[256] = {
+#define P16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+    P16(0), P16(0),                                 /* 0x00-0x1f */
+    0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: SP " % */
+    P16(1), P16(1), P16(1), P16(1),                 /* 0x30-0x6f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70-0x7f: DEL */
+    P16(0), P16(0), P16(0), P16(0), P16(0), P16(0), P16(0), P16(0) /* 0x80-0xff */
+#undef P16
+};
+
+static int pct_plain(unsigned char c)
+{
+    return pct_plain_tab[c];
+}
+
 enum vsg_err vsg_ce_pct_encode(struct vsg_buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -248,7 +265,7 @@ enum vsg_err vsg_ce_pct_encode(struct vsg_buf *out, const char *s)
     enum vsg_err rc;
 
     for (; *p; p++) {
-        if (*p >= 0x21 && *p <= 0x7e && *p != '"' && *p != '%') continue;
+        if (pct_plain(*p)) continue;
         if (p > run && (rc = vsg_buf_append(out, run, (size_t)(p - run))) != VSG_OK) return rc;
         char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
         if ((rc = vsg_buf_append(out, e, 3)) != VSG_OK) return rc;
@@ -289,61 +306,89 @@ enum vsg_err vsg_ce_pct_decode(struct vsg_buf *out, const char *s)
 
 void vsg_ce_headers_init(struct vsg_ce_headers *h)
 {
-    memset(h, 0, sizeof *h);
+    h->lines = h->line_space;
+    h->lines[0] = NULL;
+    h->n = 0;
+    h->cap = VSG_CE_HEADERS_INLINE_LINES;
+    h->block = h->byte_space;
+    h->used = 0;
+    h->size = VSG_CE_HEADERS_INLINE_BYTES;
 }
 
 void vsg_ce_headers_cleanup(struct vsg_ce_headers *h)
 {
     if (!h) return;
-    for (size_t i = 0; i < h->n; i++) vsg_free(h->lines[i]);
-    vsg_free(h->lines);
+    if (h->lines != h->line_space) vsg_free(h->lines);
+    if (h->block != h->byte_space) vsg_free(h->block);
     vsg_ce_headers_init(h);
 }
 
-/* Appends an owned line. On failure `line` is freed. */
-static enum vsg_err push_line(struct vsg_ce_headers *h, char *line)
+/* Room for one more line of `len` bytes plus its NUL. */
+static enum vsg_err reserve_line(struct vsg_ce_headers *h, size_t len)
 {
-    if (!line) return VSG_ERR_NOMEM;
-    if (h->n + 1 >= h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 16;
-        char **n = vsg_realloc(h->lines, ncap * sizeof *n);
-        if (!n) {
-            vsg_free(line);
-            return VSG_ERR_NOMEM;
-        }
+    if (len >= (size_t)-1 / 4) return VSG_ERR_NOMEM;
+    if (h->n + 2 > h->cap) {
+        size_t ncap = h->cap * 2;
+        char **n = vsg_malloc(ncap * sizeof *n);
+        if (!n) return VSG_ERR_NOMEM;
+        memcpy(n, h->lines, (h->n + 1) * sizeof *n);
+        if (h->lines != h->line_space) vsg_free(h->lines);
         h->lines = n;
         h->cap = ncap;
     }
+    if (h->size - h->used < len + 1) {
+        size_t nsize = h->size * 2;
+        while (nsize - h->used < len + 1) nsize *= 2;
+        char *nb = vsg_malloc(nsize);
+        if (!nb) return VSG_ERR_NOMEM;
+        memcpy(nb, h->block, h->used);
+        for (size_t i = 0; i < h->n; i++) h->lines[i] = nb + (h->lines[i] - h->block);
+        if (h->block != h->byte_space) vsg_free(h->block);
+        h->block = nb;
+        h->size = nsize;
+    }
+    return VSG_OK;
+}
+
+/* Appends the line "<prefix><name>: <value>", the value percent-encoded
+ * when `pct`. */
+static enum vsg_err add_line(struct vsg_ce_headers *h, const char *prefix, const char *name,
+                             const char *value, int pct)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t pl = strlen(prefix), nl = strlen(name), vl = value ? strlen(value) : 0;
+    /* Room for the worst case: every byte of the value encoded. */
+    enum vsg_err rc = vl > (size_t)-1 / 8 ? VSG_ERR_NOMEM : reserve_line(h, pl + nl + 2 + 3 * vl);
+    char *line, *p;
+
+    if (rc != VSG_OK) return rc;
+    line = p = h->block + h->used;
+    memcpy(p, prefix, pl), p += pl;
+    memcpy(p, name, nl), p += nl;
+    *p++ = ':', *p++ = ' ';
+    if (value && !pct) {
+        memcpy(p, value, vl), p += vl;
+    } else if (value) {
+        const unsigned char *v = (const unsigned char *)value;
+        for (;;) {
+            const unsigned char *run = v;
+            while (pct_plain_tab[*v]) v++;
+            memcpy(p, run, (size_t)(v - run)), p += v - run;
+            if (!*v) break;
+            *p++ = '%', *p++ = hex[*v >> 4], *p++ = hex[*v & 15];
+            v++;
+        }
+    }
+    *p = '\0';
+    h->used += (size_t)(p - line) + 1;
     h->lines[h->n++] = line;
     h->lines[h->n] = NULL;
     return VSG_OK;
 }
 
-/* Appends "<prefix><name>: <value>" (the value percent-encoded when
- * `pct`), formatted in `scratch` (reused across lines: one allocation per
- * line, of its exact size). */
-static enum vsg_err add_line(struct vsg_ce_headers *h, struct vsg_buf *scratch, const char *prefix,
-                             const char *name, const char *value, int pct)
-{
-    enum vsg_err rc;
-
-    vsg_buf_reset(scratch);
-    if ((rc = vsg_buf_puts(scratch, prefix)) != VSG_OK || (rc = vsg_buf_puts(scratch, name)) != VSG_OK ||
-        (rc = vsg_buf_append(scratch, ": ", 2)) != VSG_OK ||
-        (rc = pct ? vsg_ce_pct_encode(scratch, value) : vsg_buf_puts(scratch, value ? value : "")) != VSG_OK)
-        return rc;
-    return push_line(h, vsg_strndup(scratch->data, scratch->len));
-}
-
 enum vsg_err vsg_ce_headers_add(struct vsg_ce_headers *h, const char *name, const char *value)
 {
-    struct vsg_buf b;
-    enum vsg_err rc;
-
-    vsg_buf_init(&b, (size_t)-1 / 2);
-    rc = add_line(h, &b, "", name, value, 0);
-    vsg_buf_cleanup(&b);
-    return rc;
+    return add_line(h, "", name, value, 0);
 }
 
 enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
@@ -356,9 +401,7 @@ enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
         return vsg_error_set(err, VSG_ERR_INVAL, "Kn-Namespace value holds a control character");
     if (ce->datacontenttype && has_ctl(ce->datacontenttype))
         return vsg_error_set(err, VSG_ERR_INVAL, "datacontenttype holds a control character");
-    struct vsg_buf b;
-    vsg_buf_init(&b, (size_t)-1 / 2);
-#define CE_LINE(name, value) add_line(h, &b, "ce-", (name), (value), 1)
+#define CE_LINE(name, value) add_line(h, "ce-", (name), (value), 1)
     if ((rc = CE_LINE("specversion", VSG_CE_SPECVERSION)) || (rc = CE_LINE("id", ce->id)) ||
         (rc = CE_LINE("source", ce->source)) || (rc = CE_LINE("type", ce->type)) ||
         (ce->time && (rc = CE_LINE("time", ce->time))) ||
@@ -368,12 +411,10 @@ enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
     for (size_t i = 0; i < ce->n_ext; i++)
         if ((rc = CE_LINE(ce->ext[i].name, ce->ext[i].value))) goto fail;
 #undef CE_LINE
-    if ((ce->datacontenttype && (rc = add_line(h, &b, "", "Content-Type", ce->datacontenttype, 0))) ||
-        (ns && *ns && (rc = add_line(h, &b, "", "Kn-Namespace", ns, 0))))
+    if ((ce->datacontenttype && (rc = add_line(h, "", "Content-Type", ce->datacontenttype, 0))) ||
+        (ns && *ns && (rc = add_line(h, "", "Kn-Namespace", ns, 0))))
         goto fail;
-    vsg_buf_cleanup(&b);
     return VSG_OK;
 fail:
-    vsg_buf_cleanup(&b);
     return vsg_error_set(err, rc, "encoding CloudEvent headers: %s", vsg_strerror(rc));
 }

@@ -132,11 +132,24 @@ enum vsg_err vsg_ce_pct_encode(struct vsg_buf *out, const char *s);
  */
 enum vsg_err vsg_ce_pct_decode(struct vsg_buf *out, const char *s);
 
-/* NULL-terminated "Name: value" lines, usable as vsg_http_request.headers. */
+/*
+ * NULL-terminated "Name: value" lines, usable as vsg_http_request.headers.
+ * The lines live in one block; a usual event's fit in the struct itself
+ * (no allocation per event), so it must not be copied or moved once
+ * initialised. Lines may be edited in place within their length.
+ */
+#define VSG_CE_HEADERS_INLINE_LINES 16
+#define VSG_CE_HEADERS_INLINE_BYTES 1024
+
 struct vsg_ce_headers {
-    char **lines; /* n lines then NULL; owned. NULL before the first add. */
+    char **lines; /* n lines then NULL. */
     size_t n;     /* Number of lines. */
-    size_t cap;   /* Slots allocated (including the NULL). */
+    size_t cap;   /* Slots in `lines` (including the NULL). */
+    char *block;  /* The lines' bytes, each NUL-terminated. */
+    size_t used;  /* Bytes used in `block`. */
+    size_t size;  /* Bytes in `block`. */
+    char *line_space[VSG_CE_HEADERS_INLINE_LINES]; /* First `lines`. */
+    char byte_space[VSG_CE_HEADERS_INLINE_BYTES];  /* First `block`. */
 };
 
 void vsg_ce_headers_init(struct vsg_ce_headers *h);

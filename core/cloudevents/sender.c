@@ -238,7 +238,9 @@ static void attempt(struct vsg_ce_sender *s, const char *url, const struct vsg_c
     if (resp.body.len)
         vsg_buf_append(&last->body, resp.body.data,
                        resp.body.len < s->error_data_max ? resp.body.len : s->error_data_max);
-    snprintf(retry_after, ra_size, "%s", resp.retry_after);
+    size_t ral = strnlen(resp.retry_after, ra_size - 1);
+    memcpy(retry_after, resp.retry_after, ral);
+    retry_after[ral] = '\0';
     vsg_http_response_cleanup(&resp);
     atomic_fetch_add(&s->attempts, 1);
     if (s->on_attempt) s->on_attempt(s->on_attempt_ud, ev, url, dead_letter, last->rc, last->status);

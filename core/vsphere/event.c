@@ -29,21 +29,21 @@ static void value_free_contents(struct vsg_value *v)
     switch (v->kind) {
     case VSG_VALUE_STRING:
     case VSG_VALUE_BINARY:
-        vsg_free(v->u.str.ptr);
+        if (!(v->borrow & VSG_VALUE_B_STR)) vsg_free(v->u.str.ptr);
         break;
     case VSG_VALUE_TIME:
         vsg_free(v->u.time.text);
         break;
     case VSG_VALUE_MOREF:
-        vsg_free(v->u.moref.type);
-        vsg_free(v->u.moref.value);
+        if (!(v->borrow & VSG_VALUE_B_TYPE)) vsg_free(v->u.moref.type);
+        if (!(v->borrow & VSG_VALUE_B_STR)) vsg_free(v->u.moref.value);
         break;
     case VSG_VALUE_OBJECT:
     case VSG_VALUE_ARRAY:
         for (size_t i = 0; i < v->u.list.len; i++)
             vsg_value_cleanup(&v->u.list.items[i]);
         vsg_free(v->u.list.items);
-        vsg_free(v->u.list.type);
+        if (!(v->borrow & VSG_VALUE_B_TYPE)) vsg_free(v->u.list.type);
         break;
     default:
         break;
@@ -51,15 +51,17 @@ static void value_free_contents(struct vsg_value *v)
     memset(&v->u, 0, sizeof v->u);
     v->kind = VSG_VALUE_NULL;
     v->bits = 0;
+    v->borrow &= VSG_VALUE_B_NAME;
 }
 
 void vsg_value_cleanup(struct vsg_value *v)
 {
     if (v == NULL) return;
     value_free_contents(v);
-    vsg_free(v->name);
+    if (!(v->borrow & VSG_VALUE_B_NAME)) vsg_free(v->name);
     v->name = NULL;
     v->flags = 0;
+    v->borrow = 0;
 }
 
 enum vsg_err vsg_value_init_object(struct vsg_value *v, const char *type)
@@ -258,13 +260,53 @@ static enum vsg_err text_of(struct dec *d, const xmlNode *n, char **out,
     return VSG_OK;
 }
 
+/*
+ * Like text_of(), without a copy in the common case of one text child (or
+ * none): *view then points into the tree (valid while it lives) and
+ * *owned is NULL. Otherwise *owned is the new string text_of() made and
+ * *view is *owned.
+ */
+static enum vsg_err text_view(struct dec *d, const xmlNode *n,
+                              const char **view, size_t *len, char **owned)
+{
+    const xmlNode *c = n->children;
+    enum vsg_err rc;
+
+    *owned = NULL;
+    if (c == NULL) {
+        *view = "";
+        *len = 0;
+        return VSG_OK;
+    }
+    if (c->next == NULL &&
+        (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+        c->content != NULL) {
+        size_t l = strlen((const char *)c->content);
+        if (l > d->lim.max_text)
+            return fail_at(d, n, VSG_ERR_TOOBIG, "text too long");
+        *view = (const char *)c->content;
+        *len = l;
+        return VSG_OK;
+    }
+    rc = text_of(d, n, owned, len);
+    *view = *owned;
+    return rc;
+}
+
 /* The value of attribute `a` as a new string, or NULL when out of
  * memory. */
 static char *attr_value(const xmlAttr *a)
 {
-    xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
-    char *s = vsg_strdup(v ? (const char *)v : "");
+    const xmlNode *c = a->children;
+    xmlChar *v;
+    char *s;
 
+    /* One text child (the usual case) is the whole value. */
+    if (c == NULL) return vsg_strdup("");
+    if (c->next == NULL && c->type == XML_TEXT_NODE && c->content != NULL)
+        return vsg_strdup((const char *)c->content);
+    v = xmlNodeListGetString(a->doc, a->children, 1);
+    s = vsg_strdup(v ? (const char *)v : "");
     xmlFree(v);
     return s;
 }
@@ -485,10 +527,28 @@ enum scalar {
     SC_STRING, SC_BOOL, SC_INT, SC_UINT, SC_FLOAT, SC_TIME, SC_BINARY
 };
 
-/* Replaces `v` by the scalar decoded from `text`, as copyValue does. */
+/* Makes `v` a STRING or BINARY of text[0..len): `owned` (the same bytes
+ * in a string of the caller's, or NULL) is adopted, else they are copied. */
+static enum vsg_err take_bytes(struct vsg_value *v, enum vsg_value_kind kind,
+                               const char *text, size_t len, char **owned)
+{
+    if (*owned == NULL) return set_bytes(v, kind, text, len);
+    value_free_contents(v);
+    v->kind = kind;
+    v->u.str.ptr = *owned;
+    v->u.str.len = len;
+    *owned = NULL;
+    return VSG_OK;
+}
+
+/*
+ * Replaces `v` by the scalar decoded from text[0..len), as copyValue
+ * does. `text` is NUL-terminated; `owned` is NULL or the string `text`
+ * lives in, which this takes over (kept in `v` or freed).
+ */
 static enum vsg_err set_scalar(struct dec *d, struct vsg_value *v,
-                               enum scalar sc, unsigned bits, char *text,
-                               size_t len)
+                               enum scalar sc, unsigned bits,
+                               const char *text, size_t len, char *owned)
 {
     const char *s = text;
     size_t n = len;
@@ -497,11 +557,11 @@ static enum vsg_err set_scalar(struct dec *d, struct vsg_value *v,
 
     switch (sc) {
     case SC_STRING:
-        rc = vsg_value_set_string(v, text, len);
+        rc = take_bytes(v, VSG_VALUE_STRING, text, len, &owned);
         break;
     case SC_BINARY:
         /* Go stores the raw text (no base64 decoding) in the []byte. */
-        rc = vsg_value_set_binary(v, text, len);
+        rc = take_bytes(v, VSG_VALUE_BINARY, text, len, &owned);
         break;
     case SC_BOOL:
         value_free_contents(v);
@@ -551,10 +611,12 @@ static enum vsg_err set_scalar(struct dec *d, struct vsg_value *v,
     case SC_TIME: {
         struct vsg_time t;
         /* Go: time.Time.UnmarshalText, RFC 3339, no trimming. */
+        if (owned == NULL && (owned = vsg_strndup(text, len)) == NULL)
+            return VSG_ERR_NOMEM;
         set_time_zero(v);
         v->flags &= (uint8_t)~VSG_VALUE_F_BADTEXT;
-        v->u.time.text = text;
-        text = NULL;
+        v->u.time.text = owned;
+        owned = NULL;
         if (parse_time(v->u.time.text, len, &t) == VSG_OK) {
             v->u.time.t = t;
             v->u.time.offset = zone_offset(v->u.time.text);
@@ -565,7 +627,7 @@ static enum vsg_err set_scalar(struct dec *d, struct vsg_value *v,
         break;
     }
     }
-    vsg_free(text);
+    vsg_free(owned);
     if (!ok) d->warnings++;
     return rc;
 }
@@ -637,7 +699,12 @@ static uint8_t field_flags(const struct vsg_schema_field *f)
     return flags;
 }
 
-/* Sets field value `v` (name already set) to the Go zero value of `f`. */
+/* The zero string and MoRef parts, borrowed (VSG_VALUE_B_STR/TYPE): never
+ * written to or freed. */
+static char empty[1];
+
+/* Sets field value `v` (name already set, contents NULL) to the Go zero
+ * value of `f`. */
 static enum vsg_err zero_value(struct dec *d, const xmlNode *at,
                                struct vsg_value *v,
                                const struct vsg_schema_field *f)
@@ -653,15 +720,10 @@ static enum vsg_err zero_value(struct dec *d, const xmlNode *at,
     if (f->kind == VSG_SCHEMA_OBJECT)
         return zero_fill(d, at, v, vsg_schema_type_at(f->type), NULL);
     if (f->kind == VSG_SCHEMA_MOREF) {
-        char *t = vsg_strdup(""), *val = vsg_strdup("");
-        if (t == NULL || val == NULL) {
-            vsg_free(t);
-            vsg_free(val);
-            return VSG_ERR_NOMEM;
-        }
         v->kind = VSG_VALUE_MOREF;
-        v->u.moref.type = t;
-        v->u.moref.value = val;
+        v->u.moref.type = empty;
+        v->u.moref.value = empty;
+        v->borrow |= VSG_VALUE_B_TYPE | VSG_VALUE_B_STR;
         return VSG_OK;
     }
     if (f->kind == VSG_SCHEMA_TIME) {
@@ -670,7 +732,12 @@ static enum vsg_err zero_value(struct dec *d, const xmlNode *at,
     }
     sc = kind_scalar(f->kind, &bits);
     switch (sc) {
-    case SC_STRING: return vsg_value_set_string(v, "", 0);
+    case SC_STRING:
+        v->kind = VSG_VALUE_STRING;
+        v->u.str.ptr = empty;
+        v->u.str.len = 0;
+        v->borrow |= VSG_VALUE_B_STR;
+        return VSG_OK;
     case SC_BOOL: v->kind = VSG_VALUE_BOOL; break;
     case SC_INT: v->kind = VSG_VALUE_INT; break;
     case SC_UINT: v->kind = VSG_VALUE_UINT; break;
@@ -684,7 +751,9 @@ static enum vsg_err zero_value(struct dec *d, const xmlNode *at,
 /*
  * Makes `obj` (NULL or already cleaned contents; its name and flags are
  * kept) an OBJECT of type `t` with every field at its zero value. The
- * object's type name is `type_name` when given, else t's name.
+ * object's type name is `type_name` (copied) when given, else t's name.
+ * Names from the schema are borrowed, and the fields are allocated at
+ * once, with room for a few unknown ones.
  */
 static enum vsg_err zero_fill(struct dec *d, const xmlNode *at,
                               struct vsg_value *obj,
@@ -695,16 +764,26 @@ static enum vsg_err zero_fill(struct dec *d, const xmlNode *at,
     size_t n;
     enum vsg_err rc;
 
-    rc = vsg_value_set_object(obj, type_name ? type_name
-                                             : vsg_schema_type_name(t));
-    if (rc != VSG_OK) return rc;
+    if (type_name != NULL) {
+        if ((rc = vsg_value_set_object(obj, type_name)) != VSG_OK) return rc;
+    } else {
+        value_free_contents(obj);
+        obj->kind = VSG_VALUE_OBJECT;
+        obj->u.list.type = (char *)vsg_schema_type_name(t);
+        obj->borrow |= VSG_VALUE_B_TYPE;
+    }
     n = vsg_schema_flatten(t, fields, sizeof fields / sizeof fields[0]);
     if (n > sizeof fields / sizeof fields[0]) return VSG_ERR_INTERNAL;
+    if ((obj->u.list.items = vsg_calloc(n + 4, sizeof *obj->u.list.items)) ==
+        NULL)
+        return VSG_ERR_NOMEM;
+    obj->u.list.cap = n + 4;
     for (size_t i = 0; i < n; i++) {
-        struct vsg_value *v;
+        struct vsg_value *v = &obj->u.list.items[i];
         if ((rc = count_node(d, at)) != VSG_OK) return rc;
-        rc = vsg_value_append(obj, vsg_schema_field_name(fields[i]), &v);
-        if (rc != VSG_OK) return rc;
+        v->name = (char *)vsg_schema_field_name(fields[i]);
+        v->borrow = VSG_VALUE_B_NAME;
+        obj->u.list.len = i + 1;
         if ((rc = zero_value(d, at, v, fields[i])) != VSG_OK) return rc;
     }
     return VSG_OK;
@@ -728,6 +807,7 @@ static enum vsg_err decode_moref(struct dec *d, const xmlNode *n,
 {
     const xmlAttr *a = moref_type_attr(n);
     char *type = NULL, *text = NULL;
+    uint8_t borrowed = 0;
     size_t len;
     enum vsg_err rc;
 
@@ -741,14 +821,18 @@ static enum vsg_err decode_moref(struct dec *d, const xmlNode *n,
         }
     } else if (v->kind == VSG_VALUE_MOREF) {
         type = v->u.moref.type;
+        borrowed = v->borrow & VSG_VALUE_B_TYPE;
         v->u.moref.type = NULL;
-    } else if ((type = vsg_strdup("")) == NULL) {
-        goto nomem;
+        v->borrow &= (uint8_t)~VSG_VALUE_B_TYPE;
+    } else {
+        type = empty;
+        borrowed = VSG_VALUE_B_TYPE;
     }
     value_free_contents(v);
     v->kind = VSG_VALUE_MOREF;
     v->u.moref.type = type;
     v->u.moref.value = text;
+    v->borrow |= borrowed;
     return VSG_OK;
 nomem:
     vsg_free(text);
@@ -759,12 +843,13 @@ nomem:
 static enum vsg_err decode_scalar(struct dec *d, const xmlNode *n,
                                   struct vsg_value *v, int sc, unsigned bits)
 {
-    char *text;
-    size_t len;
-    enum vsg_err rc = text_of(d, n, &text, &len);
+    const char *text = "";
+    char *owned = NULL;
+    size_t len = 0;
+    enum vsg_err rc = text_view(d, n, &text, &len, &owned);
 
     if (rc != VSG_OK) return rc;
-    return set_scalar(d, v, (enum scalar)sc, bits, text, len);
+    return set_scalar(d, v, (enum scalar)sc, bits, text, len, owned);
 }
 
 /*
@@ -887,8 +972,10 @@ static enum vsg_err decode_unknown(struct dec *d, const xmlNode *n,
         struct vsg_value first = *v;
         first.name = NULL;
         first.flags = 0;
+        first.borrow &= (uint8_t)~VSG_VALUE_B_NAME;
         memset(&v->u, 0, sizeof v->u);
         v->kind = VSG_VALUE_ARRAY;
+        v->borrow &= VSG_VALUE_B_NAME;
         if ((rc = vsg_value_append(v, NULL, &item)) != VSG_OK) {
             value_free_contents(&first);
             return rc;
@@ -916,10 +1003,17 @@ static enum vsg_err decode_object(struct dec *d, const xmlNode *n,
     for (const xmlNode *c = n->children; c != NULL; c = c->next) {
         const struct vsg_schema_field *f;
         struct vsg_value *v = NULL;
+        size_t at = 0;
 
         if (!is_element(c)) continue;
-        f = t ? vsg_schema_find_field(t, (const char *)c->name) : NULL;
-        if (f != NULL) {
+        f = t ? vsg_schema_find_field_at(t, (const char *)c->name, &at)
+              : NULL;
+        /* zero_fill() put the known fields first, in schema order. */
+        if (f != NULL && at < obj->u.list.len &&
+            !(obj->u.list.items[at].flags & VSG_VALUE_F_UNKNOWN) &&
+            obj->u.list.items[at].name == vsg_schema_field_name(f))
+            v = &obj->u.list.items[at];
+        if (f != NULL && v == NULL) {
             for (size_t i = 0; i < obj->u.list.len; i++) {
                 struct vsg_value *x = &obj->u.list.items[i];
                 if (!(x->flags & VSG_VALUE_F_UNKNOWN) &&
@@ -1072,7 +1166,9 @@ enum vsg_err vsg_event_decode(const xmlNode *node,
     ev->known = t != NULL && vsg_schema_type_is_a(t, event_t);
     if (!ev->known) t = event_t;
     if ((rc = count_node(&d, node)) != VSG_OK) goto fail;
-    if ((rc = zero_fill(&d, node, &ev->root, t, ev->class_name)) != VSG_OK)
+    /* A known class's name is the schema's; keep an unknown one. */
+    if ((rc = zero_fill(&d, node, &ev->root, t,
+                        ev->known ? NULL : ev->class_name)) != VSG_OK)
         goto fail;
     if ((rc = decode_object(&d, node, &ev->root, t, 0)) != VSG_OK) goto fail;
     if ((rc = vsg_event_refresh(ev)) != VSG_OK) goto fail;

@@ -101,10 +101,19 @@ enum vsg_value_kind {
 /* TIME: the original text did not parse; `t` is the zero time. */
 #define VSG_VALUE_F_BADTEXT 0x08u
 
+/* Ownership exceptions (struct vsg_value.borrow), set only by the
+ * decoder: the pointer is a static string (a schema name, or "") that
+ * must not be freed. vsg_value_cleanup() and the setters honour them;
+ * code that builds or copies trees leaves `borrow` 0 and owns everything. */
+#define VSG_VALUE_B_NAME 0x01u /* `name`. */
+#define VSG_VALUE_B_TYPE 0x02u /* u.list.type, u.moref.type. */
+#define VSG_VALUE_B_STR 0x04u  /* u.str.ptr, u.moref.value. */
+
 struct vsg_value {
     enum vsg_value_kind kind; /* What `u` holds. */
     uint8_t flags;            /* VSG_VALUE_F_* bits. */
     uint8_t bits;             /* INT/UINT: 8..64; DOUBLE: 32 or 64. */
+    uint8_t borrow;           /* VSG_VALUE_B_* bits (see above). */
     char *name;               /* xml name when a field, else NULL. */
     union {
         struct {

@@ -120,6 +120,11 @@ const char *vsg_schema_field_name(const struct vsg_schema_field *f);
 const struct vsg_schema_field *vsg_schema_find_field(
     const struct vsg_schema_type *t, const char *name);
 
+/* vsg_schema_find_field(), also storing in *index the field's position in
+ * vsg_schema_flatten(t). */
+const struct vsg_schema_field *vsg_schema_find_field_at(
+    const struct vsg_schema_type *t, const char *name, size_t *index);
+
 /*
  * Stores the fields of `t`, its ancestors' first (root type first), in Go
  * struct order into out[0..max) and returns how many there are in total

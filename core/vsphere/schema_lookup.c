@@ -59,10 +59,26 @@ const char *vsg_schema_field_name(const struct vsg_schema_field *f)
 const struct vsg_schema_field *vsg_schema_find_field(
     const struct vsg_schema_type *t, const char *name)
 {
-    for (; t != NULL; t = vsg_schema_type_parent(t)) {
-        const struct vsg_schema_field *f = &S->fields[t->first_field];
-        for (unsigned i = 0; i < t->nfields; i++)
-            if (strcmp(S->pool + f[i].name, name) == 0) return &f[i];
+    size_t index;
+
+    return vsg_schema_find_field_at(t, name, &index);
+}
+
+const struct vsg_schema_field *vsg_schema_find_field_at(
+    const struct vsg_schema_type *t, const char *name, size_t *index)
+{
+    for (const struct vsg_schema_type *c = t; c != NULL;
+         c = vsg_schema_type_parent(c)) {
+        const struct vsg_schema_field *f = &S->fields[c->first_field];
+        for (unsigned i = 0; i < c->nfields; i++) {
+            if (strcmp(S->pool + f[i].name, name) != 0) continue;
+            size_t before = 0;
+            for (const struct vsg_schema_type *p = vsg_schema_type_parent(c);
+                 p != NULL; p = vsg_schema_type_parent(p))
+                before += p->nfields;
+            *index = before + i;
+            return &f[i];
+        }
     }
     return NULL;
 }

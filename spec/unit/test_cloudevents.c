@@ -185,6 +185,48 @@ static void test_binary_headers(void)
     vsg_ce_cleanup(&ce);
 }
 
+/* More lines and bytes than the headers hold inline: both grow, and the
+ * lines written before the growth stay intact. */
+static void test_binary_headers_grow(void)
+{
+    struct vsg_ce ce;
+    struct vsg_ce_headers h;
+    struct vsg_error err;
+    char name[16], value[200], want[256];
+
+    vsg_ce_init(&ce);
+    vsg_ce_headers_init(&h);
+    vsg_ce_set(&ce, "id", "1", NULL);
+    vsg_ce_set(&ce, "source", "s", NULL);
+    vsg_ce_set(&ce, "type", "t", NULL);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "x%d", i);
+        memset(value, 'a' + i % 26, 150);
+        value[150] = '\0';
+        value[0] = ' '; /* percent-encoded: 3 bytes */
+        vsg_ce_set_ext(&ce, name, value, NULL);
+    }
+    CHECK_INT(vsg_ce_binary_headers(&ce, "ns", &h, &err), VSG_OK);
+    CHECK_INT(h.n, 4 + 40 + 1);
+    CHECK(h.lines != h.line_space);
+    CHECK(h.block != h.byte_space);
+    CHECK_STR(h.lines[0], "ce-specversion: 1.0");
+    for (int i = 0; i < 40; i++) {
+        snprintf(want, sizeof want, "ce-x%d: %%20", i);
+        memset(want + strlen(want), 'a' + i % 26, 149);
+        want[strlen("ce-x: %20") + (i > 9 ? 2 : 1) + 149] = '\0';
+        CHECK_STR(h.lines[4 + i], want);
+    }
+    CHECK_STR(h.lines[44], "Kn-Namespace: ns");
+    CHECK(h.lines[45] == NULL);
+    /* Lines may be edited in place, as the sender does. */
+    CHECK_INT(vsg_ce_headers_add(&h, "Content-Type", ""), VSG_OK);
+    CHECK_STR(h.lines[45], "Content-Type: ");
+    vsg_ce_headers_cleanup(&h);
+    CHECK(h.lines == h.line_space && h.n == 0);
+    vsg_ce_cleanup(&ce);
+}
+
 /* ---- K_CE_OVERRIDES -------------------------------------------------- */
 
 static void test_overrides(void)
@@ -432,6 +474,7 @@ TEST_LIST = {
     {"attr_names", test_attr_names},
     {"set_get_copy", test_set_get_copy},
     {"binary_headers", test_binary_headers},
+    {"binary_headers_grow", test_binary_headers_grow},
     {"overrides", test_overrides},
     {"iso8601", test_iso8601},
     {"delivery_parse", test_delivery_parse},

@@ -25,6 +25,8 @@
 #   BENCH_FLOOR_REQUESTS [20000] BENCH_FLOOR_RUNS [3]  curl floor requests per run;
 #                              the run with the median CPU per request counts
 #   BENCH_DRAIN_ROUNDS [10]   bursts drained after a SIGSTOP (adapter CPU with vcsim quiet)
+#   BENCH_PAIR_REQUESTS [3000] curl-floor requests right after each drain round
+#                              (0: none); x_pair compares the drain with them
 #   BENCH_BUILD [build-bench]  a Release build without sanitizers (built if
 #                              missing); BENCH_KEEP=1 keeps the logs' folder.
 #   BENCH_DRAIN_TIMEOUT_S [120]  per burst; a stalled configuration is
@@ -153,24 +155,36 @@ delays() { # n gap_ms rec users_before
 # The backlog drain: the adapter is stopped (SIGSTOP) while a burst is
 # posted, then resumed; its CPU per event and rate while it catches up,
 # with vcsim only serving pages (not busy posting events on the same cores).
-# Prints "cpu_us_per_event events_per_s" (or "- -").
+# After each round, curl-floor posts the adapter's own event to another
+# sink: a floor measured in the same seconds as the round it is compared
+# with (the host's speed drifts by tens of per cent within a run).
+# Prints "cpu_us_per_event events_per_s paired_ratio" (or "- - -").
 drain_rounds() { # name
-  local name=$1 r users0 got c0 c1 t0 t1 cpu=0 ns=0 n=0
+  local name=$1 r users0 got c0 c1 t0 t1 cpu=0 ns=0 n=0 f fsum=0
   read -r _ users0 <<<"$(sink_wait 0 0)"
   for r in $(seq "$drain_n"); do
     kill -STOP "$ad_pid"
     "$post" "${post_args[@]}" --count "$burst" --message "bench drain" >>"$tmp/$name.post.log" ||
-      { kill -CONT "$ad_pid"; note "drain: vsg-post-events failed"; echo "- -"; return; }
+      { kill -CONT "$ad_pid"; note "drain: vsg-post-events failed"; echo "- - -"; return; }
     read -r c0 _ <<<"$(cpu_us "$ad_pid")"; t0=$(now_ns)
     kill -CONT "$ad_pid"
     read -r _ got <<<"$(sink_wait $(( users0 + r * burst )) "$drain_s")"
     t1=$(now_ns); read -r c1 _ <<<"$(cpu_us "$ad_pid")"
-    [ "$got" -ge $(( users0 + r * burst )) ] || { note "drain: round $r stalled"; echo "- -"; return; }
+    [ "$got" -ge $(( users0 + r * burst )) ] || { note "drain: round $r stalled"; echo "- - -"; return; }
     cpu=$(( cpu + c1 - c0 )); ns=$(( ns + t1 - t0 )); n=$(( n + burst ))
+    if [ "$pair_n" -gt 0 ] && [ -s "$tmp/$name.sample" ]; then
+      f=$("$floorbin" --url "http://127.0.0.1:$pair_port/" --sample "$tmp/$name.sample" \
+            --count "$pair_n" --warmup 100 | sed -n 's/.* cpu_us_per_req=\([^ ]*\).*/\1/p')
+      [ -n "$f" ] && fsum=$(awk -v s="$fsum" -v f="$f" -v b="$burst" 'BEGIN{print s + f * b}')
+    fi
   done
-  awk -v c="$cpu" -v n="$n" -v t="$ns" 'BEGIN{printf "%.1f %.0f\n", c / n, n / (t / 1e9)}'
+  awk -v c="$cpu" -v n="$n" -v t="$ns" -v fs="$fsum" \
+    'BEGIN{printf "%.1f %.0f %s\n", c / n, n / (t / 1e9), (fs > 0) ? sprintf("%.2f", c / fs) : "-"}'
 }
 drain_n=${BENCH_DRAIN_ROUNDS:-10}
+pair_n=${BENCH_PAIR_REQUESTS:-3000}
+start_sink pair
+pair_port=$sink_port
 
 rows=()    # result rows, printed at the end
 declare -A sample
@@ -209,12 +223,12 @@ for page in $pages; do
     ev=$(( tot - tot0 ))
     busy=$(awk -v b=$(( hb1 - hb0 )) -v t=$(( ht1 - ht0 )) -v n="$(nproc)" 'BEGIN{printf "%.2f", t ? b / t * n : 0}')
     if [ "$stalled" = 1 ]; then
-      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-")
+      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-|-")
     else
       sleep 1 # idle: the adapter is back in WaitForUpdatesEx
       read -r dp50 dp99 dmax dn <<<"$(delays "$lat_n" "$lat_gap" "$tmp/$name.rec" "$(( users0 + posted ))")"
-      read -r dr_us dr_rate <<<"$(drain_rounds "$name")"
-      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate")
+      read -r dr_us dr_rate dr_pair <<<"$(drain_rounds "$name")"
+      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair")
     fi
     [ -s "$tmp/$name.sample" ] && [ -z "${sample[$e]:-}" ] && sample[$e]=$tmp/$name.sample
     stop "$ad_pid"
@@ -231,7 +245,7 @@ sleep 0.5
 read -r _ pu0 <<<"$(sink_wait 0 0)"
 read -r dp50 dp99 dmax dn <<<"$(delays "$poll_n" "$poll_gap" "$tmp/poll.rec" "$pu0")"
 hwm=$(hwm_kb "$ad_pid")
-rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-")
+rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-|-")
 stop "$ad_pid"
 stop "$sink_pid"
 
@@ -271,11 +285,11 @@ echo "vsgate adapter benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  rev $rev  $(npro
 echo "vcsim -> vsgate run (Release, $build) -> bench-sink; bursts of $burst; delay: $lat_n events ${lat_gap} ms apart (updates), $poll_n ${poll_gap} ms apart (poll)"
 echo "targets: adapter CPU/event <= 1.3x floor, peak RSS <= 16 MB, p99 delay <= 250 ms"
 echo
-fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s\n'
+fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s %7s\n'
 printf "$fmt" config events events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms \
-  drain_us drain/s x_floor
+  drain_us drain/s x_floor x_pair
 for r in "${rows[@]}"; do
-  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate <<<"$r"
+  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate dpair <<<"$r"
   ratio=- dratio=-
   if [ "$e" != - ] && [ -n "${floor_cpu[$e]:-}" ] && [ "$cpu" != - ]; then
     ratio=$(awk -v a="$cpu" -v f="${floor_cpu[$e]}" 'BEGIN{printf "%.2f%s", a / f, a / f <= 1.3 ? "" : "!"}')
@@ -285,15 +299,17 @@ for r in "${rows[@]}"; do
   fi
   [ "$rss" != - ] && rss=$(awk -v r="$rss" 'BEGIN{printf "%s%s", r, r <= 16 ? "" : "!"}')
   [ "$p99" != - ] && p99=$(awk -v p="$p99" 'BEGIN{printf "%s%s", p, p <= 250 ? "" : "!"}')
+  [ "${dpair:--}" != - ] && dpair=$(awk -v p="$dpair" 'BEGIN{printf "%s%s", p, p <= 1.3 ? "" : "!"}')
   printf "$fmt" "$c" "$ev" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
-    "${dcpu:--}" "${drate:--}" "$dratio"
+    "${dcpu:--}" "${drate:--}" "$dratio" "${dpair:--}"
 done
 echo "(! = misses its target; cpu_us/ev = adapter utime+stime per event delivered, sys_us/ev its kernel part;"
 echo " lag_ms = mean time from the end of a burst's posting to its last event at the sink, so events/s is"
 echo " the producer's pace when lag is small; vcsim_us = vcsim CPU per event; busy = whole-host CPU in use"
 echo " during the bursts, in cores; p50/p99/max = createdTime -> sink arrival, idle adapter, ${lat_n:-} events;"
 echo " drain_us/drain/s = CPU per event and rate catching up on $drain_n bursts posted while the adapter was"
-echo " stopped (SIGSTOP), so vcsim is not posting on the same cores meanwhile; its x_floor uses the same floor)"
+echo " stopped (SIGSTOP), so vcsim is not posting on the same cores meanwhile; its x_floor uses the same floor;"
+echo " x_pair = drain CPU over the CPU of curl-floor runs of $pair_n requests made right after each round)"
 echo
 printf '%-34s %9s %9s %12s %12s\n' floor requests req/s cpu_us/req sys_us/req
 for r in "${floor_rows[@]}"; do

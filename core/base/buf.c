@@ -96,7 +96,7 @@ static enum vsg_err reserve(struct vsg_buf *b, size_t extra)
  * Appending
  * ==================================================================== */
 
-enum vsg_err vsg_buf_append(struct vsg_buf *b, const void *p, size_t n)
+enum vsg_err vsg_buf_append_slow(struct vsg_buf *b, const void *p, size_t n)
 {
     enum vsg_err err;
 
@@ -107,23 +107,6 @@ enum vsg_err vsg_buf_append(struct vsg_buf *b, const void *p, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return VSG_OK;
-}
-
-enum vsg_err vsg_buf_puts(struct vsg_buf *b, const char *s)
-{
-    return vsg_buf_append(b, s, strlen(s));
-}
-
-enum vsg_err vsg_buf_putc(struct vsg_buf *b, char c)
-{
-    /* Fast path (encoders call this per punctuation mark): room for the
-     * byte and the NUL, and within max. */
-    if (b->len + 1 < b->cap && b->len < b->max) {
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-        return VSG_OK;
-    }
-    return vsg_buf_append(b, &c, 1);
 }
 
 enum vsg_err vsg_buf_vprintf(struct vsg_buf *b, const char *fmt, va_list ap)

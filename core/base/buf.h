@@ -26,6 +26,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "base/err.h"
 
@@ -63,14 +64,39 @@ char *vsg_buf_steal(struct vsg_buf *b);
  * Appending
  * ==================================================================== */
 
-/* Appends `n` bytes from `p` (which may contain NULs). */
-enum vsg_err vsg_buf_append(struct vsg_buf *b, const void *p, size_t n);
+/* The growing paths of the inline appenders below; call those. */
+enum vsg_err vsg_buf_append_slow(struct vsg_buf *b, const void *p, size_t n);
+
+/* Appends `n` bytes from `p` (which may contain NULs). Inline: encoders
+ * call it per token, and most calls fit in the room already there. */
+static inline enum vsg_err vsg_buf_append(struct vsg_buf *b, const void *p,
+                                          size_t n)
+{
+    if (n > 0 && n < b->cap - b->len && n <= b->max - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return VSG_OK;
+    }
+    return vsg_buf_append_slow(b, p, n);
+}
 
 /* Appends the NUL-terminated string `s`. */
-enum vsg_err vsg_buf_puts(struct vsg_buf *b, const char *s);
+static inline enum vsg_err vsg_buf_puts(struct vsg_buf *b, const char *s)
+{
+    return vsg_buf_append(b, s, strlen(s));
+}
 
 /* Appends one byte. */
-enum vsg_err vsg_buf_putc(struct vsg_buf *b, char c);
+static inline enum vsg_err vsg_buf_putc(struct vsg_buf *b, char c)
+{
+    if (b->len + 1 < b->cap && b->len < b->max) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return VSG_OK;
+    }
+    return vsg_buf_append_slow(b, &c, 1);
+}
 
 /* Appends printf-formatted text. */
 enum vsg_err vsg_buf_printf(struct vsg_buf *b, const char *fmt, ...)

@@ -36,6 +36,10 @@ struct vsg_soap_session {
     unsigned long generation;            /* Successful logins so far. */
     int64_t last_ok_ms;                  /* Monotonic time of the last successful call. */
     char last_fault[128];                /* Fault type of the last call, or "". */
+    struct vsg_buf body;                 /* Response body storage, kept from
+                                            call to call (a page of events
+                                            would otherwise grow a new one
+                                            by doubling every time). */
 };
 
 /* The ServiceInstance moref every session-less call uses. */
@@ -230,6 +234,7 @@ struct vsg_soap_session *vsg_soap_session_new(const struct vsg_soap_opts *opts,
     xmlInitParser();
     s = vsg_calloc(1, sizeof *s);
     if (!s) goto nomem;
+    vsg_buf_init(&s->body, 0); /* vsg_http_do() sets the maximum. */
     u = parse_url(opts->url, err);
     if (!u) goto fail;
     s->url = url_string(u);
@@ -288,6 +293,7 @@ void vsg_soap_session_free(struct vsg_soap_session *s)
     wipe_free_str(s->username);
     wipe_free_str(s->password);
     service_content_cleanup(&s->sc);
+    vsg_buf_cleanup(&s->body);
     vsg_free(s);
 }
 
@@ -470,6 +476,11 @@ enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *metho
     s->last_fault[0] = '\0';
     vsg_buf_init(&env, MAX_REQUEST);
     vsg_http_response_init(&resp);
+    /* Borrow the session's body storage for this call. */
+    vsg_buf_cleanup(&resp.body);
+    resp.body = s->body;
+    vsg_buf_init(&s->body, s->body.max);
+    vsg_buf_reset(&resp.body);
     if (!valid_method(method)) {
         rc = vsg_error_set(err, VSG_ERR_INVAL, "soap call: invalid method name");
         goto done;
@@ -510,6 +521,10 @@ done:
     /* The envelope may hold the password (Login). */
     if (env.data) wipe(env.data, env.cap);
     vsg_buf_cleanup(&env);
+    /* Hand the body storage back (emptied) for the next call. */
+    vsg_buf_reset(&resp.body);
+    s->body = resp.body;
+    vsg_buf_init(&resp.body, resp.body.max);
     vsg_http_response_cleanup(&resp);
     if (rc != VSG_OK) scrub(s, err);
     return rc;

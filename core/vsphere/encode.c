@@ -268,8 +268,9 @@ static enum vsg_err json_string(struct vsg_buf *b, const char *s, size_t n)
 }
 
 /* The JSON key of field `name`: its Go name (the xml name with the first
- * ASCII letter upper-cased), quoted and escaped, and the colon. */
-static enum vsg_err json_key(struct vsg_buf *b, const char *name)
+ * ASCII letter upper-cased), quoted and escaped, and the colon. `plain`:
+ * the name is a schema identifier, which needs no escaping. */
+static enum vsg_err json_key(struct vsg_buf *b, const char *name, int plain)
 {
     enum vsg_err rc = vsg_buf_putc(b, '"');
 
@@ -277,7 +278,8 @@ static enum vsg_err json_key(struct vsg_buf *b, const char *name)
         rc = vsg_buf_putc(b, (char)(name[0] - 'a' + 'A'));
         name++;
     }
-    if (rc == VSG_OK) rc = json_string_body(b, name, strlen(name));
+    if (rc == VSG_OK)
+        rc = plain ? vsg_buf_puts(b, name) : json_string_body(b, name, strlen(name));
     if (rc == VSG_OK) rc = vsg_buf_append(b, "\":", 2);
     return rc;
 }
@@ -366,7 +368,8 @@ static enum vsg_err json_value(struct vsg_buf *b, const struct vsg_value *v)
         for (size_t i = 0; i < v->u.list.len; i++) {
             const struct vsg_value *f = &v->u.list.items[i];
             if (i > 0 && (rc = vsg_buf_putc(b, ',')) != VSG_OK) return rc;
-            if ((rc = json_key(b, f->name ? f->name : "")) != VSG_OK ||
+            if ((rc = json_key(b, f->name ? f->name : "",
+                               f->borrow & VSG_VALUE_B_NAME)) != VSG_OK ||
                 (rc = json_value(b, f)) != VSG_OK)
                 return rc;
         }

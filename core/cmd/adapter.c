@@ -77,9 +77,10 @@ void vsg_adapter_config_init(struct vsg_adapter_config *cfg)
 
 /* Engine state for one vsg_adapter_run(). */
 /* Events of a page are decoded and made CloudEvents this many at a time,
- * then delivered one by one: each loop keeps its code and data hot in the
- * caches (about a fifth less CPU per event than alternating), and the
- * memory held stays small whatever the page size. */
+ * then delivered one by one: each loop keeps more of its code and data in
+ * the caches than alternating does (callgrind's cache model: 12 % fewer
+ * instruction and 9 % fewer data read misses per event), and the memory
+ * held stays small whatever the page size. */
 #define PREP_EVENTS 32
 
 /* An event decoded and turned into its CloudEvent ahead of delivery. */
@@ -236,6 +237,8 @@ static int ensure_collector(struct engine *e)
         vc_backoff(e);
         return 0;
     }
+    /* Pages as lite trees, but for --record, which dumps event nodes. */
+    vsg_collector_set_lite(e->collector, e->cfg->record == NULL);
     char b[VSG_TIME_RFC3339_BUFSZ];
     vsg_time_format_rfc3339(o.begin, VSG_TIME_NANO, b, sizeof b);
     VSG_LOGF_INFO(LOGGER(e->cfg), ((const char *[]){"beginTime", b, NULL}), "event collector created");

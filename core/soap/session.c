@@ -304,6 +304,7 @@ void vsg_soap_session_free(struct vsg_soap_session *s)
 void vsg_soap_result_init(struct vsg_soap_result *r)
 {
     r->doc = NULL;
+    r->lite = NULL;
     r->response = NULL;
     r->returnval = NULL;
 }
@@ -312,6 +313,7 @@ void vsg_soap_result_cleanup(struct vsg_soap_result *r)
 {
     if (!r) return;
     if (r->doc) xmlFreeDoc(r->doc);
+    vsg_soap_lite_free(r->lite);
     vsg_soap_result_init(r);
 }
 
@@ -401,12 +403,14 @@ static enum vsg_err map_fault(struct vsg_soap_session *s, const char *method, co
     return rc;
 }
 
-/* Interprets an HTTP response to `method`. */
+/* Interprets an HTTP response to `method`; `lite`: as a lite tree when
+ * the document allows it (a fault is always parsed the full way). */
 static enum vsg_err handle_response(struct vsg_soap_session *s, const char *method, long status,
-                                    const struct vsg_buf *body, struct vsg_soap_result *res,
-                                    struct vsg_error *err)
+                                    const struct vsg_buf *body, int lite,
+                                    struct vsg_soap_result *res, struct vsg_error *err)
 {
     xmlDocPtr doc = NULL;
+    struct vsg_soap_lite *ltree = NULL;
     xmlNodePtr root, bodyn, first;
     struct vsg_error perr;
     char want[128];
@@ -420,7 +424,10 @@ static enum vsg_err handle_response(struct vsg_soap_session *s, const char *meth
         return vsg_error_set(err, VSG_ERR_HTTP, "%s: unexpected HTTP status %ld", method, status);
 
     vsg_error_clear(&perr);
-    rc = vsg_soap_parse(body->data ? body->data : "", body->len, &doc, &perr);
+    rc = lite && status == 200 ? vsg_soap_parse_lite(body->data, body->len, &ltree)
+                               : VSG_ERR_UNSUPPORTED;
+    if (rc == VSG_ERR_UNSUPPORTED)
+        rc = vsg_soap_parse(body->data ? body->data : "", body->len, &doc, &perr);
     if (rc == VSG_ERR_NOMEM) return vsg_error_set(err, rc, "%s: out of memory", method);
     if (rc != VSG_OK) {
         if (status == 500)
@@ -428,7 +435,7 @@ static enum vsg_err handle_response(struct vsg_soap_session *s, const char *meth
                                  method, perr.msg);
         return vsg_error_set(err, VSG_ERR_PARSE, "%s: unreadable response: %s", method, perr.msg);
     }
-    root = xmlDocGetRootElement(doc);
+    root = ltree ? vsg_soap_lite_root(ltree) : xmlDocGetRootElement(doc);
     bodyn = NULL;
     if (vsg_soap_is_elem(root, VSG_SOAP_NS_ENV, "Envelope"))
         for (xmlNodePtr c = vsg_soap_first_elem(root); c; c = vsg_soap_next_elem(c))
@@ -453,18 +460,21 @@ static enum vsg_err handle_response(struct vsg_soap_session *s, const char *meth
         goto done;
     }
     res->doc = doc;
+    res->lite = ltree;
     res->response = first;
     res->returnval = vsg_soap_first_elem(first);
     doc = NULL;
+    ltree = NULL;
     rc = VSG_OK;
 done:
     if (doc) xmlFreeDoc(doc);
+    vsg_soap_lite_free(ltree);
     return rc;
 }
 
-enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *method,
-                                   const char *body, long timeout_ms,
-                                   struct vsg_soap_result *res, struct vsg_error *err)
+static enum vsg_err call(struct vsg_soap_session *s, const char *method, const char *body,
+                         long timeout_ms, int lite, struct vsg_soap_result *res,
+                         struct vsg_error *err)
 {
     struct vsg_buf env;
     struct vsg_http_response resp;
@@ -512,7 +522,7 @@ enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *metho
         if (err) vsg_error_set(err, rc, "%s: %s", method, err->msg);
         goto done;
     }
-    rc = handle_response(s, method, resp.status, &resp.body, res, err);
+    rc = handle_response(s, method, resp.status, &resp.body, lite, res, err);
     VSG_LOG_DEBUG(LOGGER, "%s: HTTP %ld, %zu bytes, %lld ms%s%s", method, resp.status,
                   resp.body.len, (long long)(vsg_time_mono_ms() - t0),
                   s->last_fault[0] ? ", fault " : "", s->last_fault);
@@ -530,10 +540,24 @@ done:
     return rc;
 }
 
+enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *method,
+                                   const char *body, long timeout_ms,
+                                   struct vsg_soap_result *res, struct vsg_error *err)
+{
+    return call(s, method, body, timeout_ms, 0, res, err);
+}
+
 enum vsg_err vsg_soap_call(struct vsg_soap_session *s, const char *method, const char *body,
                            struct vsg_soap_result *res, struct vsg_error *err)
 {
-    return vsg_soap_call_timeout(s, method, body, 0, res, err);
+    return call(s, method, body, 0, 0, res, err);
+}
+
+enum vsg_err vsg_soap_call_lite(struct vsg_soap_session *s, const char *method,
+                                const char *body, struct vsg_soap_result *res,
+                                struct vsg_error *err)
+{
+    return call(s, method, body, 0, 1, res, err);
 }
 
 /* Calls `method` whose only argument is `_this` = `obj`. */

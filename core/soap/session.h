@@ -98,8 +98,12 @@ struct vsg_soap_service_content {
 };
 
 /* A successful call's response. */
+struct vsg_soap_lite;
+
 struct vsg_soap_result {
     xmlDocPtr doc;        /* The parsed response envelope; owned. */
+    struct vsg_soap_lite *lite; /* Or, after vsg_soap_call_lite(), the
+                             envelope as a lite tree; owned. */
     xmlNodePtr response;  /* The <MethodResponse> element (borrowed). */
     xmlNodePtr returnval; /* Its first element child, usually <returnval>;
                              NULL for void methods and empty arrays. */
@@ -217,6 +221,14 @@ void vsg_soap_result_cleanup(struct vsg_soap_result *r);
 enum vsg_err vsg_soap_call(struct vsg_soap_session *s, const char *method,
                            const char *body, struct vsg_soap_result *res,
                            struct vsg_error *err);
+
+/* vsg_soap_call() giving the response as a lite tree when it can
+ * (soap/xml.h, vsg_soap_parse_lite(): cheaper, for callers that only read
+ * node fields), else as a document: `res` holds one or the other, and
+ * its nodes read the same either way. */
+enum vsg_err vsg_soap_call_lite(struct vsg_soap_session *s, const char *method,
+                                const char *body, struct vsg_soap_result *res,
+                                struct vsg_error *err);
 
 /* vsg_soap_call() with a whole-call time limit (> 0) for long polls. */
 enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *method,

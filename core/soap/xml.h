@@ -53,6 +53,28 @@ struct vsg_soap_moref {
 enum vsg_err vsg_soap_parse(const char *data, size_t len, xmlDocPtr *out,
                             struct vsg_error *err);
 
+/*
+ * The fast path of vsg_soap_parse() for documents of plain elements,
+ * attributes and text (every SOAP response in practice): the same
+ * element tree (node types, names, namespaces, attributes, text; nodes
+ * have no `doc`), built in an arena without a malloc per node, for code
+ * that only reads node fields (this header's walkers, the event decoder);
+ * not for libxml2's tree functions (xmlNodeDump, xmlGetProp...).
+ * VSG_ERR_UNSUPPORTED when the document is outside that subset or not
+ * well-formed (a DTD, entity references, comments, processing
+ * instructions, undeclared prefixes, empty attribute values, a parse
+ * error): parse it with vsg_soap_parse(), which accepts or rejects it as
+ * always. VSG_ERR_NOMEM. *out (vsg_soap_lite_free()) is NULL on error.
+ */
+struct vsg_soap_lite;
+enum vsg_err vsg_soap_parse_lite(const char *data, size_t len, struct vsg_soap_lite **out);
+
+/* The document element of a lite tree (valid until it is freed). */
+xmlNodePtr vsg_soap_lite_root(const struct vsg_soap_lite *d);
+
+/* Frees a lite tree. NULL is a no-op. */
+void vsg_soap_lite_free(struct vsg_soap_lite *d);
+
 /* ====================================================================
  * Walking (all returned nodes are borrowed)
  * ==================================================================== */

@@ -35,6 +35,7 @@ struct vsg_collector {
     int page_size;                    /* Filter maxCount. */
     struct vsg_soap_moref pc;         /* Private PropertyCollector of the waiter, or empty. */
     char *wait_version;               /* WaitForUpdatesEx version to pass back, or NULL. */
+    int lite;                         /* Pages as lite trees (vsg_collector_set_lite). */
 };
 
 /* ====================================================================
@@ -257,10 +258,16 @@ int vsg_collector_stale(const struct vsg_collector *c)
  * Reading
  * ==================================================================== */
 
+void vsg_collector_set_lite(struct vsg_collector *c, int on)
+{
+    c->lite = on != 0;
+}
+
 void vsg_collector_page_free(struct vsg_collector_page *p)
 {
     if (!p) return;
     if (p->doc) xmlFreeDoc(p->doc);
+    vsg_soap_lite_free(p->lite);
     vsg_free(p->events);
     vsg_free(p);
 }
@@ -295,13 +302,16 @@ enum vsg_err vsg_collector_read_next(struct vsg_collector *c, int max,
     if (vsg_soap_put_moref(&b, "_this", &c->moref) != VSG_OK ||
         vsg_buf_printf(&b, "<maxCount>%d</maxCount>", clamp_page(max, c->page_size)) != VSG_OK)
         goto nomem;
-    rc = vsg_soap_call(c->session, "ReadNextEvents", b.data, &res, err);
+    rc = c->lite ? vsg_soap_call_lite(c->session, "ReadNextEvents", b.data, &res, err)
+                 : vsg_soap_call(c->session, "ReadNextEvents", b.data, &res, err);
     if (rc != VSG_OK) goto done;
 
     p = vsg_calloc(1, sizeof *p);
     if (!p) goto nomem;
     p->doc = res.doc;
+    p->lite = res.lite;
     res.doc = NULL;
+    res.lite = NULL;
     for (xmlNodePtr r = vsg_soap_child(res.response, "returnval"); r;
          r = vsg_soap_next(r, "returnval"))
         n++;

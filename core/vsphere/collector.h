@@ -100,8 +100,12 @@ struct vsg_collector_event {
 };
 
 /* The result of one ReadNextEvents. */
+struct vsg_soap_lite;
+
 struct vsg_collector_page {
     xmlDocPtr doc;                      /* The response document; owned. */
+    struct vsg_soap_lite *lite;         /* Or the response as a lite tree
+                                           (vsg_collector_set_lite); owned. */
     struct vsg_collector_event *events; /* New events, ascending by key; owned. */
     size_t count;                       /* Entries in `events`. */
     size_t received;                    /* <returnval>s in the response (0: drained). */
@@ -136,6 +140,12 @@ void vsg_collector_destroy(struct vsg_collector *c);
 enum vsg_err vsg_collector_read_next(struct vsg_collector *c, int max,
                                      struct vsg_collector_page **out,
                                      struct vsg_error *err);
+
+/* On: pages are read as lite trees when the response allows it
+ * (soap/xml.h, vsg_soap_parse_lite()), whose event nodes only support
+ * reading node fields (the event decoder does); off (the default): as
+ * documents, for callers that hand event nodes to libxml2 (xmlNodeDump). */
+void vsg_collector_set_lite(struct vsg_collector *c, int on);
 
 /* Frees a page and its document. NULL is a no-op. */
 void vsg_collector_page_free(struct vsg_collector_page *p);

@@ -71,9 +71,10 @@ static xmlNode *evfx_find_response(xmlNode *n)
  * there are: the <returnval> children of a ReadNextEventsResponse, or the
  * root element itself when there is no response element.
  */
-static size_t evfx_events(xmlDoc *doc, xmlNode **out, size_t max)
+/* The events below document element `root` (see evfx_events()). */
+static size_t evfx_events_at(xmlNode *root, xmlNode **out, size_t max)
 {
-    xmlNode *root = xmlDocGetRootElement(doc), *resp;
+    xmlNode *resp;
     size_t n = 0;
 
     if (root == NULL) return 0;
@@ -88,6 +89,11 @@ static size_t evfx_events(xmlDoc *doc, xmlNode **out, size_t max)
             n++;
         }
     return n;
+}
+
+static size_t evfx_events(xmlDoc *doc, xmlNode **out, size_t max)
+{
+    return evfx_events_at(xmlDocGetRootElement(doc), out, max);
 }
 
 #endif

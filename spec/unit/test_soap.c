@@ -475,6 +475,159 @@ static void test_parse_malformed(void)
 }
 
 /* ====================================================================
+ * Lite trees (vsg_soap_parse_lite) against libxml2's documents
+ * ==================================================================== */
+
+/* The value of attribute or the text of a run of text nodes. */
+static void text_run(const xmlNode **c, struct vsg_buf *out)
+{
+    vsg_buf_reset(out);
+    while (*c && ((*c)->type == XML_TEXT_NODE || (*c)->type == XML_CDATA_SECTION_NODE)) {
+        CHECK_INT(vsg_buf_puts(out, (const char *)(*c)->content), VSG_OK);
+        *c = (*c)->next;
+    }
+}
+
+static const char *href(const xmlNs *ns)
+{
+    return ns && ns->href ? (const char *)ns->href : "";
+}
+
+/* 1 when lite element `l` reads like document element `d`: names,
+ * namespaces, attributes, text (adjacent document text nodes merged, as
+ * the lite tree holds them) and child elements, recursively. */
+static int same_tree(const xmlNode *d, const xmlNode *l, struct vsg_buf *a, struct vsg_buf *b)
+{
+    const xmlAttr *da = d->properties, *la = l->properties;
+    const xmlNode *dc = d->children, *lc = l->children;
+
+    if (d->type != l->type || strcmp((const char *)d->name, (const char *)l->name) != 0 ||
+        strcmp(href(d->ns), href(l->ns)) != 0) {
+        fprintf(stderr, "  element <%s> differs\n", (const char *)d->name);
+        return 0;
+    }
+    for (; da && la; da = da->next, la = la->next) {
+        const xmlNode *x = da->children, *y = la->children;
+        text_run(&x, a);
+        text_run(&y, b);
+        if (strcmp((const char *)da->name, (const char *)la->name) != 0 ||
+            strcmp(href(da->ns), href(la->ns)) != 0 || strcmp(a->data ? a->data : "", b->data ? b->data : "") != 0 ||
+            la->parent != l)
+            return 0;
+    }
+    if (da || la) return 0;
+    while (dc || lc) {
+        if (dc && (dc->type == XML_TEXT_NODE || dc->type == XML_CDATA_SECTION_NODE)) {
+            text_run(&dc, a);
+            if (!lc || lc->type != XML_TEXT_NODE || lc->parent != l ||
+                strcmp(a->data ? a->data : "", (const char *)lc->content) != 0) {
+                fprintf(stderr, "  text in <%s> differs\n", (const char *)d->name);
+                return 0;
+            }
+            lc = lc->next;
+            continue;
+        }
+        if (!dc || !lc || lc->parent != l || !same_tree(dc, lc, a, b)) return 0;
+        dc = dc->next;
+        lc = lc->next;
+    }
+    return 1;
+}
+
+/* Parses `x` both ways; 1 when the lite tree matches, 0 when the lite
+ * parse gave up (then the document parse decides), fails otherwise. */
+static int check_lite(const char *x, size_t len)
+{
+    struct vsg_soap_lite *lt = NULL;
+    xmlDocPtr d = NULL;
+    struct vsg_error e;
+    struct vsg_buf a, b;
+    enum vsg_err rc = vsg_soap_parse_lite(x, len, &lt);
+
+    if (rc != VSG_OK) {
+        CHECK_INT(rc, VSG_ERR_UNSUPPORTED);
+        CHECK(lt == NULL);
+        return 0;
+    }
+    /* What the lite parse accepts, the document parse accepts. */
+    CHECK_INT(vsg_soap_parse(x, len, &d, &e), VSG_OK);
+    vsg_buf_init(&a, 1 << 24);
+    vsg_buf_init(&b, 1 << 24);
+    CHECK(same_tree(xmlDocGetRootElement(d), vsg_soap_lite_root(lt), &a, &b));
+    CHECK(vsg_soap_lite_root(lt)->parent == NULL);
+    vsg_buf_cleanup(&a);
+    vsg_buf_cleanup(&b);
+    xmlFreeDoc(d);
+    vsg_soap_lite_free(lt);
+    return 1;
+}
+
+static void test_lite_matches_document(void)
+{
+    static const char *const docs[] = {
+        "<r xmlns='urn:vim25' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'>"
+        "<a xsi:type='VmPoweredOnEvent'/>"
+        "<b xmlns:_XMLSchema-instance='http://www.w3.org/2001/XMLSchema-instance'"
+        " _XMLSchema-instance:type='UserLoginSessionEvent'>x</b></r>",
+        /* Entities and character references split the text: one node. */
+        "<r xmlns='urn:vim25'><name>a &amp; b<![CDATA[ <c> ]]>&#233;&#x41;z</name>"
+        "<vm type='VirtualMachine'>vm-57</vm>\n  <k> 42\n</k></r>",
+        /* Mixed content, several namespaces, nested. */
+        "<?xml version='1.0'?>\n<p:r xmlns:p='urn:p' xmlns='urn:d' k='1' p:k='2'>t1<a><b>in</b>mid<c/>"
+        "</a>t2<p:x y='&#60;'/></p:r>\n",
+    };
+    size_t ok = 0, gave_up = 0;
+
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        CHECK_INT(check_lite(docs[i], strlen(docs[i])), 1);
+    /* Every SOAP fixture: the same tree, or a give-up the document parse
+     * then handles. */
+    static const char *const files[] = {
+        "create_collector.xml", "create_filter.xml", "create_property_collector.xml",
+        "current_time.xml", "fault_echo.xml", "fault_invalid_login.xml",
+        "fault_invalid_state.xml", "fault_mo_not_found.xml", "fault_no_detail.xml",
+        "fault_notauth_vcsim.xml", "fault_notauth_xsi.xml", "fault_unknown.xml",
+        "fault_wrong_ns_type.xml", "login_ok.xml", "read_next_empty.xml",
+        "read_next_unordered.xml", "service_content.xml", "service_content_vcsim.xml",
+        "versions.xml", "versions_old.xml", "wait_empty.xml", "wait_truncated.xml",
+        "wait_updates.xml", "billion_laughs.xml", "xxe.xml", "truncated.xml",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t len = 0;
+        char *x = fixture(files[i], &len);
+        CHECK(x != NULL);
+        if (check_lite(x, len)) ok++;
+        else gave_up++;
+        free(x);
+    }
+    printf("     (%zu fixtures read the same as lite trees, %zu gave up)\n", ok, gave_up);
+    CHECK_INT(gave_up, 3); /* The two DTDs and the truncated page. */
+}
+
+static void test_lite_gives_up(void)
+{
+    static const char *const docs[] = {
+        "",                                               /* empty */
+        "<r><a></r>",                                     /* malformed */
+        "<r><!-- c --></r>",                              /* comment */
+        "<r><?pi x?></r>",                                /* processing instruction */
+        "<!DOCTYPE r [<!ENTITY e 'x'>]><r>&e;</r>",       /* DTD, entity */
+        "<r xsi:type='Event'/>",                          /* undeclared prefix */
+        "<r><p:a/></r>",                                  /* undeclared element prefix */
+        "<r type=''/>",                                   /* empty attribute value */
+        "<r a='x&amp;y'/>",                               /* reference in a value */
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        struct vsg_soap_lite *lt = (struct vsg_soap_lite *)1;
+        CHECK_INT(vsg_soap_parse_lite(docs[i], strlen(docs[i]), &lt), VSG_ERR_UNSUPPORTED);
+        CHECK(lt == NULL);
+    }
+    struct vsg_soap_lite *lt = NULL;
+    CHECK_INT(vsg_soap_parse_lite("<a>\0</a>", 8, &lt), VSG_ERR_UNSUPPORTED);
+    vsg_soap_lite_free(NULL);
+}
+
+/* ====================================================================
  * URL
  * ==================================================================== */
 
@@ -945,7 +1098,7 @@ static void test_collector_create(void)
     vsg_soap_session_free(s);
 }
 
-static void test_collector_read_sorted_dedup(void)
+static void collector_read_sorted_dedup(int lite)
 {
     fake_reset();
     route("ReadNextEvents", 200, "read_next_unordered.xml");
@@ -956,9 +1109,12 @@ static void test_collector_read_sorted_dedup(void)
     struct vsg_collector_opts o = {.begin = {1795607171, 0}, .page_size = 50, .seen = &seen};
     struct vsg_collector *c = vsg_collector_create(s, &o, &e);
     CHECK(c != NULL);
+    vsg_collector_set_lite(c, lite);
 
     struct vsg_collector_page *p = NULL;
     CHECK_INT(vsg_collector_read_next(c, 0, &p, &e), VSG_OK);
+    /* Lite: the page is a lite tree, not a document. */
+    CHECK(lite ? p->lite != NULL && p->doc == NULL : p->lite == NULL && p->doc != NULL);
     CHECK(strstr(last_req("ReadNextEvents")->body,
                  "<_this type=\"EventHistoryCollector\">session[52a1b2c3-0000-4000-8000-"
                  "00000000cafe]52c0ffee</_this><maxCount>50</maxCount>") != NULL);
@@ -982,6 +1138,7 @@ static void test_collector_read_sorted_dedup(void)
      * all are dropped as seen. */
     vsg_collector_destroy(c);
     c = vsg_collector_create(s, &o, &e);
+    vsg_collector_set_lite(c, lite);
     CHECK_INT(vsg_collector_read_next(c, 5000, &p, &e), VSG_OK);
     CHECK(strstr(last_req("ReadNextEvents")->body, "<maxCount>1000</maxCount>") != NULL);
     CHECK_INT(p->received, 7);
@@ -1005,6 +1162,12 @@ static void test_collector_read_sorted_dedup(void)
     vsg_collector_destroy(c);
     vsg_collector_seen_cleanup(&seen);
     vsg_soap_session_free(s);
+}
+
+static void test_collector_read_sorted_dedup(void)
+{
+    collector_read_sorted_dedup(0);
+    collector_read_sorted_dedup(1);
 }
 
 static void test_collector_session_loss(void)
@@ -1120,7 +1283,7 @@ static void test_nomem_paths(void)
         struct vsg_collector *c = NULL;
         if (s && vsg_soap_connect(s, &e) == VSG_OK &&
             (c = vsg_collector_create(s, &co, &e)) != NULL &&
-            vsg_collector_read_next(c, 0, &p, &e) == VSG_OK &&
+            (vsg_collector_set_lite(c, 1), vsg_collector_read_next(c, 0, &p, &e)) == VSG_OK &&
             vsg_collector_wait(c, 1, &changed, &e) == VSG_OK)
             succeeded = 1;
         if (succeeded) CHECK_INT(p->count, 5);
@@ -1140,6 +1303,8 @@ TEST_LIST = {
     {"escape", test_escape},
     {"parse_rejects_dtd", test_parse_rejects_dtd},
     {"parse_malformed", test_parse_malformed},
+    {"lite_matches_document", test_lite_matches_document},
+    {"lite_gives_up", test_lite_gives_up},
     {"clean_url", test_clean_url},
     {"connect_login_logout", test_connect_login_logout},
     {"version_negotiation", test_version_negotiation},

@@ -401,8 +401,12 @@ static void prepare_event(struct engine *e, const struct vsg_collector_event *ce
     char keybuf[32];
     const char *key = key_text(ce_in->key, keybuf, sizeof keybuf);
 
+    /* Texts point into the page, which outlives the prepared events. */
+    static const struct vsg_event_limits lim = {VSG_EVENT_MAX_DEPTH, VSG_EVENT_MAX_TEXT,
+                                                VSG_EVENT_MAX_NODES, 1};
+
     p->ready = 0;
-    if (vsg_event_decode(ce_in->node, NULL, &p->ev, &err) != VSG_OK) {
+    if (vsg_event_decode(ce_in->node, &lim, &p->ev, &err) != VSG_OK) {
         /* Nothing can be sent for it; it counts as dropped by policy. */
         VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, "eventType", ce_in->type, NULL}),
                        "cannot decode event, dropping it: %s", err.msg);

@@ -32,7 +32,7 @@ static void value_free_contents(struct vsg_value *v)
         if (!(v->borrow & VSG_VALUE_B_STR)) vsg_free(v->u.str.ptr);
         break;
     case VSG_VALUE_TIME:
-        vsg_free(v->u.time.text);
+        if (!(v->borrow & VSG_VALUE_B_STR)) vsg_free(v->u.time.text);
         break;
     case VSG_VALUE_MOREF:
         if (!(v->borrow & VSG_VALUE_B_TYPE)) vsg_free(v->u.moref.type);
@@ -528,15 +528,17 @@ enum scalar {
 };
 
 /* Makes `v` a STRING or BINARY of text[0..len): `owned` (the same bytes
- * in a string of the caller's, or NULL) is adopted, else they are copied. */
+ * in a string of the caller's, or NULL) is adopted; else `text` (in the
+ * element's tree) is borrowed when `borrow`, copied otherwise. */
 static enum vsg_err take_bytes(struct vsg_value *v, enum vsg_value_kind kind,
-                               const char *text, size_t len, char **owned)
+                               const char *text, size_t len, char **owned, int borrow)
 {
-    if (*owned == NULL) return set_bytes(v, kind, text, len);
+    if (*owned == NULL && !borrow) return set_bytes(v, kind, text, len);
     value_free_contents(v);
     v->kind = kind;
-    v->u.str.ptr = *owned;
+    v->u.str.ptr = *owned ? *owned : (char *)text;
     v->u.str.len = len;
+    if (*owned == NULL) v->borrow |= VSG_VALUE_B_STR;
     *owned = NULL;
     return VSG_OK;
 }
@@ -557,11 +559,11 @@ static enum vsg_err set_scalar(struct dec *d, struct vsg_value *v,
 
     switch (sc) {
     case SC_STRING:
-        rc = take_bytes(v, VSG_VALUE_STRING, text, len, &owned);
+        rc = take_bytes(v, VSG_VALUE_STRING, text, len, &owned, d->lim.borrow_text);
         break;
     case SC_BINARY:
         /* Go stores the raw text (no base64 decoding) in the []byte. */
-        rc = take_bytes(v, VSG_VALUE_BINARY, text, len, &owned);
+        rc = take_bytes(v, VSG_VALUE_BINARY, text, len, &owned, d->lim.borrow_text);
         break;
     case SC_BOOL:
         value_free_contents(v);
@@ -611,11 +613,13 @@ static enum vsg_err set_scalar(struct dec *d, struct vsg_value *v,
     case SC_TIME: {
         struct vsg_time t;
         /* Go: time.Time.UnmarshalText, RFC 3339, no trimming. */
-        if (owned == NULL && (owned = vsg_strndup(text, len)) == NULL)
+        int borrowed = owned == NULL && d->lim.borrow_text;
+        if (owned == NULL && !borrowed && (owned = vsg_strndup(text, len)) == NULL)
             return VSG_ERR_NOMEM;
         set_time_zero(v);
         v->flags &= (uint8_t)~VSG_VALUE_F_BADTEXT;
-        v->u.time.text = owned;
+        v->u.time.text = borrowed ? (char *)text : owned;
+        if (borrowed) v->borrow |= VSG_VALUE_B_STR;
         owned = NULL;
         if (parse_time(v->u.time.text, len, &t) == VSG_OK) {
             v->u.time.t = t;
@@ -1134,7 +1138,7 @@ enum vsg_err vsg_event_decode(const xmlNode *node,
                               struct vsg_event *ev, struct vsg_error *err)
 {
     static const struct vsg_event_limits defaults = {
-        VSG_EVENT_MAX_DEPTH, VSG_EVENT_MAX_TEXT, VSG_EVENT_MAX_NODES};
+        VSG_EVENT_MAX_DEPTH, VSG_EVENT_MAX_TEXT, VSG_EVENT_MAX_NODES, 0};
     const struct vsg_schema_type *event_t = vsg_schema_find_type("Event");
     const struct vsg_schema_type *t;
     struct dec d;

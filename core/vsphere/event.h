@@ -107,7 +107,9 @@ enum vsg_value_kind {
  * code that builds or copies trees leaves `borrow` 0 and owns everything. */
 #define VSG_VALUE_B_NAME 0x01u /* `name`. */
 #define VSG_VALUE_B_TYPE 0x02u /* u.list.type, u.moref.type. */
-#define VSG_VALUE_B_STR 0x04u  /* u.str.ptr, u.moref.value. */
+#define VSG_VALUE_B_STR 0x04u  /* u.str.ptr, u.moref.value, u.time.text
+                                  (may point into the decoded XML tree,
+                                  see vsg_event_limits.borrow_text). */
 
 struct vsg_value {
     enum vsg_value_kind kind; /* What `u` holds. */
@@ -201,6 +203,10 @@ struct vsg_event_limits {
     size_t max_depth; /* Element nesting below the event element. */
     size_t max_text;  /* Bytes of one text value. */
     size_t max_nodes; /* Tree nodes, zero-filled fields included. */
+    int borrow_text;  /* Nonzero: a string, []byte or time whose element
+                         holds one text node points at that node's text
+                         (VSG_VALUE_B_STR) instead of a copy; the element's
+                         tree must then outlive the event. */
 };
 
 #define VSG_EVENT_MAX_DEPTH 64

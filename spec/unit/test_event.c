@@ -349,7 +349,7 @@ static void test_created_offset(void)
 
 static void test_text_limit(void)
 {
-    struct vsg_event_limits lim = {64, 1000, 100000};
+    struct vsg_event_limits lim = {64, 1000, 100000, 0};
     size_t n = 5000;
     char *xml = vsg_malloc(n + 200), *p;
     struct out o;
@@ -386,7 +386,7 @@ static char *nested(size_t depth)
 
 static void test_depth_limit(void)
 {
-    struct vsg_event_limits lim = {20, 1000, 100000};
+    struct vsg_event_limits lim = {20, 1000, 100000, 0};
     char *xml = nested(30);
     struct out o;
 
@@ -404,7 +404,7 @@ static void test_depth_limit(void)
 
 static void test_node_limit(void)
 {
-    struct vsg_event_limits lim = {64, 1000, 50};
+    struct vsg_event_limits lim = {64, 1000, 50, 0};
     size_t n = 100;
     char *xml = vsg_malloc(n * 40 + 200), *p;
     struct out o;

@@ -29,7 +29,35 @@ struct vsg_http_client {
     size_t max_body;            /* Response body limit. */
     long timeout_ms;            /* Default whole-request timeout. */
     char errbuf[CURL_ERROR_SIZE]; /* curl's detail for the last failure. */
+    char *proxy_http;           /* The proxy for http:// URLs ("" none). */
+    char *proxy_https;          /* The proxy for https:// URLs ("" none). */
+    const char *proxy_set;      /* Which of them CURLOPT_PROXY holds, or NULL
+                                   (unset: libcurl reads the environment). */
 };
+
+/*
+ * The proxy settings of the environment, read once. libcurl reads them
+ * itself on every transfer otherwise: five getenv() scans of the whole
+ * environment per request (long in a pod, with its variables for every
+ * Service). They do not change under a running process, so the client
+ * picks the variable as libcurl does (lib/url.c, detect_proxy: the
+ * lower-case "<scheme>_proxy", its upper-case form except HTTP_PROXY, then
+ * all_proxy, ALL_PROXY; a variable that is set but empty means none) and
+ * hands libcurl the value; libcurl still does the rest (no_proxy matching
+ * via CURLOPT_NOPROXY, the proxy URL's scheme).
+ */
+static char *env_proxy(const char *scheme)
+{
+    char lower[16], upper[16];
+    const char *v;
+
+    snprintf(lower, sizeof lower, "%s_proxy", scheme);
+    snprintf(upper, sizeof upper, "%s_PROXY", scheme);
+    for (char *p = upper; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+    if ((v = getenv(lower)) == NULL && strcmp(scheme, "http") != 0) v = getenv(upper);
+    if (v == NULL && (v = getenv("all_proxy")) == NULL) v = getenv("ALL_PROXY");
+    return vsg_strdup(v ? v : "");
+}
 
 /* Per-request state handed to curl's callbacks. */
 struct xfer {
@@ -88,6 +116,13 @@ struct vsg_http_client *vsg_http_client_new(const struct vsg_http_opts *opts,
     c->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
     c->timeout_ms = opts->timeout_ms;
     CURL *h = c->curl;
+    const char *noproxy = getenv("no_proxy");
+    if (!noproxy) noproxy = getenv("NO_PROXY");
+    if (!(c->proxy_http = env_proxy("http")) || !(c->proxy_https = env_proxy("https")) ||
+        curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy ? noproxy : "") != CURLE_OK) {
+        vsg_error_set(err, VSG_ERR_NOMEM, "http client: out of memory");
+        goto fail;
+    }
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -152,6 +187,8 @@ void vsg_http_client_free(struct vsg_http_client *c)
     if (!c) return;
     if (c->curl) curl_easy_cleanup(c->curl);
     vsg_free(c->extra_ca_pem);
+    vsg_free(c->proxy_http);
+    vsg_free(c->proxy_https);
     vsg_free(c);
 }
 
@@ -296,6 +333,15 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     hdrs = nodes;
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
+    /* The environment's proxy for the URL's scheme (see env_proxy()); set
+     * only when it changes: libcurl copies the string. */
+    const char *proxy = strncasecmp(req->url, "https://", 8) == 0  ? c->proxy_https
+                        : strncasecmp(req->url, "http://", 7) == 0 ? c->proxy_http
+                                                                   : NULL;
+    if (proxy != c->proxy_set) {
+        curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+        c->proxy_set = proxy;
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(h, CURLOPT_NOBODY, 0L);

@@ -244,6 +244,65 @@ static void test_body_limit(void)
     vsg_http_server_free(srv);
 }
 
+/* A 127.0.0.1 port nothing listens on. */
+static unsigned closed_port(void)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t sl = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* The client reads the proxy variables once, by libcurl's rules: a
+ * request to a closed port succeeds only through the proxy (our server,
+ * which then answers for the absolute URL it was asked for). */
+static void test_proxy_env(void)
+{
+    static const char *const vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                       "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    struct vsg_http_server *srv = new_server(0, 0);
+    struct vsg_http_response r;
+    char proxy[64], target[64];
+
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%u", vsg_http_server_port(srv));
+    snprintf(target, sizeof target, "http://127.0.0.1:%u/events", closed_port());
+    vsg_http_response_init(&r);
+    /* No proxy: refused. */
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_ERR_TRANSPORT);
+    /* http_proxy: through the proxy, which saw the absolute URL. */
+    setenv("http_proxy", proxy, 1);
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_OK);
+    CHECK(r.status > 0);
+    /* no_proxy naming the host: direct again. */
+    setenv("no_proxy", "127.0.0.1", 1);
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_ERR_TRANSPORT);
+    unsetenv("no_proxy");
+    setenv("NO_PROXY", "*", 1);
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_ERR_TRANSPORT);
+    unsetenv("NO_PROXY");
+    /* Set but empty: no proxy, and all_proxy is not consulted. */
+    setenv("http_proxy", "", 1);
+    setenv("all_proxy", proxy, 1);
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_ERR_TRANSPORT);
+    /* Unset: all_proxy applies. */
+    unsetenv("http_proxy");
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_OK);
+    unsetenv("all_proxy");
+    /* HTTP_PROXY (upper case) is ignored for http://, as libcurl does. */
+    setenv("HTTP_PROXY", proxy, 1);
+    CHECK_INT(do_req("POST", target, NULL, "x", 1, NULL, &r), VSG_ERR_TRANSPORT);
+    unsetenv("HTTP_PROXY");
+    vsg_http_response_cleanup(&r);
+    vsg_http_server_free(srv);
+}
+
 static void test_restart_and_errors(void)
 {
     struct vsg_http_server_opts o = {0};
@@ -394,6 +453,7 @@ TEST_LIST = {
     {"thread_pool", test_thread_pool},
     {"body_limit", test_body_limit},
     {"restart_and_errors", test_restart_and_errors},
+    {"proxy_env", test_proxy_env},
     {"tls_reload", test_tls_reload},
     {NULL, NULL},
 };

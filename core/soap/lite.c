@@ -272,6 +272,22 @@ static void on_error(void *ud, xmlErrorPtr e)
  * Parsing
  * ==================================================================== */
 
+/* The SAX2 callbacks of a lite parse; every other event is ignored. */
+static const xmlSAXHandler lite_sax = {
+    .initialized = XML_SAX2_MAGIC,
+    .startElementNs = on_start,
+    .endElementNs = on_end,
+    .characters = on_chars,
+    .ignorableWhitespace = on_chars,
+    .cdataBlock = on_chars,
+    .reference = on_reference,
+    .comment = on_comment,
+    .processingInstruction = on_pi,
+    .internalSubset = on_subset,
+    .externalSubset = on_subset,
+    .serror = on_error,
+};
+
 enum vsg_err vsg_soap_parse_lite(const char *data, size_t len, struct vsg_soap_lite **out)
 {
     xmlParserCtxtPtr ctxt;
@@ -289,19 +305,7 @@ enum vsg_err vsg_soap_parse_lite(const char *data, size_t len, struct vsg_soap_l
         return VSG_ERR_NOMEM;
     }
     /* Only these callbacks: no document, no nodes of libxml2's. */
-    memset(ctxt->sax, 0, sizeof *ctxt->sax);
-    ctxt->sax->initialized = XML_SAX2_MAGIC;
-    ctxt->sax->startElementNs = on_start;
-    ctxt->sax->endElementNs = on_end;
-    ctxt->sax->characters = on_chars;
-    ctxt->sax->ignorableWhitespace = on_chars;
-    ctxt->sax->cdataBlock = on_chars;
-    ctxt->sax->reference = on_reference;
-    ctxt->sax->comment = on_comment;
-    ctxt->sax->processingInstruction = on_pi;
-    ctxt->sax->internalSubset = on_subset;
-    ctxt->sax->externalSubset = on_subset;
-    ctxt->sax->serror = on_error;
+    memcpy(ctxt->sax, &lite_sax, sizeof lite_sax);
     ctxt->_private = &b;
     /* The options of vsg_soap_parse(); no entity is ever substituted. */
     xmlCtxtReadMemory(ctxt, data, (int)len, "soap.xml", NULL,

@@ -326,6 +326,7 @@ void vsg_ce_headers_cleanup(struct vsg_ce_headers *h)
 /* Room for one more line of `len` bytes plus its NUL. */
 static enum vsg_err reserve_line(struct vsg_ce_headers *h, size_t len)
 {
+    if (h->lines == NULL) vsg_ce_headers_init(h); /* Zero-initialised. */
     if (len >= (size_t)-1 / 4) return VSG_ERR_NOMEM;
     if (h->n + 2 > h->cap) {
         size_t ncap = h->cap * 2;

@@ -229,6 +229,13 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
     /* Outside the root only white space can occur (else the document is
      * not well-formed), and the full DOM keeps none there either. */
     if (b->give_up || b->cur == NULL || len <= 0) return;
+    /* libxml2's tree builder stops at a text node of more than
+     * XML_MAX_TEXT_LENGTH bytes (without XML_PARSE_HUGE): leave that to
+     * the full parse, which reports it. */
+    if ((size_t)len > XML_MAX_TEXT_LENGTH - b->text.len) {
+        stop(ctx, 0);
+        return;
+    }
     if (vsg_buf_append(&b->text, ch, (size_t)len) != VSG_OK) stop(ctx, 1);
 }
 
@@ -279,7 +286,6 @@ static const xmlSAXHandler lite_sax = {
     .endElementNs = on_end,
     .characters = on_chars,
     .ignorableWhitespace = on_chars,
-    .cdataBlock = on_chars,
     .reference = on_reference,
     .comment = on_comment,
     .processingInstruction = on_pi,

@@ -20,6 +20,10 @@
 /* Largest request envelope we build (bodies are small; filters at most). */
 #define MAX_REQUEST ((size_t)4 * 1024 * 1024)
 
+/* Response body storage kept between calls up to this size (a page of
+ * 1,000 events is about 1.5 MB). */
+#define KEEP_BODY_MAX (4u << 20)
+
 struct vsg_soap_session {
     struct vsg_http_client *http;        /* The one connection and cookie jar. */
     char *url;                           /* Cleaned SDK URL (POST target, `source`). */
@@ -531,10 +535,13 @@ done:
     /* The envelope may hold the password (Login). */
     if (env.data) wipe(env.data, env.cap);
     vsg_buf_cleanup(&env);
-    /* Hand the body storage back (emptied) for the next call. */
+    /* Hand the body storage back (emptied) for the next call, unless an
+     * outsized response grew it: that is not kept for the session's life. */
     vsg_buf_reset(&resp.body);
-    s->body = resp.body;
-    vsg_buf_init(&resp.body, resp.body.max);
+    if (resp.body.cap <= KEEP_BODY_MAX) {
+        s->body = resp.body;
+        vsg_buf_init(&resp.body, resp.body.max);
+    }
     vsg_http_response_cleanup(&resp);
     if (rc != VSG_OK) scrub(s, err);
     return rc;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
 #include "base/mem.h"
@@ -19,7 +20,8 @@
 
 /* Parse-time state reachable from the SAX hooks through ctxt->_private. */
 struct guard {
-    int saw_dtd; /* A <!DOCTYPE> (or an entity declaration) was seen. */
+    int saw_dtd;    /* A <!DOCTYPE> (or an entity declaration) was seen. */
+    int huge_text;  /* A text node passed XML_MAX_TEXT_LENGTH. */
 };
 
 /* SAX hook for <!DOCTYPE ...>: SOAP forbids it, so stop right here. */
@@ -51,6 +53,15 @@ static void reject_entity(void *ctx, const xmlChar *name, int type,
     xmlStopParser(ctxt);
 }
 
+/* libxml2's error callback: nothing printed; notes the tree builder's
+ * "huge text node" (it then stops, and later errors hide it). */
+static void quiet_error(void *ud, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = ud;
+    struct guard *g = ctxt ? ctxt->_private : NULL;
+    if (g && e && e->message && strstr(e->message, "huge text node")) g->huge_text = 1;
+}
+
 enum vsg_err vsg_soap_parse(const char *data, size_t len, xmlDocPtr *out,
                             struct vsg_error *err)
 {
@@ -71,6 +82,9 @@ enum vsg_err vsg_soap_parse(const char *data, size_t len, xmlDocPtr *out,
     ctxt->sax->internalSubset = reject_subset;
     ctxt->sax->externalSubset = reject_subset;
     ctxt->sax->entityDecl = reject_entity;
+    /* Errors are read back below; none goes to libxml2's stderr printer
+     * (XML_PARSE_NOERROR does not cover the tree builder's). */
+    ctxt->sax->serror = quiet_error;
     /* Deliberately absent: XML_PARSE_NOENT (substitute entities),
      * XML_PARSE_DTDLOAD/DTDATTR/DTDVALID, XML_PARSE_HUGE, XML_PARSE_XINCLUDE. */
     doc = xmlCtxtReadMemory(ctxt, len ? data : "", (int)len, "soap.xml", NULL,
@@ -81,7 +95,9 @@ enum vsg_err vsg_soap_parse(const char *data, size_t len, xmlDocPtr *out,
                            "XML document has a DTD, which SOAP does not allow; refusing it");
         goto done;
     }
-    if (!doc || !ctxt->wellFormed) {
+    /* disableSAX: the tree builder gave up part way (a text node over
+     * libxml2's limit), leaving a document without the rest of the body. */
+    if (!doc || !ctxt->wellFormed || ctxt->disableSAX) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
         char msg[200] = "malformed XML";
         int line = 0;
@@ -93,7 +109,10 @@ enum vsg_err vsg_soap_parse(const char *data, size_t len, xmlDocPtr *out,
             msg[n] = '\0';
             line = e->line;
         }
-        if (e && e->code == XML_ERR_NO_MEMORY)
+        if (g.huge_text)
+            rc = vsg_error_set(err, VSG_ERR_TOOBIG, "XML text node of more than %d bytes",
+                               XML_MAX_TEXT_LENGTH);
+        else if (e && e->code == XML_ERR_NO_MEMORY)
             rc = vsg_error_set(err, VSG_ERR_NOMEM, "XML parser: out of memory");
         else if (len == 0)
             rc = vsg_error_set(err, VSG_ERR_PARSE, "empty XML document");

@@ -625,6 +625,40 @@ static void test_lite_gives_up(void)
     struct vsg_soap_lite *lt = NULL;
     CHECK_INT(vsg_soap_parse_lite("<a>\0</a>", 8, &lt), VSG_ERR_UNSUPPORTED);
     vsg_soap_lite_free(NULL);
+
+    /* A text node over libxml2's 10 MB limit, in pieces: its tree builder
+     * stops there, so the full parse fails (it used to return the document
+     * without the rest of the body) and the lite parse leaves it to it. */
+    size_t piece = 1 << 20, n = 0;
+    char *big = malloc(12 * (piece + 16) + 64);
+    CHECK(big != NULL);
+    n += (size_t)sprintf(big, "<r><x>");
+    for (int i = 0; i < 11; i++) {
+        n += (size_t)sprintf(big + n, "<![CDATA[");
+        memset(big + n, 'a', piece);
+        n += piece;
+        n += (size_t)sprintf(big + n, "]]>");
+    }
+    n += (size_t)sprintf(big + n, "</x><y>after</y></r>");
+    CHECK_INT(vsg_soap_parse_lite(big, n, &lt), VSG_ERR_UNSUPPORTED);
+    xmlDocPtr d = NULL;
+    struct vsg_error e;
+    enum vsg_err prc = vsg_soap_parse(big, n, &d, &e);
+    if (prc != VSG_ERR_TOOBIG) fprintf(stderr, "  full parse: %s\n", e.msg);
+    CHECK_INT(prc, VSG_ERR_TOOBIG);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, "text node") != NULL);
+    /* Just under the limit both parse it whole. */
+    n = (size_t)sprintf(big, "<r><x>");
+    for (int i = 0; i < 9; i++) {
+        n += (size_t)sprintf(big + n, "<![CDATA[");
+        memset(big + n, 'a', piece);
+        n += piece;
+        n += (size_t)sprintf(big + n, "]]>");
+    }
+    n += (size_t)sprintf(big + n, "</x><y>after</y></r>");
+    CHECK_INT(check_lite(big, n), 1);
+    free(big);
 }
 
 /* ====================================================================

@@ -604,6 +604,20 @@ static void test_lite_matches_document(void)
     CHECK_INT(gave_up, 3); /* The two DTDs and the truncated page. */
 }
 
+/* Writes "<r><x>" + `pieces` CDATA sections of 1 MiB + "</x><y>after</y></r>"
+ * into `out`; returns its length. */
+static size_t cdata_doc(char *out, int pieces)
+{
+    size_t n = (size_t)sprintf(out, "<r><x>");
+    for (int i = 0; i < pieces; i++) {
+        n += (size_t)sprintf(out + n, "<![CDATA[");
+        memset(out + n, 'a', 1 << 20);
+        n += 1 << 20;
+        n += (size_t)sprintf(out + n, "]]>");
+    }
+    return n + (size_t)sprintf(out + n, "</x><y>after</y></r>");
+}
+
 static void test_lite_gives_up(void)
 {
     static const char *const docs[] = {
@@ -629,17 +643,9 @@ static void test_lite_gives_up(void)
     /* A text node over libxml2's 10 MB limit, in pieces: its tree builder
      * stops there, so the full parse fails (it used to return the document
      * without the rest of the body) and the lite parse leaves it to it. */
-    size_t piece = 1 << 20, n = 0;
-    char *big = malloc(12 * (piece + 16) + 64);
+    char *big = malloc(12 * ((1 << 20) + 16) + 64);
     CHECK(big != NULL);
-    n += (size_t)sprintf(big, "<r><x>");
-    for (int i = 0; i < 11; i++) {
-        n += (size_t)sprintf(big + n, "<![CDATA[");
-        memset(big + n, 'a', piece);
-        n += piece;
-        n += (size_t)sprintf(big + n, "]]>");
-    }
-    n += (size_t)sprintf(big + n, "</x><y>after</y></r>");
+    size_t n = cdata_doc(big, 11);
     CHECK_INT(vsg_soap_parse_lite(big, n, &lt), VSG_ERR_UNSUPPORTED);
     xmlDocPtr d = NULL;
     struct vsg_error e;
@@ -649,14 +655,7 @@ static void test_lite_gives_up(void)
     CHECK(d == NULL);
     CHECK(strstr(e.msg, "text node") != NULL);
     /* Just under the limit both parse it whole. */
-    n = (size_t)sprintf(big, "<r><x>");
-    for (int i = 0; i < 9; i++) {
-        n += (size_t)sprintf(big + n, "<![CDATA[");
-        memset(big + n, 'a', piece);
-        n += piece;
-        n += (size_t)sprintf(big + n, "]]>");
-    }
-    n += (size_t)sprintf(big + n, "</x><y>after</y></r>");
+    n = cdata_doc(big, 9);
     CHECK_INT(check_lite(big, n), 1);
     free(big);
 }

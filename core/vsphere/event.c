@@ -990,6 +990,25 @@ static enum vsg_err decode_unknown(struct dec *d, const xmlNode *n,
     return decode_generic(d, n, item, depth);
 }
 
+/* The schema field of slot `at` of `obj` (filled by zero_fill from `t`)
+ * when that slot is the known field `name`, else NULL. */
+static const struct vsg_schema_field *field_hint(const struct vsg_schema_type *t,
+                                                 const struct vsg_value *obj, size_t at,
+                                                 const char *name, size_t *index)
+{
+    const struct vsg_value *x;
+    const struct vsg_schema_field *f;
+
+    if (at >= obj->u.list.len) return NULL;
+    x = &obj->u.list.items[at];
+    if ((x->flags & VSG_VALUE_F_UNKNOWN) || x->name == NULL || strcmp(x->name, name) != 0)
+        return NULL;
+    f = vsg_schema_field_at_index(t, at);
+    if (f == NULL || vsg_schema_field_name(f) != x->name) return NULL;
+    *index = at;
+    return f;
+}
+
 /*
  * Decodes the child elements of `n` into OBJECT `obj`, whose known fields
  * are those of schema type `t` (NULL: a generic object, every child is
@@ -1001,17 +1020,25 @@ static enum vsg_err decode_object(struct dec *d, const xmlNode *n,
                                   size_t depth)
 {
     enum vsg_err rc;
+    size_t next = 0; /* the slot after the previous known child's */
 
     if (depth > d->lim.max_depth)
         return fail_at(d, n, VSG_ERR_TOOBIG, "nested too deep");
     for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-        const struct vsg_schema_field *f;
+        const struct vsg_schema_field *f = NULL;
         struct vsg_value *v = NULL;
         size_t at = 0;
 
         if (!is_element(c)) continue;
-        f = t ? vsg_schema_find_field_at(t, (const char *)c->name, &at)
-              : NULL;
+        /* Children come in schema order: try the slot after the previous
+         * child's, then that one again (an array's next item), before a
+         * search. Field names are unique along a type's parents (the
+         * generator refuses shadowing), so a match is the search's answer. */
+        if (t != NULL) f = field_hint(t, obj, next, (const char *)c->name, &at);
+        if (t != NULL && f == NULL && next > 0)
+            f = field_hint(t, obj, next - 1, (const char *)c->name, &at);
+        if (t != NULL && f == NULL)
+            f = vsg_schema_find_field_at(t, (const char *)c->name, &at);
         /* zero_fill() put the known fields first, in schema order. */
         if (f != NULL && at < obj->u.list.len &&
             !(obj->u.list.items[at].flags & VSG_VALUE_F_UNKNOWN) &&
@@ -1027,6 +1054,7 @@ static enum vsg_err decode_object(struct dec *d, const xmlNode *n,
                 }
             }
         }
+        if (v != NULL && v == &obj->u.list.items[at]) next = at + 1;
         if (v != NULL)
             rc = decode_field(d, c, f, v, depth + 1);
         else

@@ -120,6 +120,12 @@ const char *vsg_schema_field_name(const struct vsg_schema_field *f);
 const struct vsg_schema_field *vsg_schema_find_field(
     const struct vsg_schema_type *t, const char *name);
 
+/* The field at flattened index `index` of `t` (the numbering of
+ * vsg_schema_flatten and vsg_schema_find_field_at: inherited fields
+ * first), or NULL past the last. */
+const struct vsg_schema_field *vsg_schema_field_at_index(
+    const struct vsg_schema_type *t, size_t index);
+
 /* vsg_schema_find_field(), also storing in *index the field's position in
  * vsg_schema_flatten(t). */
 const struct vsg_schema_field *vsg_schema_find_field_at(

@@ -83,6 +83,21 @@ const struct vsg_schema_field *vsg_schema_find_field_at(
     return NULL;
 }
 
+const struct vsg_schema_field *vsg_schema_field_at_index(
+    const struct vsg_schema_type *t, size_t index)
+{
+    size_t total = 0;
+
+    for (const struct vsg_schema_type *c = t; c != NULL; c = vsg_schema_type_parent(c))
+        total += c->nfields;
+    if (index >= total) return NULL;
+    for (const struct vsg_schema_type *c = t; c != NULL; c = vsg_schema_type_parent(c)) {
+        total -= c->nfields;
+        if (index >= total) return &S->fields[c->first_field + (index - total)];
+    }
+    return NULL;
+}
+
 size_t vsg_schema_flatten(const struct vsg_schema_type *t,
                           const struct vsg_schema_field **out, size_t max)
 {

@@ -669,10 +669,33 @@ static void test_schema(void)
     f = vsg_schema_find_field(vsg_schema_find_type("KeyAnyValue"), "value");
     CHECK(f->kind == VSG_SCHEMA_ANY);
     CHECK(vsg_schema_vim25.ntypes > 3000 && vsg_schema_vim25.nfields > 7000);
-    /* Sorted, so binary search finds every type. */
-    for (size_t i = 0; i < vsg_schema_vim25.ntypes; i++)
-        CHECK(vsg_schema_find_type(vsg_schema_type_name(
-                  &vsg_schema_vim25.types[i])) == &vsg_schema_vim25.types[i]);
+    /* Sorted, so binary search finds every type. For every type, the field
+     * at each flattened index is the flattening's, and the search by name
+     * gives that index back (no field name repeats along a type's parents,
+     * which the decoder's in-order hint relies on). */
+    size_t checked = 0;
+    for (size_t i = 0; i < vsg_schema_vim25.ntypes; i++) {
+        const struct vsg_schema_type *ti = &vsg_schema_vim25.types[i];
+        const struct vsg_schema_field *flat[VSG_SCHEMA_MAX_FIELDS];
+        size_t n = vsg_schema_flatten(ti, flat, VSG_SCHEMA_MAX_FIELDS);
+        CHECK(vsg_schema_find_type(vsg_schema_type_name(ti)) == ti);
+        for (size_t k = 0; k < n && k < VSG_SCHEMA_MAX_FIELDS; k++) {
+            size_t at = SIZE_MAX;
+            if (vsg_schema_field_at_index(ti, k) != flat[k] ||
+                vsg_schema_find_field_at(ti, vsg_schema_field_name(flat[k]), &at) != flat[k] ||
+                at != k) {
+                fprintf(stderr, "  %s field %zu (%s)\n", vsg_schema_type_name(ti), k,
+                        vsg_schema_field_name(flat[k]));
+                CHECK(0);
+            }
+            checked++;
+        }
+        CHECK(vsg_schema_field_at_index(ti, n) == NULL);
+    }
+    CHECK(checked > 7000);
+    CHECK(vsg_schema_field_at_index(t, 0) == all[0]);
+    CHECK(vsg_schema_field_at_index(t, 13) == all[13]);
+    CHECK(vsg_schema_field_at_index(t, 14) == NULL);
 }
 
 TEST_LIST = {

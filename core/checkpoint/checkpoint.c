@@ -38,15 +38,24 @@ enum vsg_err vsg_checkpoint_set(struct vsg_checkpoint *cp, const char *vcenter, 
                                 struct vsg_time created_ts)
 {
     char *v = NULL, *t = NULL;
-    if ((vcenter && !(v = vsg_strdup(vcenter))) || (type && !(t = vsg_strdup(type)))) {
+    int same_v = vcenter == NULL ? cp->vcenter == NULL
+                                 : (cp->vcenter && strcmp(cp->vcenter, vcenter) == 0);
+    int same_t = type == NULL ? cp->last_event_type == NULL
+                              : (cp->last_event_type && strcmp(cp->last_event_type, type) == 0);
+    if ((!same_v && vcenter && !(v = vsg_strdup(vcenter))) ||
+        (!same_t && type && !(t = vsg_strdup(type)))) {
         vsg_free(v);
         vsg_free(t);
         return VSG_ERR_NOMEM;
     }
-    vsg_free(cp->vcenter);
-    vsg_free(cp->last_event_type);
-    cp->vcenter = v;
-    cp->last_event_type = t;
+    if (!same_v) {
+        vsg_free(cp->vcenter);
+        cp->vcenter = v;
+    }
+    if (!same_t) {
+        vsg_free(cp->last_event_type);
+        cp->last_event_type = t;
+    }
     cp->last_event_key = key;
     cp->last_event_key_ts = key_ts;
     cp->created_ts = created_ts;

@@ -233,32 +233,31 @@ static int is_xml_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-enum vsg_err vsg_soap_text_int64(const xmlNode *n, int64_t *out)
+/* A decimal int64 in s (NUL-terminated), with XML white space around it. */
+static enum vsg_err parse_int64(const char *s, int64_t *out)
 {
-    char *t = vsg_soap_text(n);
-    enum vsg_err rc = VSG_OK;
-    if (!t) return VSG_ERR_NOMEM;
-    char *p = t;
-    while (is_xml_space(*p)) p++;
-    size_t len = strlen(p);
-    while (len > 0 && is_xml_space(p[len - 1])) p[--len] = '\0';
-    if (len == 0 || !((*p >= '0' && *p <= '9') || *p == '-' || *p == '+')) {
-        rc = VSG_ERR_PARSE;
-        goto done;
-    }
+    while (is_xml_space(*s)) s++;
+    if (!((*s >= '0' && *s <= '9') || *s == '-' || *s == '+')) return VSG_ERR_PARSE;
     errno = 0;
     char *end = NULL;
-    long long v = strtoll(p, &end, 10);
-    if (errno == ERANGE) {
-        rc = VSG_ERR_RANGE;
-        goto done;
-    }
-    if (end == p || *end != '\0') {
-        rc = VSG_ERR_PARSE;
-        goto done;
-    }
+    long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE) return VSG_ERR_RANGE;
+    if (end == s) return VSG_ERR_PARSE;
+    while (is_xml_space(*end)) end++;
+    if (*end != '\0') return VSG_ERR_PARSE;
     *out = (int64_t)v;
-done:
+    return VSG_OK;
+}
+
+enum vsg_err vsg_soap_text_int64(const xmlNode *n, int64_t *out)
+{
+    /* One text child, as an event's <key> always has: read in place. */
+    if (n && n->children && n->children == n->last && n->children->type == XML_TEXT_NODE &&
+        n->children->content)
+        return parse_int64((const char *)n->children->content, out);
+    char *t = vsg_soap_text(n);
+    if (!t) return VSG_ERR_NOMEM;
+    enum vsg_err rc = parse_int64(t, out);
     vsg_free(t);
     return rc;
 }

@@ -67,6 +67,40 @@ static void test_encode_exact(void)
     vsg_checkpoint_cleanup(&cp);
 }
 
+/* Setting the same vCenter and type again keeps the strings; a new one
+ * replaces only its own; a failed copy leaves the checkpoint as it was. */
+static void test_set_keeps_repeated_text(void)
+{
+    struct vsg_checkpoint cp;
+    vsg_checkpoint_init(&cp);
+    CHECK_INT(vsg_checkpoint_set(&cp, "https://vc/sdk", 1, "VmPoweredOnEvent",
+                                 T("2026-03-21T08:40:39Z"), T("2026-03-21T08:40:40Z")),
+              VSG_OK);
+    const char *v = cp.vcenter, *t = cp.last_event_type;
+    CHECK_INT(vsg_checkpoint_set(&cp, "https://vc/sdk", 2, "VmPoweredOnEvent",
+                                 T("2026-03-21T08:40:41Z"), T("2026-03-21T08:40:42Z")),
+              VSG_OK);
+    CHECK(cp.vcenter == v && cp.last_event_type == t);
+    CHECK(cp.last_event_key == 2);
+    CHECK_INT(vsg_checkpoint_set(&cp, "https://vc/sdk", 3, "VmPoweredOffEvent",
+                                 T("2026-03-21T08:40:43Z"), T("2026-03-21T08:40:44Z")),
+              VSG_OK);
+    CHECK(cp.vcenter == v);
+    CHECK_STR(cp.last_event_type, "VmPoweredOffEvent");
+    vsg_mem_fail_after(0);
+    enum vsg_err rc = vsg_checkpoint_set(&cp, "https://other/sdk", 4, "VmPoweredOffEvent",
+                                         T("2026-03-21T08:40:45Z"), T("2026-03-21T08:40:46Z"));
+    vsg_mem_fail_after(-1);
+    CHECK_INT(rc, VSG_ERR_NOMEM);
+    CHECK_STR(cp.vcenter, "https://vc/sdk");
+    CHECK(cp.last_event_key == 3);
+    CHECK_INT(vsg_checkpoint_set(&cp, NULL, 5, NULL, T("2026-03-21T08:40:47Z"),
+                                 T("2026-03-21T08:40:48Z")),
+              VSG_OK);
+    CHECK(cp.vcenter == NULL && cp.last_event_type == NULL);
+    vsg_checkpoint_cleanup(&cp);
+}
+
 static void test_encode_zero_value(void)
 {
     /* What Go writes for checkpoint{}. */
@@ -527,6 +561,7 @@ static void test_alloc_failures(void)
 
 TEST_LIST = {
     {"encode_exact", test_encode_exact},
+    {"set_keeps_repeated_text", test_set_keeps_repeated_text},
     {"encode_zero_value", test_encode_zero_value},
     {"encode_go_escaping", test_encode_go_escaping},
     {"decode_round_trip", test_decode_round_trip},

@@ -406,6 +406,34 @@ static void test_walk_and_values(void)
     CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "key"), &k), VSG_OK);
     CHECK_INT(k, 42);
     CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "name"), &k), VSG_ERR_PARSE);
+    xmlFreeDoc(d);
+    /* One text node (read in place) and split text (joined first) agree. */
+    d = parse_str("<r xmlns='urn:vim25'><a>\t-7 </a><b>1<![CDATA[2]]>3</b><c>99999999999999999999</c>"
+                  "<d>12 x</d><e></e><f>+-5</f><g> </g><h>7<![CDATA[ ]]></h>"
+                  "<i>-9223372036854775808</i></r>");
+    CHECK(d != NULL);
+    r = xmlDocGetRootElement(d);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "a"), &k), VSG_OK);
+    CHECK_INT(k, -7);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "b"), &k), VSG_OK);
+    CHECK_INT(k, 123);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "c"), &k), VSG_ERR_RANGE);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "d"), &k), VSG_ERR_PARSE);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "e"), &k), VSG_ERR_PARSE);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "f"), &k), VSG_ERR_PARSE);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "g"), &k), VSG_ERR_PARSE);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "h"), &k), VSG_OK);
+    CHECK_INT(k, 7);
+    CHECK_INT(vsg_soap_text_int64(vsg_soap_child(r, "i"), &k), VSG_OK);
+    CHECK(k == INT64_MIN);
+    CHECK_INT(vsg_soap_text_int64(NULL, &k), VSG_ERR_PARSE);
+    xmlFreeDoc(d);
+    d = parse_str(
+        "<r xmlns='urn:vim25' xmlns:o='urn:other'><o:key>9</o:key><key> 42\n</key>"
+        "<name>a &amp; b<![CDATA[ <c> ]]></name><vm type='VirtualMachine'>vm-57</vm>"
+        "<bad type=''>x</bad><novalue type='Folder'/><item>1</item><x/><item>2</item></r>");
+    CHECK(d != NULL);
+    r = xmlDocGetRootElement(d);
     char *t = NULL;
     CHECK_INT(vsg_soap_child_text(r, "name", &t), VSG_OK);
     CHECK_STR(t, "a & b <c> ");

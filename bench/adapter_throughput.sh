@@ -103,6 +103,9 @@ cpu_us() {
   [ "$tot" -gt 0 ] || tot=$(( (${13} + ${14}) * 1000000000 / hz ))
   echo $(( tot / 1000 )) $(( ${14} * 1000000 / hz ))
 }
+ctxsw() { # pid -> "voluntary involuntary" context switches (single-threaded adapter)
+  awk '/^voluntary_ctxt_switches:/{v=$2} /^nonvoluntary_ctxt_switches:/{n=$2} END{print v + 0, n + 0}' "/proc/$1/status"
+}
 hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
 host_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 
@@ -169,26 +172,34 @@ delays() { # n gap_ms rec users_before
 # with (the host's speed drifts by tens of per cent within a run).
 # Prints "cpu_us_per_event events_per_s paired_ratio" (or "- - -").
 drain_rounds() { # name
-  local name=$1 r users0 got c0 c1 t0 t1 cpu=0 ns=0 n=0 f fsum=0
+  local name=$1 r users0 got c0 c1 k0 k1 t0 t1 cpu=0 sys=0 ns=0 n=0 f fsum=0 fsys=0 fsl=0 v0 v1 i0 i1 vol=0 inv=0 out
   read -r _ users0 <<<"$(sink_wait 0 0)"
   for r in $(seq "$drain_n"); do
     kill -STOP "$ad_pid"
     "$post" "${post_args[@]}" --count "$burst" --message "bench drain" >>"$tmp/$name.post.log" ||
-      { kill -CONT "$ad_pid"; note "drain: vsg-post-events failed"; echo "- - -"; return; }
-    read -r c0 _ <<<"$(cpu_us "$ad_pid")"; t0=$(now_ns)
+      { kill -CONT "$ad_pid"; note "drain: vsg-post-events failed"; echo "- - - - - -"; return; }
+    read -r c0 k0 <<<"$(cpu_us "$ad_pid")"; read -r v0 i0 <<<"$(ctxsw "$ad_pid")"; t0=$(now_ns)
     kill -CONT "$ad_pid"
     read -r _ got <<<"$(sink_wait $(( users0 + r * burst )) "$drain_s")"
-    t1=$(now_ns); read -r c1 _ <<<"$(cpu_us "$ad_pid")"
-    [ "$got" -ge $(( users0 + r * burst )) ] || { note "drain: round $r stalled"; echo "- - -"; return; }
-    cpu=$(( cpu + c1 - c0 )); ns=$(( ns + t1 - t0 )); n=$(( n + burst ))
+    t1=$(now_ns); read -r c1 k1 <<<"$(cpu_us "$ad_pid")"; read -r v1 i1 <<<"$(ctxsw "$ad_pid")"
+    [ "$got" -ge $(( users0 + r * burst )) ] || { note "drain: round $r stalled"; echo "- - - - - -"; return; }
+    cpu=$(( cpu + c1 - c0 )); sys=$(( sys + k1 - k0 )); ns=$(( ns + t1 - t0 )); n=$(( n + burst ))
+    vol=$(( vol + v1 - v0 )); inv=$(( inv + i1 - i0 ))
     if [ "$pair_n" -gt 0 ] && [ -s "$tmp/$name.sample" ]; then
-      f=$("$floorbin" --url "http://127.0.0.1:$pair_port/" --sample "$tmp/$name.sample" \
-            --count "$pair_n" --warmup 100 | sed -n 's/.* cpu_us_per_req=\([^ ]*\).*/\1/p')
-      [ -n "$f" ] && fsum=$(awk -v s="$fsum" -v f="$f" -v b="$burst" 'BEGIN{print s + f * b}')
+      out=$("$floorbin" --url "http://127.0.0.1:$pair_port/" --sample "$tmp/$name.sample" \
+            --count "$pair_n" --warmup 100)
+      f=$(sed -n 's/.* cpu_us_per_req=\([^ ]*\) sys_us_per_req=\([^ ]*\) .* sleeps_per_req=\([^ ]*\) .*/\1 \2 \3/p' <<<"$out")
+      [ -n "$f" ] && read -r fsum fsys fsl <<<"$(awk -v s="$fsum" -v k="$fsys" -v z="$fsl" -v b="$burst" -v f="$f" \
+        'BEGIN{split(f, a, " "); print s + a[1] * b, k + a[2] * b, z + a[3] * b}')"
     fi
   done
-  awk -v c="$cpu" -v n="$n" -v t="$ns" -v fs="$fsum" \
-    'BEGIN{printf "%.1f %.0f %s\n", c / n, n / (t / 1e9), (fs > 0) ? sprintf("%.2f", c / fs) : "-"}'
+  # cpu/event, events/s, x_pair, x_pair of user time alone, sleeps/event of
+  # the adapter and of the paired floor
+  awk -v c="$cpu" -v k="$sys" -v n="$n" -v t="$ns" -v fs="$fsum" -v fk="$fsys" -v fz="$fsl" -v v="$vol" \
+    'BEGIN{printf "%.1f %.0f %s %s %.2f %s\n", c / n, n / (t / 1e9),
+      (fs > 0) ? sprintf("%.2f", c / fs) : "-",
+      (fs > fk && c > k) ? sprintf("%.2f", (c - k) / (fs - fk)) : "-",
+      v / n, (fs > 0) ? sprintf("%.2f", fz / n) : "-"}'
 }
 drain_n=${BENCH_DRAIN_ROUNDS:-10}
 pair_n=${BENCH_PAIR_REQUESTS:-3000}
@@ -232,12 +243,12 @@ for page in $pages; do
     ev=$(( tot - tot0 ))
     busy=$(awk -v b=$(( hb1 - hb0 )) -v t=$(( ht1 - ht0 )) -v n="$(nproc)" 'BEGIN{printf "%.2f", t ? b / t * n : 0}')
     if [ "$stalled" = 1 ]; then
-      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-|-")
+      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-|-|-|-")
     else
       sleep 1 # idle: the adapter is back in WaitForUpdatesEx
       read -r dp50 dp99 dmax dn <<<"$(delays "$lat_n" "$lat_gap" "$tmp/$name.rec" "$(( users0 + posted ))")"
-      read -r dr_us dr_rate dr_pair <<<"$(drain_rounds "$name")"
-      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair")
+      read -r dr_us dr_rate dr_pair dr_upair dr_sl dr_fsl <<<"$(drain_rounds "$name")"
+      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair|$dr_upair|$dr_sl/$dr_fsl")
     fi
     [ -s "$tmp/$name.sample" ] && [ -z "${sample[$e]:-}" ] && sample[$e]=$tmp/$name.sample
     stop "$ad_pid"
@@ -254,7 +265,7 @@ sleep 0.5
 read -r _ pu0 <<<"$(sink_wait 0 0)"
 read -r dp50 dp99 dmax dn <<<"$(delays "$poll_n" "$poll_gap" "$tmp/poll.rec" "$pu0")"
 hwm=$(hwm_kb "$ad_pid")
-rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-|-")
+rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-|-|-|-")
 stop "$ad_pid"
 stop "$sink_pid"
 
@@ -275,7 +286,7 @@ for e in json xml; do
         sort -n | awk -v m=$(( (floor_runs + 1) / 2 )) 'NR == m {$1 = ""; sub(/^ /, ""); print}')
   kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$out"; }
   floor_cpu[$e]=$(kv cpu_us_per_req)
-  floor_rows+=("curl floor ($e, $(kv body_bytes) B body)|$(kv requests)|$(kv req_per_s)|$(kv cpu_us_per_req)|$(kv sys_us_per_req)")
+  floor_rows+=("curl floor ($e, $(kv body_bytes) B body)|$(kv requests)|$(kv req_per_s)|$(kv cpu_us_per_req)|$(kv sys_us_per_req)|$(kv sleeps_per_req)")
 done
 dec_rows=()
 for e in json xml; do
@@ -294,11 +305,11 @@ echo "vsgate adapter benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  rev $rev  $(npro
 echo "vcsim -> vsgate run (Release, $build) -> bench-sink; bursts of $burst; delay: $lat_n events ${lat_gap} ms apart (updates), $poll_n ${poll_gap} ms apart (poll)"
 echo "targets: adapter CPU/event <= 1.3x floor, peak RSS <= 16 MB, p99 delay <= 250 ms"
 echo
-fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s %7s\n'
+fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s %7s %7s %9s\n'
 printf "$fmt" config events events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms \
-  drain_us drain/s x_floor x_pair
+  drain_us drain/s x_floor x_pair x_user sleeps
 for r in "${rows[@]}"; do
-  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate dpair <<<"$r"
+  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate dpair dupair dsl <<<"$r"
   ratio=- dratio=-
   if [ "$e" != - ] && [ -n "${floor_cpu[$e]:-}" ] && [ "$cpu" != - ]; then
     ratio=$(awk -v a="$cpu" -v f="${floor_cpu[$e]}" 'BEGIN{printf "%.2f%s", a / f, a / f <= 1.3 ? "" : "!"}')
@@ -310,7 +321,7 @@ for r in "${rows[@]}"; do
   [ "$p99" != - ] && p99=$(awk -v p="$p99" 'BEGIN{printf "%s%s", p, p <= 250 ? "" : "!"}')
   [ "${dpair:--}" != - ] && dpair=$(awk -v p="$dpair" 'BEGIN{printf "%s%s", p, p <= 1.3 ? "" : "!"}')
   printf "$fmt" "$c" "$ev" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
-    "${dcpu:--}" "${drate:--}" "$dratio" "${dpair:--}"
+    "${dcpu:--}" "${drate:--}" "$dratio" "${dpair:--}" "${dupair:--}" "${dsl:--}"
 done
 echo "(! = misses its target; cpu_us/ev = adapter utime+stime per event delivered, sys_us/ev its kernel part;"
 echo " lag_ms = mean time from the end of a burst's posting to its last event at the sink, so events/s is"
@@ -318,12 +329,15 @@ echo " the producer's pace when lag is small; vcsim_us = vcsim CPU per event; bu
 echo " during the bursts, in cores; p50/p99/max = createdTime -> sink arrival, idle adapter, ${lat_n:-} events;"
 echo " drain_us/drain/s = CPU per event and rate catching up on $drain_n bursts posted while the adapter was"
 echo " stopped (SIGSTOP), so vcsim is not posting on the same cores meanwhile; its x_floor uses the same floor;"
-echo " x_pair = drain CPU over the CPU of curl-floor runs of $pair_n requests made right after each round)"
+echo " x_pair = drain CPU over the CPU of curl-floor runs of $pair_n requests made right after each round;"
+echo " x_user = the same for user time alone (the kernel part is split by clock ticks, so coarser);"
+echo " sleeps = blocking waits (voluntary context switches) per event of the adapter / per request of those"
+echo " floor runs: the kernel's cost of a request depends on whether its sender sleeps for the answer)"
 echo
-printf '%-34s %9s %9s %12s %12s\n' floor requests req/s cpu_us/req sys_us/req
+printf '%-34s %9s %9s %12s %12s %10s\n' floor requests req/s cpu_us/req sys_us/req sleeps/req
 for r in "${floor_rows[@]}"; do
-  IFS='|' read -r c n rate cpu sys <<<"$r"
-  printf '%-34s %9s %9s %12s %12s\n' "$c" "$n" "$rate" "$cpu" "$sys"
+  IFS='|' read -r c n rate cpu sys sl <<<"$r"
+  printf '%-34s %9s %9s %12s %12s %10s\n' "$c" "$n" "$rate" "$cpu" "$sys" "$sl"
 done
 printf '%-34s %9s %9s %12s\n' "codec (100-event page, CPU us/ev)" parse decode+enc total
 for r in "${dec_rows[@]}"; do

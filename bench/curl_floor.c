@@ -15,8 +15,9 @@
  * buffer, i.e. exactly the overhead a bare loop avoids.
  *
  * Prints one line: "floor requests=N wall_s=.. user_us=.. sys_us=..
- * cpu_us_per_req=.. sys_us_per_req=.. req_per_s=..". CPU = getrusage
- * (RUSAGE_SELF) of the loop.
+ * cpu_us_per_req=.. sys_us_per_req=.. req_per_s=.. sleeps_per_req=..
+ * preempts_per_req=..". CPU = getrusage (RUSAGE_SELF) of the loop;
+ * sleeps and preempts are its voluntary and involuntary context switches.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,9 +131,11 @@ int main(int argc, char **argv)
     double user = tv_us(r1.ru_utime) - tv_us(r0.ru_utime);
     double sys = tv_us(r1.ru_stime) - tv_us(r0.ru_stime);
     printf("floor requests=%ld failed=%ld body_bytes=%zu wall_s=%.3f user_us=%.0f sys_us=%.0f "
-           "cpu_us_per_req=%.2f sys_us_per_req=%.2f req_per_s=%.0f\n",
+           "cpu_us_per_req=%.2f sys_us_per_req=%.2f req_per_s=%.0f sleeps_per_req=%.2f "
+           "preempts_per_req=%.2f\n",
            count, failed, len, wall, user, sys, (user + sys) / (double)count, sys / (double)count,
-           (double)count / wall);
+           (double)count / wall, (double)(r1.ru_nvcsw - r0.ru_nvcsw) / (double)count,
+           (double)(r1.ru_nivcsw - r0.ru_nivcsw) / (double)count);
     curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
     curl_global_cleanup();

@@ -5,8 +5,8 @@
 # Per configuration (page size x payload encoding): posts bursts of at most
 # 900 GeneralUserEvents with SOAP PostEvent (vsg-post-events), waits until
 # each burst has reached the sink, repeats until BENCH_EVENTS went through;
-# reports events/s end to end, the adapter's CPU per event (utime+stime
-# from /proc/<pid>/stat, adapter process only, delta over the bursts), its
+# reports events/s end to end, the adapter's CPU per event (its runtime
+# in /proc/<pid>/task/*/schedstat, adapter process only, delta over the bursts), its
 # peak RSS (VmHWM), its CPU per event draining bursts posted while it was
 # stopped (SIGSTOP: vcsim is then not busy posting on the same cores) and
 # then, with the same adapter idle in its default
@@ -98,12 +98,12 @@ cpu_us() {
   s=${s##*) }
   set -- "$1" $s
   for f in /proc/"$1"/task/*/schedstat; do
-    read -r ns _ <"$f" 2>/dev/null && tot=$(( tot + ns ))
+    { read -r ns _ <"$f"; } 2>/dev/null && tot=$(( tot + ns ))
   done
   [ "$tot" -gt 0 ] || tot=$(( (${13} + ${14}) * 1000000000 / hz ))
   echo $(( tot / 1000 )) $(( ${14} * 1000000 / hz ))
 }
-ctxsw() { # pid -> "voluntary involuntary" context switches (single-threaded adapter)
+ctxsw() { # pid -> "voluntary involuntary" context switches of its main thread (the adapter has no other)
   awk '/^voluntary_ctxt_switches:/{v=$2} /^nonvoluntary_ctxt_switches:/{n=$2} END{print v + 0, n + 0}' "/proc/$1/status"
 }
 hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
@@ -170,7 +170,8 @@ delays() { # n gap_ms rec users_before
 # After each round, curl-floor posts the adapter's own event to another
 # sink: a floor measured in the same seconds as the round it is compared
 # with (the host's speed drifts by tens of per cent within a run).
-# Prints "cpu_us_per_event events_per_s paired_ratio" (or "- - -").
+# Prints "cpu_us_per_event events_per_s x_pair x_user sleeps_per_event
+# floor_sleeps_per_request" (or dashes).
 drain_rounds() { # name
   local name=$1 r users0 got c0 c1 k0 k1 t0 t1 cpu=0 sys=0 ns=0 n=0 f fsum=0 fsys=0 fsl=0 v0 v1 i0 i1 vol=0 inv=0 out
   read -r _ users0 <<<"$(sink_wait 0 0)"
@@ -193,6 +194,7 @@ drain_rounds() { # name
         'BEGIN{split(f, a, " "); print s + a[1] * b, k + a[2] * b, z + a[3] * b}')"
     fi
   done
+  [ "$n" -gt 0 ] || { echo "- - - - - -"; return; }
   # cpu/event, events/s, x_pair, x_pair of user time alone, sleeps/event of
   # the adapter and of the paired floor
   awk -v c="$cpu" -v k="$sys" -v n="$n" -v t="$ns" -v fs="$fsum" -v fk="$fsys" -v fz="$fsl" -v v="$vol" \
@@ -248,7 +250,7 @@ for page in $pages; do
       sleep 1 # idle: the adapter is back in WaitForUpdatesEx
       read -r dp50 dp99 dmax dn <<<"$(delays "$lat_n" "$lat_gap" "$tmp/$name.rec" "$(( users0 + posted ))")"
       read -r dr_us dr_rate dr_pair dr_upair dr_sl dr_fsl <<<"$(drain_rounds "$name")"
-      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair|$dr_upair|$dr_sl/$dr_fsl")
+      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair|$dr_upair|$( [ "${dr_sl:--}" = - ] && echo - || echo "$dr_sl/$dr_fsl" )")
     fi
     [ -s "$tmp/$name.sample" ] && [ -z "${sample[$e]:-}" ] && sample[$e]=$tmp/$name.sample
     stop "$ad_pid"
@@ -323,7 +325,7 @@ for r in "${rows[@]}"; do
   printf "$fmt" "$c" "$ev" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
     "${dcpu:--}" "${drate:--}" "$dratio" "${dpair:--}" "${dupair:--}" "${dsl:--}"
 done
-echo "(! = misses its target; cpu_us/ev = adapter utime+stime per event delivered, sys_us/ev its kernel part;"
+echo "(! = misses its target; cpu_us/ev = adapter CPU (user+kernel) per event delivered, sys_us/ev its kernel part;"
 echo " lag_ms = mean time from the end of a burst's posting to its last event at the sink, so events/s is"
 echo " the producer's pace when lag is small; vcsim_us = vcsim CPU per event; busy = whole-host CPU in use"
 echo " during the bursts, in cores; p50/p99/max = createdTime -> sink arrival, idle adapter, ${lat_n:-} events;"

@@ -1054,7 +1054,7 @@ static enum vsg_err decode_object(struct dec *d, const xmlNode *n,
                 }
             }
         }
-        if (v != NULL && v == &obj->u.list.items[at]) next = at + 1;
+        if (v != NULL && at < obj->u.list.len && v == &obj->u.list.items[at]) next = at + 1;
         if (v != NULL)
             rc = decode_field(d, c, f, v, depth + 1);
         else

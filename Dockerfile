@@ -23,11 +23,29 @@ RUN git config --global --add safe.directory /src \
  && busted --lua=lua5.4 -o TAP >/dev/null \
  && luacheck --no-color -q lua plugins \
  && cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DVSG_E2E=OFF \
- && cmake --build /build --target vsgate -j "$(nproc)" \
+ && cmake --build /build -j "$(nproc)" \
+      --target vsgate vsgate_client vsgate_shared vsgate_lua_vsphere vsgate-list-vms \
  && DESTDIR=/out cmake --install /build --strip \
+ && install -D -m 0755 -s /build/samples/bound-app/vsgate-list-vms /app/vsgate-list-vms \
+ && install -D -m 0644 samples/bound-app/list-vms.lua /app/list-vms.lua \
  && /out/usr/bin/vsgate version
 
-FROM debian:bookworm-slim
+# The sample bound app (samples/bound-app), for trying a VSphereBinding:
+#   docker build --target bound-app -t vsgate-bound-app:v0.1.0 .
+# `vsgate-list-vms` (C, libvsgate.so) and `lua5.4 /app/list-vms.lua` (the vsgate.vsphere module).
+FROM debian:bookworm-slim AS bound-app
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates lua5.4 libcurl4 libxml2 libcjson1 libssl3 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/usr/lib/ /usr/lib/
+COPY --from=build /app/ /app/
+RUN ln -s /app/vsgate-list-vms /usr/local/bin/vsgate-list-vms && ldconfig
+USER 65532:65532
+CMD ["/app/vsgate-list-vms"]
+
+# The default target: controller, webhook and adapter.
+FROM debian:bookworm-slim AS vsgate
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates liblua5.4-0 libcurl4 libxml2 libcjson1 libssl3 libmicrohttpd12 libyaml-0-2 \

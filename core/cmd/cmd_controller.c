@@ -42,18 +42,20 @@ static void usage(FILE *out)
         "                          (default: $SYSTEM_NAMESPACE, else vmware-sources)\n"
         "  --lua-root DIR          folder holding reconcilers/ and lib/ (default: $VSG_LUA_ROOT,\n"
         "                          else the installed share/vsgate/lua, else the source tree's lua/)\n"
-        "  --reconcilers LIST      comma-separated reconciler modules (default: vspheresource)\n"
+        "  --reconcilers LIST      comma-separated reconciler modules\n"
+        "                          (default: vspheresource,vspherebinding)\n"
         "  --leader-elect BOOL     only the Lease holder reconciles (default: true)\n"
         "  --lease-name NAME       Lease name (default: " VSG_CTL_LEASE_NAME ")\n"
         "  --identity ID           Lease holder identity (default: hostname_pid_random)\n"
         "  --overrides NAME        ConfigMap of Lua overrides (default: " VSG_CTL_OVERRIDES_CONFIGMAP ")\n"
         "  --resync DURATION       informer resync period, Go syntax (default: 10h)\n"
-        "  --metrics-addr H:P      Prometheus /metrics (default: 0.0.0.0:9090; \"\" turns it off)\n"
+        "  --metrics-addr H:P      Prometheus /metrics (default: 0.0.0.0:$METRICS_PROMETHEUS_PORT,\n"
+        "                          else 0.0.0.0:9090; \"\" turns it off)\n"
         "  --health-addr ADDR      address of /healthz and /readyz (default: 0.0.0.0)\n"
         "  --health-port N         port of /healthz and /readyz (default: 8080; 0 turns it off)\n"
         "  --no-webhook            do not serve the admission webhooks\n"
         "  --webhook-addr ADDR     webhook listen address (default: 0.0.0.0)\n"
-        "  --webhook-port N        webhook HTTPS port (default: 8443)\n"
+        "  --webhook-port N        webhook HTTPS port (default: $WEBHOOK_PORT, else 8443)\n"
         "  --webhook-threads N     webhook workers, each with its own Lua state (default: 4)\n"
         "  --webhook-url-base URL  register the webhooks by URL (https://127.0.0.1:PORT) instead of\n"
         "                          the Service: the leader creates the three configurations with\n"
@@ -66,7 +68,7 @@ static void usage(FILE *out)
         "\n"
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
         "SYSTEM_NAMESPACE, VSG_LUA_ROOT, VSG_LOG_LEVEL, VSPHERE_BINDING_SELECTION_MODE\n"
-        "(exclusion or inclusion).\n"
+        "(exclusion or inclusion), WEBHOOK_PORT, METRICS_PROMETHEUS_PORT (the flags win).\n"
         "\n"
         "Lua overrides: each data key \"<module>.lua\" of ConfigMap <overrides> in the system\n"
         "namespace replaces `require \"<module>\"` (\"reconcilers.vspheresource.lua\",\n"
@@ -178,7 +180,7 @@ int vsg_cmd_controller(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *kubeconfig = NULL, *context = NULL, *ns = getenv("SYSTEM_NAMESPACE");
-    const char *lua_root = NULL, *reconcilers = "vspheresource", *lease = NULL, *identity = NULL;
+    const char *lua_root = NULL, *reconcilers = VSG_CTL_DEFAULT_RECONCILERS, *lease = NULL, *identity = NULL;
     const char *overrides = NULL, *metrics_addr = "0.0.0.0:9090", *health_addr = "0.0.0.0";
     char rootbuf[PATH_MAX], mhost[256] = "", list[1024];
     const char *modules[MAX_MODULES];
@@ -200,6 +202,16 @@ int vsg_cmd_controller(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     vsg_error_clear(&err);
     vsg_log_level_from_env("controller");
+    /* The shipped Deployment's env (as the Go version's): ports the flags may override. */
+    char maddr_env[32];
+    const char *pe;
+    if ((pe = getenv("WEBHOOK_PORT")) && *pe && parse_port("WEBHOOK_PORT", pe, &wh_port) != 0) return 2;
+    if ((pe = getenv("METRICS_PROMETHEUS_PORT")) && *pe) {
+        long mp;
+        if (parse_port("METRICS_PROMETHEUS_PORT", pe, &mp) != 0) return 2;
+        snprintf(maddr_env, sizeof maddr_env, "0.0.0.0:%ld", mp);
+        metrics_addr = maddr_env;
+    }
 
     optind = 1;
     opterr = 1;

@@ -38,6 +38,9 @@
 #define VSG_CTL_OVERRIDES_CONFIGMAP "vsgate-lua-overrides"
 /* Lease name of the controller's leader election. */
 #define VSG_CTL_LEASE_NAME "vsgate-controller"
+/* What `vsgate controller` reconciles when --reconcilers is not given: everything the
+ * release ships (deploy/system/600-controller.yaml passes no flag). */
+#define VSG_CTL_DEFAULT_RECONCILERS "vspheresource,vspherebinding"
 
 struct vsg_ctl_opts {
     const struct vsg_kube_config *cfg; /* API server (borrowed). */

@@ -68,7 +68,11 @@ static void usage(FILE *out)
         "\n"
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
         "SYSTEM_NAMESPACE, VSG_LUA_ROOT, VSG_LOG_LEVEL, VSPHERE_BINDING_SELECTION_MODE\n"
-        "(exclusion or inclusion), WEBHOOK_PORT, METRICS_PROMETHEUS_PORT (the flags win).\n"
+        "(exclusion or inclusion), WEBHOOK_NAME (the webhook Service, named in the serving\n"
+        "certificate; default " VSG_WH_SERVICE "), WEBHOOK_PORT, METRICS_PROMETHEUS_PORT (the flags win),\n"
+        "CONFIG_LOGGING_NAME, CONFIG_OBSERVABILITY_NAME, CONFIG_LEADERELECTION_NAME (names of the\n"
+        "config maps in the system namespace; default config-logging, config-observability,\n"
+        "config-leader-election).\n"
         "\n"
         "Lua overrides: each data key \"<module>.lua\" of ConfigMap <overrides> in the system\n"
         "namespace replaces `require \"<module>\"` (\"reconcilers.vspheresource.lua\",\n"
@@ -335,6 +339,9 @@ int vsg_cmd_controller(int argc, char **argv)
         .resync_ms = resync_ns / VSG_MILLISECOND,
         .adapter_image = image,
         .metrics_domain = getenv("METRICS_DOMAIN"),
+        .logging_cm = getenv("CONFIG_LOGGING_NAME"),
+        .observability_cm = getenv("CONFIG_OBSERVABILITY_NAME"),
+        .leader_election_cm = getenv("CONFIG_LEADERELECTION_NAME"),
     };
     VSG_LOG_INFO(LOGGER, "starting: API server %s (%s), system namespace %s, Lua root %s",
                  cfg.server, cfg.origin ? cfg.origin : "?", ns, lua_root);
@@ -375,7 +382,7 @@ int vsg_cmd_controller(int argc, char **argv)
             .cfg = &cfg, .ctl = ctl, .system_ns = ns, .lua_root = lua_root, .addr = wh_addr,
             .port = (unsigned)wh_port, .threads = (unsigned)wh_threads, .url_base = wh_url,
             .cert_validity_s = cert_validity / VSG_SECOND, .cert_check_ms = cert_check / VSG_MILLISECOND,
-            .selection_mode = mode};
+            .selection_mode = mode, .service_name = getenv("WEBHOOK_NAME")};
         if (mode && *mode && strcmp(mode, "inclusion") != 0 && strcmp(mode, "exclusion") != 0) {
             vsg_error_set(&err, VSG_ERR_INVAL, "VSPHERE_BINDING_SELECTION_MODE must be exclusion or "
                                                "inclusion, not \"%s\"", mode);

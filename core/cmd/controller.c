@@ -99,6 +99,7 @@ struct overrides {
 struct vsg_ctl {
     struct vsg_ctl_opts o;                 /* Options (strings are the copies below). */
     char *system_ns, *lua_root, *search_path, *lease_name, *overrides_name;
+    char *logging_cm, *observability_cm, *leader_election_cm; /* Config map names. */
     char *identity;                        /* Copy or NULL. */
     struct vsg_kube_stats stats;           /* API request counters. */
     struct vsg_kube_discovery *disco;      /* Resource names. */
@@ -264,8 +265,8 @@ static void on_system_cm(void *ud, enum vsg_kube_event_type t, const cJSON *obj,
     (void)old;
     if (!name) return;
     if (strcmp(name, ctl->overrides_name) == 0) set_overrides(ctl, cm);
-    else if (strcmp(name, "config-logging") == 0) set_config(ctl, &ctl->logging_config, cm);
-    else if (strcmp(name, "config-observability") == 0) set_config(ctl, &ctl->metrics_config, cm);
+    else if (strcmp(name, ctl->logging_cm) == 0) set_config(ctl, &ctl->logging_config, cm);
+    else if (strcmp(name, ctl->observability_cm) == 0) set_config(ctl, &ctl->metrics_config, cm);
 }
 
 /* ====================================================================
@@ -1111,6 +1112,11 @@ struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *o, struct vsg_error *err)
     ctl->lua_root = vsg_strdup(o->lua_root);
     ctl->lease_name = vsg_strdup(o->lease_name ? o->lease_name : VSG_CTL_LEASE_NAME);
     ctl->overrides_name = vsg_strdup(o->overrides_name ? o->overrides_name : VSG_CTL_OVERRIDES_CONFIGMAP);
+    ctl->logging_cm = vsg_strdup(o->logging_cm && *o->logging_cm ? o->logging_cm : "config-logging");
+    ctl->observability_cm = vsg_strdup(o->observability_cm && *o->observability_cm
+                                           ? o->observability_cm : "config-observability");
+    ctl->leader_election_cm = vsg_strdup(o->leader_election_cm && *o->leader_election_cm
+                                             ? o->leader_election_cm : "config-leader-election");
     ctl->identity = xdup(o->identity);
     ctl->logging_config = vsg_strdup("");
     ctl->metrics_config = vsg_strdup("");
@@ -1119,6 +1125,7 @@ struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *o, struct vsg_error *err)
     ctl->o.metrics_domain = xdup(o->metrics_domain ? o->metrics_domain : "");
     ctl->o.modules = NULL;
     if (!ctl->system_ns || !ctl->lua_root || !ctl->lease_name || !ctl->overrides_name ||
+        !ctl->logging_cm || !ctl->observability_cm || !ctl->leader_election_cm ||
         !ctl->logging_config || !ctl->metrics_config || !ctl->o.adapter_image ||
         !ctl->o.metrics_domain || (o->identity && !ctl->identity))
         goto nomem;
@@ -1152,9 +1159,9 @@ struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *o, struct vsg_error *err)
         struct vsg_kube_leader_opts lo = {
             .ns = ctl->system_ns, .name = ctl->lease_name, .identity = ctl->identity,
             .on_start = on_lead, .on_stop = on_unlead, .ud = ctl, .stats = &ctl->stats};
-        enum vsg_err rc = vsg_kube_configmap_get(ctl->client, ctl->system_ns, "config-leader-election", &cm, &e);
+        enum vsg_err rc = vsg_kube_configmap_get(ctl->client, ctl->system_ns, ctl->leader_election_cm, &cm, &e);
         if (rc != VSG_OK && rc != VSG_ERR_NOTFOUND)
-            VSG_LOG_WARN(LOGGER, "reading config-leader-election: %s (using the defaults)", e.msg);
+            VSG_LOG_WARN(LOGGER, "reading %s: %s (using the defaults)", ctl->leader_election_cm, e.msg);
         rc = vsg_kube_leader_config_from_configmap(cm, &lo, err);
         cJSON_Delete(cm);
         if (rc != VSG_OK) goto fail;
@@ -1290,6 +1297,9 @@ void vsg_ctl_free(struct vsg_ctl *ctl)
     vsg_free(ctl->search_path);
     vsg_free(ctl->lease_name);
     vsg_free(ctl->overrides_name);
+    vsg_free(ctl->logging_cm);
+    vsg_free(ctl->observability_cm);
+    vsg_free(ctl->leader_election_cm);
     vsg_free(ctl->identity);
     vsg_free(ctl->logging_config);
     vsg_free(ctl->metrics_config);

@@ -60,6 +60,9 @@ struct vsg_ctl_opts {
     int64_t resync_ms;                 /* Informer resync period; 0: 10 h. */
     const char *adapter_image;         /* ctx.config.adapter_image. */
     const char *metrics_domain;        /* ctx.config.metrics_domain. */
+    const char *logging_cm;            /* NULL: "config-logging". */
+    const char *observability_cm;      /* NULL: "config-observability". */
+    const char *leader_election_cm;    /* NULL: "config-leader-election". */
 };
 
 struct vsg_ctl;

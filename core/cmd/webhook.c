@@ -100,7 +100,7 @@ struct slot {
 
 struct vsg_webhook {
     struct vsg_webhook_opts o;
-    char *system_ns, *lua_root, *search_path, *addr, *url_base, *mode;
+    char *system_ns, *lua_root, *search_path, *addr, *url_base, *mode, *service;
     struct vsg_kube_client *client;      /* The manager's client (and start's, stop's). */
     struct vsg_kube_discovery *disco;    /* Resources of the bindings' subject kinds. */
     struct vsg_kube_informer *binf;      /* VSphereBindings, all namespaces. */
@@ -140,12 +140,12 @@ struct names_buf {
 
 static void make_names(struct vsg_webhook *wh, struct names_buf *b)
 {
-    const char *ns = wh->system_ns;
-    snprintf(b->dns[0], sizeof b->dns[0], "%s", VSG_WH_SERVICE);
-    snprintf(b->dns[1], sizeof b->dns[1], "%s.%s", VSG_WH_SERVICE, ns);
-    snprintf(b->dns[2], sizeof b->dns[2], "%s.%s.svc", VSG_WH_SERVICE, ns);
-    snprintf(b->dns[3], sizeof b->dns[3], "%s.%s.svc.cluster.local", VSG_WH_SERVICE, ns);
-    snprintf(b->cn, sizeof b->cn, "%s.%s.svc", VSG_WH_SERVICE, ns);
+    const char *ns = wh->system_ns, *svc = wh->service;
+    snprintf(b->dns[0], sizeof b->dns[0], "%s", svc);
+    snprintf(b->dns[1], sizeof b->dns[1], "%s.%s", svc, ns);
+    snprintf(b->dns[2], sizeof b->dns[2], "%s.%s.svc", svc, ns);
+    snprintf(b->dns[3], sizeof b->dns[3], "%s.%s.svc.cluster.local", svc, ns);
+    snprintf(b->cn, sizeof b->cn, "%s.%s.svc", svc, ns);
     for (int i = 0; i < 4; i++) b->dnsp[i] = b->dns[i];
     b->n.cn = b->cn;
     b->n.dns = b->dnsp;
@@ -1118,9 +1118,11 @@ struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg
     wh->lua_root = xdup(o->lua_root);
     wh->addr = xdup(o->addr ? o->addr : "0.0.0.0");
     wh->url_base = xdup(o->url_base);
+    wh->service = xdup(o->service_name && *o->service_name ? o->service_name : VSG_WH_SERVICE);
     wh->mode = xdup(o->selection_mode && strcmp(o->selection_mode, "inclusion") == 0 ? "inclusion"
                                                                                    : "exclusion");
-    if (!wh->system_ns || !wh->lua_root || !wh->addr || !wh->mode || (o->url_base && !wh->url_base))
+    if (!wh->system_ns || !wh->lua_root || !wh->addr || !wh->mode || !wh->service ||
+        (o->url_base && !wh->url_base))
         goto nomem;
     if (wh->url_base) {
         size_t n = strlen(wh->url_base);
@@ -1277,6 +1279,7 @@ void vsg_webhook_free(struct vsg_webhook *wh)
     vsg_kube_client_free(wh->client);
     vsg_certs_cleanup(&wh->certs);
     vsg_free(wh->system_ns);
+    vsg_free(wh->service);
     vsg_free(wh->lua_root);
     vsg_free(wh->search_path);
     vsg_free(wh->addr);

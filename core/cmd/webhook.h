@@ -57,6 +57,9 @@ struct vsg_webhook_opts {
                                           configurations are checked
                                           (besides on changes); 0: 60 s. */
     const char *selection_mode;        /* "exclusion" (NULL) or "inclusion". */
+    const char *service_name;          /* The webhook Service, named in the
+                                          serving certificate; NULL or "":
+                                          VSG_WH_SERVICE. */
 };
 
 struct vsg_webhook;

@@ -8,10 +8,12 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -64,6 +66,10 @@ static void usage(FILE *out)
         "  --cert-check DUR        how often Secret " VSG_WH_SECRET " and the webhook\n"
         "                          configurations are checked, besides on changes (default: 1m);\n"
         "                          only the leader writes them\n"
+        "  --drain DURATION        on SIGTERM, fail /readyz and keep answering admission\n"
+        "                          requests this long before stopping, while the API server\n"
+        "                          and kube-proxy drop the pod from the Service (default: 5s;\n"
+        "                          0 stops at once)\n"
         "  -h, --help              this help\n"
         "\n"
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
@@ -114,8 +120,12 @@ static enum vsg_err h_metrics(void *ud, const struct vsg_http_req *rq, struct vs
     return rc;
 }
 
+/* Set on SIGTERM/SIGINT: /readyz fails while the webhooks keep answering for --drain. */
+static atomic_int draining;
+
 static enum vsg_err c_ready(void *ud, struct vsg_error *why)
 {
+    if (atomic_load(&draining)) return vsg_error_set(why, VSG_ERR_INVALIDSTATE, "shutting down");
     return vsg_ctl_ready(ud, why);
 }
 
@@ -142,7 +152,7 @@ enum {
     OPT_KUBECONFIG = 256, OPT_CONTEXT, OPT_NAMESPACE, OPT_LUA_ROOT, OPT_RECONCILERS,
     OPT_LEADER_ELECT, OPT_LEASE_NAME, OPT_IDENTITY, OPT_OVERRIDES, OPT_RESYNC, OPT_METRICS,
     OPT_HEALTH_ADDR, OPT_HEALTH_PORT, OPT_NO_WEBHOOK, OPT_WH_ADDR, OPT_WH_PORT, OPT_WH_THREADS,
-    OPT_WH_URL, OPT_CERT_VALIDITY, OPT_CERT_CHECK
+    OPT_WH_URL, OPT_CERT_VALIDITY, OPT_CERT_CHECK, OPT_DRAIN
 };
 
 static int parse_port(const char *opt, const char *s, long *out)
@@ -180,6 +190,7 @@ int vsg_cmd_controller(int argc, char **argv)
         {"webhook-url-base", required_argument, NULL, OPT_WH_URL},
         {"cert-validity", required_argument, NULL, OPT_CERT_VALIDITY},
         {"cert-check", required_argument, NULL, OPT_CERT_CHECK},
+        {"drain", required_argument, NULL, OPT_DRAIN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -201,7 +212,7 @@ int vsg_cmd_controller(int argc, char **argv)
     int webhook = 1;
     const char *wh_addr = "0.0.0.0", *wh_url = NULL;
     long wh_port = 8443, wh_threads = 4;
-    int64_t cert_validity = 7 * 24 * VSG_HOUR, cert_check = VSG_MINUTE;
+    int64_t cert_validity = 7 * 24 * VSG_HOUR, cert_check = VSG_MINUTE, drain_ns = 5 * VSG_SECOND;
     sigset_t sigs;
     memset(&cfg, 0, sizeof cfg);
     vsg_error_clear(&err);
@@ -275,6 +286,12 @@ int vsg_cmd_controller(int argc, char **argv)
             }
             break;
         }
+        case OPT_DRAIN:
+            if (vsg_duration_parse(optarg, &drain_ns) != VSG_OK || drain_ns < 0) {
+                fprintf(stderr, "vsgate controller: --drain: \"%s\" is not a duration\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "Run `vsgate controller --help` for the options.\n");
@@ -392,6 +409,16 @@ int vsg_cmd_controller(int argc, char **argv)
     }
     VSG_LOG_INFO(LOGGER, "controller running");
     sigwait(&sigs, &sig);
+    if (wh && drain_ns > 0) {
+        /* The pod is leaving the Service: requests routed to it before the endpoints
+         * changed still get an answer (failurePolicy: Fail would refuse them otherwise).
+         * A second signal ends the wait. */
+        struct timespec ts = {(time_t)(drain_ns / VSG_SECOND), (long)(drain_ns % VSG_SECOND)};
+        atomic_store(&draining, 1);
+        VSG_LOG_INFO(LOGGER, "signal %d: not ready; answering admission requests for %lld ms more", sig,
+                     (long long)(drain_ns / VSG_MILLISECOND));
+        if (sigtimedwait(&sigs, NULL, &ts) > 0) VSG_LOG_INFO(LOGGER, "second signal: stopping now");
+    }
     VSG_LOG_INFO(LOGGER, "signal %d: stopping", sig);
     vsg_webhook_stop(wh);
     vsg_ctl_stop(ctl);

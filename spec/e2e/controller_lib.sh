@@ -40,7 +40,8 @@ PY
 # CTL_WEBHOOK=1 (they would listen on 8443 and need certificates).
 ctl_start() {
   local tag=$1; shift
-  [ "${CTL_WEBHOOK:-0}" = 1 ] || set -- --no-webhook "$@"
+  # With webhooks: no drain at SIGTERM unless the args ask for one (they come later and win).
+  if [ "${CTL_WEBHOOK:-0}" = 1 ]; then set -- --drain 0 "$@"; else set -- --no-webhook "$@"; fi
   CTL_METRICS=$(_e2e_free_port)
   CTL_HEALTH=$(_e2e_free_port)
   CTL_LOG=$E2E_DIR/controller-$tag.log

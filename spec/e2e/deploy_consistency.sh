@@ -137,4 +137,11 @@ done
 # ---- The webhook port speaks TLS.
 code=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$(port_of https-webhook)/")
 [ "$code" != 000 ] || fail "https-webhook does not answer HTTPS"
+# ---- SIGTERM: not ready at once, admission still answered during the drain, then a clean exit.
+kill -TERM "$pid"
+retry 3 eval '! probe_ok $ready' || fail "/readyz still 200 after SIGTERM"
+code2=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$(port_of https-webhook)/")
+[ "$code2" != 000 ] || fail "the webhook stopped answering at once on SIGTERM (no drain)"
+e2e_stop "$pid" TERM
+[ "$E2E_RC" = 0 ] || fail "the controller exited with $E2E_RC after SIGTERM"
 echo "deploy_consistency: probes [$(tr '\n' ';' <<<"$PROBES")], ports [$want], reconcilers ok, TLS $code"

@@ -69,3 +69,33 @@ bench-admission: deps
 	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate admission-load
 	@spec/harness/build-peers >/dev/null
 	@BENCH_BUILD=$(BUILD_BENCH) bench/admission_latency.sh
+
+# The vsgate image (controller, webhook, adapter) from the Dockerfile: with docker when a
+# daemon answers `docker info`, else with podman through spec/cluster/build-images (Debian
+# base from Debian's archive, no registry), loaded into podman's default storage as IMAGE.
+VSG_VERSION := $(shell sed -n "s/^project.vsgate VERSION \([0-9][0-9.]*\).*/\1/p" CMakeLists.txt)
+IMAGE   ?= vsgate:v$(VSG_VERSION)
+.PHONY: image
+image:
+	@set -e; ref=$(IMAGE); \
+	if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+	  docker build -t "$$ref" . ; \
+	elif command -v podman >/dev/null 2>&1; then \
+	  dir=$$(spec/cluster/build-images --only vsgate | tail -n1); . "$$dir/images.env"; \
+	  podman load -q -i "$$dir/vsgate.tar" >/dev/null; \
+	  podman tag "$$VSG_IMAGE" "$$ref"; podman untag "$$VSG_IMAGE" "$$VSG_IMAGE"; \
+	  case "$${ref%%/*}" in \
+	    *.*|*:*|localhost) case "$$ref" in */*) ;; *) ref=localhost/$$ref ;; esac ;; \
+	    *) ref=localhost/$$ref ;; \
+	  esac; \
+	else \
+	  echo "make image: neither a working docker (docker info) nor podman found" >&2; exit 1; \
+	fi; \
+	echo "image: $$ref"; \
+	echo "next:  scripts/render-release $$ref > release.yaml"
+
+# vsgate as users run it, locally: a real single-node cluster (spec/cluster), the image from the
+# Dockerfile, the release applied, a source whose sink pod prints events (see README).
+.PHONY: cluster-demo
+cluster-demo: deps
+	@scripts/cluster-demo

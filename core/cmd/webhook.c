@@ -39,6 +39,9 @@
 #define START_CERTS_MS 60000
 /* First retry after a failed pass (doubling up to the check period). */
 #define RETRY_MIN_MS 1000
+/* The selection labels of psbinding (upstream.md §6.3). */
+#define VSG_WH_INCLUDE_LABEL "bindings.knative.dev/include"
+#define VSG_WH_EXCLUDE_LABEL "bindings.knative.dev/exclude"
 
 /* The main chunk of every admission state. */
 static const char driver_src[] =
@@ -665,14 +668,75 @@ static cJSON *binding_rules(struct vsg_webhook *wh, size_t *skipped)
     return rules;
 }
 
+/* One matchExpressions entry: {key, operator, values: [v1, v2]} (v2 may
+ * be NULL); the array takes it. 0, or -1 out of memory. */
+static int add_expr(cJSON *arr, const char *key, const char *op, const char *v1, const char *v2)
+{
+    const char *vals[] = {v1, v2};
+    cJSON *e = cJSON_CreateObject();
+    if (!e || !cJSON_AddItemToArray(arr, e)) {
+        cJSON_Delete(e);
+        return -1;
+    }
+    return cJSON_AddStringToObject(e, "key", key) && cJSON_AddStringToObject(e, "operator", op) &&
+                   cJSON_AddItemToObject(e, "values", cJSON_CreateStringArray(vals, v2 ? 2 : 1))
+               ? 0
+               : -1;
+}
+
+/*
+ * The binding webhook's namespaceSelector (ns nonzero) or objectSelector,
+ * as deploy/webhooks/700-webhook-configurations.yaml ships them (same
+ * order, so the leader and `kubectl apply` agree). Namespaces: ours, in
+ * both modes only those labelled bindings.knative.dev/include=true (the
+ * VSphereBinding reconciler labels the namespaces of subjects), so that
+ * workloads elsewhere never wait on this webhook; in exclusion mode also
+ * not bindings.knative.dev/exclude=true; never kube-system nor the system
+ * namespace. Objects: as psbinding, exclusion mode not
+ * bindings.knative.dev/exclude=true, inclusion mode
+ * bindings.knative.dev/include=true. NULL when out of memory.
+ */
+static cJSON *binding_selector(const struct vsg_webhook *wh, int ns)
+{
+    int incl = strcmp(wh->mode, "inclusion") == 0;
+    cJSON *sel = cJSON_CreateObject();
+    cJSON *exprs = sel ? cJSON_AddArrayToObject(sel, "matchExpressions") : NULL;
+    int rc = exprs ? 0 : -1;
+    if (ns) {
+        if (!rc) rc = add_expr(exprs, VSG_WH_INCLUDE_LABEL, "In", "true", NULL);
+        if (!rc && !incl) rc = add_expr(exprs, VSG_WH_EXCLUDE_LABEL, "NotIn", "true", NULL);
+        if (!rc) rc = add_expr(exprs, "kubernetes.io/metadata.name", "NotIn", "kube-system", wh->system_ns);
+    } else if (!rc) {
+        rc = incl ? add_expr(exprs, VSG_WH_INCLUDE_LABEL, "In", "true", NULL)
+                  : add_expr(exprs, VSG_WH_EXCLUDE_LABEL, "NotIn", "true", NULL);
+    }
+    if (rc) {
+        cJSON_Delete(sel);
+        return NULL;
+    }
+    return sel;
+}
+
+/* Sets h[key] to a copy of want unless it is equal already; 1 when it
+ * changed, 0 when not, -1 out of memory. */
+static int set_field(cJSON *h, const char *key, const cJSON *want)
+{
+    if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(h, key), want, 1)) return 0;
+    cJSON *d = cJSON_Duplicate(want, 1);
+    if (!d) return -1;
+    cJSON_DeleteItemFromObjectCaseSensitive(h, key);
+    if (!cJSON_AddItemToObject(h, key, d)) {
+        cJSON_Delete(d);
+        return -1;
+    }
+    return 1;
+}
+
 /* The webhooks array of a URL-mode configuration. */
 static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const char *ca64,
                            const cJSON *rules)
 {
     struct vsg_buf b;
-    const char *sel_key = strcmp(wh->mode, "inclusion") == 0 ? "bindings.knative.dev/include"
-                                                              : "bindings.knative.dev/exclude";
-    const char *sel_op = strcmp(wh->mode, "inclusion") == 0 ? "In" : "NotIn";
     cJSON *out = NULL;
     vsg_buf_init(&b, 64 * 1024);
     enum vsg_err rc = vsg_buf_printf(
@@ -689,25 +753,22 @@ static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const
                               "\"resources\":[\"vspheresources\",\"vspherebindings\"],"
                               "\"scope\":\"Namespaced\"}]}]");
     } else if (rc == VSG_OK) {
-        /* The rules follow the bindings (added below). */
-        rc = vsg_buf_printf(
-            &b,
-            "\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"%s\",\"operator\":\"%s\","
-            "\"values\":[\"true\"]},{\"key\":\"kubernetes.io/metadata.name\",\"operator\":\"NotIn\","
-            "\"values\":[\"kube-system\",\"%s\"]}]},"
-            "\"objectSelector\":{\"matchExpressions\":[{\"key\":\"%s\",\"operator\":\"%s\","
-            "\"values\":[\"true\"]}]}}]",
-            sel_key, sel_op, wh->system_ns, sel_key, sel_op);
+        /* The selectors and the rules (which follow the bindings) are
+         * added below. */
+        rc = vsg_buf_puts(&b, "\"rules\":[]}]");
     }
     if (rc == VSG_OK) out = cJSON_ParseWithLength(b.data, b.len);
     vsg_buf_cleanup(&b);
     if (out && is_bindings(w)) {
-        cJSON *r = cJSON_Duplicate(rules, 1);
-        if (!r || !cJSON_AddItemToObject(cJSON_GetArrayItem(out, 0), "rules", r)) {
-            cJSON_Delete(r);
+        cJSON *h = cJSON_GetArrayItem(out, 0);
+        cJSON *nsel = binding_selector(wh, 1), *osel = binding_selector(wh, 0);
+        if (!nsel || !osel || set_field(h, "namespaceSelector", nsel) < 0 ||
+            set_field(h, "objectSelector", osel) < 0 || set_field(h, "rules", rules) < 0) {
             cJSON_Delete(out);
             out = NULL;
         }
+        cJSON_Delete(nsel);
+        cJSON_Delete(osel);
     }
     return out;
 }
@@ -722,9 +783,11 @@ static int webhook_matches(const cJSON *want, const cJSON *have)
     return 1;
 }
 
-/* In Service mode: the caBundle of every webhook, and the rules of the
- * binding webhook. Nonzero when `cur` changed. */
-static int update_service_conf(const struct whconf *w, cJSON *cur, const char *ca64, const cJSON *rules)
+/* In Service mode: the caBundle of every webhook, and the rules and the
+ * selectors (binding_selector()) of the binding webhook. Nonzero when
+ * `cur` changed; -1 out of memory. */
+static int update_service_conf(const struct vsg_webhook *wh, const struct whconf *w, cJSON *cur,
+                               const char *ca64, const cJSON *rules)
 {
     cJSON *h;
     int changed = 0;
@@ -738,14 +801,15 @@ static int update_service_conf(const struct whconf *w, cJSON *cur, const char *c
             changed = 1;
         }
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "name"));
-        if (is_bindings(w) && same_str(name, VSG_WH_BINDINGS) &&
-            !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(h, "rules"), rules, 1)) {
-            cJSON *r = cJSON_Duplicate(rules, 1);
-            if (r) {
-                cJSON_DeleteItemFromObjectCaseSensitive(h, "rules");
-                cJSON_AddItemToObject(h, "rules", r);
-                changed = 1;
-            }
+        if (is_bindings(w) && same_str(name, VSG_WH_BINDINGS)) {
+            cJSON *nsel = binding_selector(wh, 1), *osel = binding_selector(wh, 0);
+            int a = nsel ? set_field(h, "namespaceSelector", nsel) : -1;
+            int o = osel ? set_field(h, "objectSelector", osel) : -1;
+            int r = set_field(h, "rules", rules);
+            cJSON_Delete(nsel);
+            cJSON_Delete(osel);
+            if (a < 0 || o < 0 || r < 0) return -1;
+            if (a || o || r) changed = 1;
         }
     }
     return changed;
@@ -812,7 +876,12 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, size_t *skipped)
             if (changed) cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks);
             else cJSON_Delete(hooks);
         } else {
-            changed = update_service_conf(w, cur, ca64, rules);
+            changed = update_service_conf(wh, w, cur, ca64, rules);
+            if (changed < 0) {
+                cJSON_Delete(cur);
+                worst = VSG_ERR_NOMEM;
+                continue;
+            }
         }
         if (changed) {
             rc = vsg_kube_update(wh->client, p.data, cur, NULL, &err);

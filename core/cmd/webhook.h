@@ -12,9 +12,12 @@
  * thread. While this replica leads (vsg_ctl_leading(); always without a
  * controller) the manager keeps Secret vsphere-webhook-certs (create,
  * reuse, rotate before expiry) and the webhook configurations in line:
- * the caBundle of each, and the rules of the binding webhook, which
- * follow the kinds the live VSphereBindings target (cmd/whrules.h,
- * resources from discovery); in URL mode (url_base set) it creates the
+ * the caBundle of each, the rules of the binding webhook, which follow
+ * the kinds the live VSphereBindings target (cmd/whrules.h, resources
+ * from discovery), and its selectors (per selection mode; namespaces only
+ * when labelled bindings.knative.dev/include=true, as the VSphereBinding
+ * reconciler labels those of subjects, so no other namespace depends on
+ * the webhook; as deploy/webhooks ships them); in URL mode (url_base set) it creates the
  * three configurations with clientConfig.url, and deletes them at stop.
  * A replica that does not lead writes nothing: it serves the certificates
  * the Secret holds (an informer) and reloads its TLS when they change. A

@@ -4,7 +4,9 @@
 --
 -- The C driver adds the finalizer vspherebindings.sources.tanzu.vmware.com
 -- before the first reconcile and removes it after finalize succeeds.
---   reconcile: find the subjects (by name: get; by selector: list) in the
+--   reconcile: label the subject namespace bindings.knative.dev/include=true
+--     (label_namespace: the binding webhook only sees namespaces with that
+--     label), find the subjects (by name: get; by selector: list) in the
 --     subject namespace, apply binding.vsphere's do_binding to each that
 --     the selection labels allow, and write the ones that changed (update
 --     with their resourceVersion; a Conflict requeues). Ready: True, or
@@ -12,7 +14,10 @@
 --     cannot be read) or BindingFailed (a write failed). observedGeneration
 --     is set; the status is written only when it changed.
 --   finalize: undo_binding on every subject (NotFound / Forbidden
---     tolerated), then the driver removes the finalizer.
+--     tolerated); with the namespace's last binding gone, remove the
+--     include label if vsgate set it (unlabel_namespace; a Conflict or
+--     another retryable error is retried, others are logged and the label
+--     stays); then the driver removes the finalizer.
 -- Watches: the built-in PodSpecable kinds (their events requeue the
 -- bindings that track them); any other kind named by a binding is tracked
 -- through ctx.track.
@@ -112,18 +117,87 @@ local function ns_labels(ns)
   return tbl(obj) and tbl(obj.metadata) and tbl(obj.metadata.labels) or {}
 end
 
---- Labels the subject namespace bindings.knative.dev/include=true unless it
--- already has an include or exclude label (psbinding, upstream.md §6.3), so
--- that inclusion mode admits the namespace's subjects. Returns nil or err.
-function M.label_namespace(ns)
+--- The annotation that marks a bindings.knative.dev/include label as set by
+-- vsgate (so that only such a label is removed again).
+M.INCLUDE_SET_BY = "sources.tanzu.vmware.com/include-set-by"
+M.INCLUDE_SET_BY_VALUE = "vsgate"
+
+--- Whether label_namespace labels a namespace with these labels. Inclusion
+-- mode: as psbinding, unless the namespace has an include or an exclude
+-- label. Exclusion mode: unless it has an include label or
+-- bindings.knative.dev/exclude=true; the binding webhook's namespaceSelector
+-- asks for include=true in both modes (ours), so a namespace psbinding would
+-- intercept (exclude absent or not "true") gets the label.
+function M.wants_label(labels, mode)
+  labels = tbl(labels) or {}
+  if labels[bind.INCLUDE_LABEL] ~= nil then return false end
+  if mode == "inclusion" then return labels[bind.EXCLUDE_LABEL] == nil end
+  return labels[bind.EXCLUDE_LABEL] ~= "true"
+end
+
+--- Labels the subject namespace bindings.knative.dev/include=true when
+-- wants_label says so, and annotates it as labelled by vsgate (see
+-- unlabel_namespace). The binding webhook only sees namespaces with that
+-- label, so a namespace without bindings never depends on vsgate being up.
+-- Returns nil or err (a namespace that is not there has nothing to label).
+function M.label_namespace(ns, mode)
   if not ns then return nil end
   local obj, err = vsg.kube.get("v1", "Namespace", nil, ns)
-  if err then return err end
+  if err then return code(err) ~= "NotFound" and err or nil end
   local labels = tbl(tbl(obj) and tbl(obj.metadata) and obj.metadata.labels) or {}
-  if labels[bind.INCLUDE_LABEL] ~= nil or labels[bind.EXCLUDE_LABEL] ~= nil then return nil end
+  if not M.wants_label(labels, mode) then return nil end
   local _, perr = vsg.kube.patch("v1", "Namespace", nil, ns,
-    { metadata = { labels = { [bind.INCLUDE_LABEL] = "true" } } }, "merge")
+    { metadata = { labels = { [bind.INCLUDE_LABEL] = "true" },
+                   annotations = { [M.INCLUDE_SET_BY] = M.INCLUDE_SET_BY_VALUE } } }, "merge")
   return perr
+end
+
+-- Whether namespace ns holds a VSphereBinding other than `name` that is not
+-- being deleted. Lists from the API server, not the informer cache (a field
+-- selector bypasses it), so a binding created a moment ago is seen.
+local function other_live_binding(ns, name)
+  local list, err = vsg.kube.list(API_VERSION, "VSphereBinding", ns,
+    { fieldSelector = "metadata.namespace=" .. ns })
+  if err then return nil, err end
+  for _, o in ipairs(tbl(list) and (tbl(list.items) or list) or {}) do
+    local md = tbl(o.metadata) or {}
+    if md.name ~= name and not str(md.deletionTimestamp) then return true end
+  end
+  return false
+end
+
+--- Removes the include label from namespace ns when vsgate set it (the
+-- annotation says so) and no other VSphereBinding of the namespace is left,
+-- so the namespace no longer depends on vsgate. A binding created meanwhile
+-- is caught by listing again after the removal (its reconcile may have seen
+-- the label still there): the label is then put back. Returns nil or err;
+-- a namespace that is gone, or that the controller may not patch, is left.
+function M.unlabel_namespace(ns, name, mode)
+  if not ns then return nil end
+  local obj, err = vsg.kube.get("v1", "Namespace", nil, ns)
+  if err then
+    if code(err) == "NotFound" or code(err) == "Forbidden" then return nil end
+    return err
+  end
+  local md = tbl(tbl(obj) and obj.metadata) or {}
+  local labels, ann = tbl(md.labels) or {}, tbl(md.annotations) or {}
+  if ann[M.INCLUDE_SET_BY] ~= M.INCLUDE_SET_BY_VALUE then return nil end
+  local other, lerr = other_live_binding(ns, name)
+  if lerr then return lerr end
+  if other then return nil end
+  local patch = { metadata = { resourceVersion = md.resourceVersion,
+                               annotations = { [M.INCLUDE_SET_BY] = vsg.null } } }
+  -- A label the user changed since stays; only the mark goes.
+  if labels[bind.INCLUDE_LABEL] == "true" then patch.metadata.labels = { [bind.INCLUDE_LABEL] = vsg.null } end
+  local _, perr = vsg.kube.patch("v1", "Namespace", nil, ns, patch, "merge")
+  if perr then
+    if code(perr) == "NotFound" or code(perr) == "Forbidden" then return nil end
+    return perr -- Conflict: the namespace changed; the finalizer runs again
+  end
+  other, lerr = other_live_binding(ns, name)
+  if lerr then return lerr end
+  if other then return M.label_namespace(ns, mode) end
+  return nil
 end
 
 --- Applies fn (bind.do_binding or bind.undo_binding) to each subject and
@@ -152,9 +226,21 @@ function M.reconcile(ctx, b)
   if not md then return nil, "object without metadata" end
   local old_status = T.copy(tbl(b.status) or {})
   b.status = tbl(b.status) or {}
-  local subjects, reason, message = M.subjects(ctx, b)
+  local subject = tbl(tbl(b.spec) and b.spec.subject) or {}
+  local mode = str((tbl(ctx.config) or {}).binding_selection_mode)
+  -- The namespace first: a subject created after this binding (or not
+  -- there yet) reaches the binding webhook only once the namespace is
+  -- labelled.
+  local lerr = M.label_namespace(str(subject.namespace) or md.namespace, mode)
+  local subjects, reason, message
+  if not lerr then subjects, reason, message = M.subjects(ctx, b) end
   local ret
-  if not subjects then
+  if lerr and code(lerr) == "Conflict" then
+    ret = lerr
+  elseif lerr then
+    M.set_ready(b.status, ctx.now, "False", "BindingFailed", "binding namespace: " .. errmsg(lerr))
+    ret = lerr
+  elseif not subjects then
     M.set_ready(b.status, ctx.now, "False", reason, message)
   elseif #subjects == 0 then
     local s = tbl(tbl(b.spec) and b.spec.subject) or {}
@@ -162,9 +248,7 @@ function M.reconcile(ctx, b)
       string.format("subject %s %s not found", tostring(s.kind),
         tostring(s.name or label_selector(tbl(s.selector) or {}))))
   else
-    local subject = tbl(tbl(b.spec) and b.spec.subject) or {}
-    local err, who = M.label_namespace(str(subject.namespace) or md.namespace), "namespace"
-    if not err then err, who = apply(ctx, b, subjects, bind.do_binding) end
+    local err, who = apply(ctx, b, subjects, bind.do_binding)
     if err and code(err) == "Conflict" then
       ret = err -- retry with the fresh subject; the condition stays
     elseif err then
@@ -186,9 +270,19 @@ end
 
 function M.finalize(ctx, b)
   local subjects = M.subjects(ctx, b)
-  if not subjects then return nil end -- unreadable kind: nothing we can undo
-  local err = apply(ctx, b, subjects, bind.undo_binding)
-  if err and code(err) ~= "NotFound" and code(err) ~= "Forbidden" then return nil, err end
+  if subjects then -- else an unreadable kind: nothing we can undo
+    local err = apply(ctx, b, subjects, bind.undo_binding)
+    if err and code(err) ~= "NotFound" and code(err) ~= "Forbidden" then return nil, err end
+  end
+  local md = tbl(b.metadata) or {}
+  local subject = tbl(tbl(b.spec) and b.spec.subject) or {}
+  local ns = str(subject.namespace) or md.namespace
+  local err = M.unlabel_namespace(ns, md.name, str((tbl(ctx.config) or {}).binding_selection_mode))
+  if err and (code(err) == "Conflict" or (type(err) == "table" and err.retryable)) then return nil, err end
+  -- Anything else would hold the binding's deletion forever: the label stays.
+  if err and ctx.log then
+    ctx.log.warn("namespace keeps its include label", { namespace = ns, error = errmsg(err) })
+  end
   return nil
 end
 

@@ -38,7 +38,10 @@ k -n "$ns" patch broker.eventing.knative.dev default --subresource=status --type
 for f in source source-sink-service source-sink-ksvc source-sink-broker; do
   k -n "$ns" apply -f "$S/$f.yaml" >/dev/null
 done
-ctl_start a --lease-name "ctl-samples-$ns"
+# The source reconciler alone: the children as it writes them (the binding
+# reconciler, on by default, would add CONTRACTS §5's VC_* env to the
+# adapter, and write the bindings' status that this test writes below).
+ctl_start a --lease-name "ctl-samples-$ns" --reconcilers vspheresource
 
 # ---- the Knative Service has no address yet: SinkNotFound, then tracked -----
 wait_cond 60 "$ns" source-to-ksvc AdapterReady False/SinkNotFound

@@ -7,10 +7,14 @@
 # existing one is bound by the reconciler; the rule stays while any binding
 # targets the kind and goes with the last one; a binding over a kind
 # that is not served yet is left out of the rules (and logged) until its
-# CRD appears; the selection selectors of exclusion mode stay as they are.
+# CRD appears; the selection selectors of exclusion mode stay as they are
+# and are those deploy/webhooks ships (namespaces labelled
+# bindings.knative.dev/include=true only).
 # Webhooks registered by URL on 127.0.0.1; then the same in Service mode
 # on deploy/webhooks as shipped (made to match nothing here): the leader
-# writes the caBundles and the binding webhook's rules, and nothing else.
+# writes the caBundles and the binding webhook's rules and selectors (back
+# to the shipped ones), and nothing else; re-applying the shipped file
+# then changes nothing the leader would write back (no fight).
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 . "$(dirname "$0")/webhook_lib.sh"
@@ -68,6 +72,10 @@ BUILTIN='[{"apiGroups":["apps"],"apiVersions":["v1"],'$R',"resources":["daemonse
 selectors() { k get "$WHB" -o json | jq -c '.webhooks[0] | [.namespaceSelector, .objectSelector]'; }
 sel0=$(selectors)
 expect_contains "$sel0" '{"key":"bindings.knative.dev/exclude","operator":"NotIn","values":["true"]}' "exclusion-mode selectors"
+expect_contains "$sel0" '[{"matchExpressions":[{"key":"bindings.knative.dev/include","operator":"In","values":["true"]}' "only namespaces labelled include=true"
+shipped_sel=$(k create --dry-run=client -o json -f "$VSG_SOURCE_DIR/deploy/webhooks/" |
+  jq -c 'select(.metadata.name == "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com") | .webhooks[0] | [.namespaceSelector, .objectSelector]')
+[ "$sel0" = "$shipped_sel" ] || fail "the selectors the leader writes are not the shipped ones: $sel0 vs $shipped_sel"
 
 widget() { # widget NAME [LABELS-FLOW]
   cat <<YAML
@@ -178,14 +186,27 @@ bundles_are() { # every configuration's caBundle is the Secret's CA
   done
 }
 wait_for 30 "the caBundles (Service mode)" bundles_are
+# The selectors go back to the shipped ones (they were set to match nothing).
+[ "$bsel0" != "$shipped_sel" ] || fail "the test's selectors are the shipped ones"
+sel_shipped() { [ "$(selectors)" = "$shipped_sel" ]; }
+wait_for 30 "the shipped selectors (Service mode)" sel_shipped
 binding b-svc Widget "name: w-svc" | k apply -f - >/dev/null
 wait_for 30 "a rule for widgets (Service mode)" has_rule widgets
 [ "$(k get "$WHB" -o json | jq -c '.webhooks[0].clientConfig.service')" = "$svc0" ] || fail "the Service reference changed"
-[ "$(selectors)" = "$bsel0" ] || fail "Service mode changed the selectors: $(selectors)"
+[ "$(selectors)" = "$shipped_sel" ] || fail "Service mode: the selectors are not the shipped ones: $(selectors)"
 [ "$(others)" = "$others0" ] || fail "the other webhooks changed: $(others)"
 k -n "$ns" delete vspherebinding b-svc >/dev/null
 wait_for 30 "the widgets rule to go (Service mode)" no_rule widgets
 [ "$(rules)" = "$BUILTIN" ] || fail "rules after the last binding (Service mode): $(rules)"
+# No fight with the file: re-applied as shipped (but Ignore), the leader
+# writes nothing back over two check periods.
+k create --dry-run=client -o json -f "$VSG_SOURCE_DIR/deploy/webhooks/" |
+  jq '.webhooks[] |= (.failurePolicy = "Ignore")' | k apply -f - >/dev/null
+n_upd=$(grep -c 'updated vspherebindings.webhook' "$CTL_LOG" || true)
+sleep 9
+[ "$(grep -c 'updated vspherebindings.webhook' "$CTL_LOG" || true)" = "$n_upd" ] ||
+  fail "the leader rewrote the shipped binding webhook: $(grep 'updated vspherebindings.webhook' "$CTL_LOG" | tail -n 3)"
+[ "$(selectors)" = "$shipped_sel" ] && [ "$(rules)" = "$BUILTIN" ] || fail "after re-applying: $(selectors) $(rules)"
 
 # ---- clean stop ---------------------------------------------------------------------------
 wh_unregister

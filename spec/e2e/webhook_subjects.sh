@@ -6,8 +6,15 @@
 # the bindings.knative.dev/exclude label on objects and namespaces;
 # inclusion mode (VSPHERE_BINDING_SELECTION_MODE=inclusion) requires
 # bindings.knative.dev/include (the reconciler labels subject namespaces
-# include=true unless they carry an include or exclude label); webhook down with failurePolicy Fail gives a
-# clear API error, and once back everything works, nothing corrupted.
+# include=true unless they carry an include or exclude label).
+# The webhook only sees namespaces labelled include=true (ours): a binding
+# labels its namespace before any subject exists (a Job created in a fresh
+# namespace after its binding is bound at admission), and the namespace's
+# last binding deleted takes away the label vsgate set (and only that one).
+# Webhook down (the controller stopped) with failurePolicy Fail: creates in
+# a namespace with a binding fail with a clear API error, while namespaces
+# without one (never had one, or its last binding deleted) create
+# Deployments as usual; once back everything works, nothing corrupted.
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 . "$(dirname "$0")/webhook_lib.sh"
@@ -131,6 +138,16 @@ obj Service late-ksvc | k create -f - >/dev/null
 check_bound Job late-job
 check_bound Service late-ksvc
 
+# ---- a fresh namespace: labelled with the binding, before any subject -------------
+fns=$(new_ns whsf)
+k -n "$fns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
+binding b-first Job "selector: {matchLabels: {team: first}}" "$fns" | k apply -f - >/dev/null
+wait_for 30 "b-first Ready reason" sh -c "[ -n \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $fns get vspherebinding b-first -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" ]"
+[ "$(k get namespace "$fns" -o jsonpath='{.metadata.labels.bindings\.knative\.dev/include} {.metadata.annotations.sources\.tanzu\.vmware\.com/include-set-by}')" = "true vsgate" ] ||
+  fail "$fns not labelled (and marked) with its first binding: $(k get namespace "$fns" -o jsonpath='{.metadata}')"
+obj Job first-1 "$fns" "{team: first}" | k create -f - >/dev/null
+check_bound Job first-1 "$fns"
+
 # ---- by selector over Jobs --------------------------------------------------------
 binding b-sel Job "selector: {matchLabels: {team: blue}}" | k apply -f - >/dev/null
 wait_for 30 "b-sel Ready reason" sh -c "[ -n \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $ns get vspherebinding b-sel -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" ]"
@@ -171,15 +188,57 @@ check_untouched Deployment ex-ns2 "$xns"
 [ "$(k get namespace "$ns" -o jsonpath='{.metadata.labels.bindings\.knative\.dev/include}')" = true ] || fail "$ns not labelled include=true"
 [ -z "$(k get namespace "$xns" -o jsonpath='{.metadata.labels.bindings\.knative\.dev/include}')" ] || fail "$xns (excluded) got an include label"
 
+# ---- the namespace's last binding deleted: the label vsgate set goes ------------------
+uns=$(new_ns whsu)
+k -n "$uns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
+obj Deployment u-dep "$uns" | k create -f - >/dev/null
+binding b-u1 Deployment "name: u-dep" "$uns" | k apply -f - >/dev/null
+binding b-u2 Deployment "name: u-dep" "$uns" | k apply -f - >/dev/null
+wait_bound Deployment u-dep "$uns"
+ns_mark() { k get namespace "$1" -o jsonpath='{.metadata.labels.bindings\.knative\.dev/include}/{.metadata.annotations.sources\.tanzu\.vmware\.com/include-set-by}'; }
+[ "$(ns_mark "$uns")" = true/vsgate ] || fail "$uns: $(ns_mark "$uns")"
+k -n "$uns" delete vspherebinding b-u1 >/dev/null
+sleep 1
+[ "$(ns_mark "$uns")" = true/vsgate ] || fail "$uns lost its label while b-u2 is left: $(ns_mark "$uns")"
+k -n "$uns" delete vspherebinding b-u2 >/dev/null
+unmarked() { [ "$(ns_mark "$1")" = / ]; }
+wait_for 30 "$uns to lose the include label vsgate set" unmarked "$uns"
+check_untouched Deployment u-dep "$uns"
+# A namespace the user labelled include=true keeps its label.
+pns=$(new_ns whsp)
+k label namespace "$pns" bindings.knative.dev/include=true >/dev/null
+k -n "$pns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
+obj Deployment p-dep "$pns" | k create -f - >/dev/null
+binding b-p Deployment "name: p-dep" "$pns" | k apply -f - >/dev/null
+wait_bound Deployment p-dep "$pns"
+k -n "$pns" delete vspherebinding b-p >/dev/null
+check_untouched Deployment p-dep "$pns"
+[ "$(ns_mark "$pns")" = true/ ] || fail "$pns: the user's include label was changed: $(ns_mark "$pns")"
+
 # ---- webhook down with failurePolicy Fail -------------------------------------------
+WHB=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
+[ "$(k get "$WHB" -o jsonpath='{.webhooks[0].failurePolicy}')" = Fail ] || fail "the binding webhook is not failurePolicy Fail"
+free=$(new_ns whsz)
 trap 'rc=$?; kill -CONT "$CTL_PID" 2>/dev/null || true; wh_unregister; _e2e_cleanup $rc' EXIT
 kill -STOP "$CTL_PID"
+# Namespaces without a binding do not depend on the controller.
+for n in "$free" "$uns"; do
+  if ! out=$(obj Deployment down-free "$n" | k create -f - 2>&1); then
+    kill -CONT "$CTL_PID"; fail "a Deployment in $n (no binding) was refused with the webhook down: $out"
+  fi
+done
 if out=$(obj Job down-1 "$ns" "{team: blue}" | k create -f - 2>&1); then
   kill -CONT "$CTL_PID"; fail "a Job was admitted with the webhook down"
 fi
+if out2=$(obj Deployment down-dep "$ns" | k create -f - 2>&1); then
+  kill -CONT "$CTL_PID"; fail "a Deployment in $ns (with bindings) was admitted with the webhook down"
+fi
 kill -CONT "$CTL_PID"
 expect_contains "$out" 'failed calling webhook "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"' "the API error names the webhook"
+expect_contains "$out2" 'failed calling webhook "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"' "the API error names the webhook"
 kq -n "$ns" get job down-1 && fail "the rejected Job exists"
+kq -n "$ns" get deploy down-dep && fail "the rejected Deployment exists"
+check_untouched Deployment down-free "$free"
 obj Job down-1 "$ns" "{team: blue}" | k create -f - >/dev/null
 check_bound Job down-1
 for i in 1 2 3 4; do check_bound Job "blue-$i"; done
@@ -197,6 +256,9 @@ wh_start b --lease-name "ctl-whs2-$ns" --reconcilers vspherebinding
 unset VSPHERE_BINDING_SELECTION_MODE
 trap 'rc=$?; kill -CONT "$CTL_PID" 2>/dev/null || true; wh_unregister; _e2e_cleanup $rc' EXIT
 wh_canary "$ns"
+# The leader writes the selectors of inclusion mode: include=true on both.
+[ "$(k get "$WHB" -o json | jq -c '.webhooks[0] | [.namespaceSelector, .objectSelector]')" = '[{"matchExpressions":[{"key":"bindings.knative.dev/include","operator":"In","values":["true"]},{"key":"kubernetes.io/metadata.name","operator":"NotIn","values":["kube-system","vmware-sources"]}]},{"matchExpressions":[{"key":"bindings.knative.dev/include","operator":"In","values":["true"]}]}]' ] ||
+  fail "inclusion-mode selectors: $(k get "$WHB" -o json | jq -c '.webhooks[0] | [.namespaceSelector, .objectSelector]')"
 ins=$(new_ns whsi)
 k label namespace "$ins" bindings.knative.dev/include=true >/dev/null
 k -n "$ins" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null

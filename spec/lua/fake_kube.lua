@@ -132,12 +132,15 @@ M.json_decode = decode
 local noop = function() end
 
 --- Installs a fake `vsg` as package.loaded.vsg and returns it.
+--- The stand-in for vsg.null (JSON null; in a merge patch: delete).
+M.null = setmetatable({}, { __name = "vsg.null" })
+
 function M.install()
   local vsg = {
     hash = { md5 = M.md5 },
     json = { decode = decode },
     log = { debug = noop, info = noop, warn = noop, error = noop },
-    null = setmetatable({}, { __name = "vsg.null" }),
+    null = M.null,
   }
   vsg.kube = M.new()
   package.loaded.vsg = vsg
@@ -353,19 +356,30 @@ function Kube:update_status(obj)
   return copy(cur)
 end
 
--- RFC 7386 merge of table patch p into table t (objects merge, the rest
--- replaces; no deletion).
+-- RFC 7386 merge of table patch p into table t (objects merge, M.null
+-- deletes, the rest replaces).
 local function merge(t, p)
   for k, v in pairs(p) do
-    if type(v) == "table" and next(v) ~= nil and #v == 0 and type(t[k]) == "table" then merge(t[k], v)
+    if v == M.null then t[k] = nil
+    elseif type(v) == "table" and next(v) ~= nil and #v == 0 then
+      if type(t[k]) ~= "table" then t[k] = {} end
+      merge(t[k], v)
     else t[k] = copy(v) end
   end
 end
 
---- Records the patch; a merge patch given as a table is applied.
+--- Records the patch (and keeps it in self.patches); a merge patch given
+-- as a table is applied. A metadata.resourceVersion in it that is not the
+-- stored one is a Conflict, as with the API server.
 function Kube:patch(api, kind, ns, name, p, ptype)
-  self:_record("patch", kind, ns, name)
   local cur = self.objects[key(api, kind, ns, name)]
+  if cur and type(p) == "table" and type(p.metadata) == "table" and p.metadata.resourceVersion and
+      p.metadata.resourceVersion ~= cur.metadata.resourceVersion then
+    return nil, err("Conflict", 409, "the object has been modified")
+  end
+  self:_record("patch", kind, ns, name)
+  self.patches = self.patches or {}
+  self.patches[#self.patches + 1] = copy(p)
   if cur and type(p) == "table" and (ptype == nil or ptype == "merge") then
     merge(cur, p)
     cur.metadata.resourceVersion = self:_next_rv()

@@ -1,7 +1,11 @@
 -- The VSphereBinding reconciler against fake_kube.lua: subjects by name and
 -- by selector are bound (exactly once), exclusion labels are honoured,
 -- conditions (Ready, SubjectMissing, SubjectUnavailable, BindingFailed),
--- observedGeneration, no writes in a steady state, finalize undoes.
+-- observedGeneration, no writes in a steady state, finalize undoes; the
+-- subject namespace is labelled bindings.knative.dev/include=true (and
+-- marked as labelled by vsgate) before the subjects are looked at, in both
+-- selection modes, and the label vsgate set goes with the namespace's last
+-- binding (never one the user set; a binding created meanwhile keeps it).
 local fake = require("fake_kube")
 local vsg = fake.install()
 local reconciler = require("reconcilers.vspherebinding")
@@ -11,7 +15,9 @@ local NS = "ns"
 local NOW = "2024-05-01T10:00:00Z"
 local API = "sources.tanzu.vmware.com/v1alpha1"
 
-local kube, tracked
+local kube, tracked, config
+local INCLUDE, EXCLUDE = "bindings.knative.dev/include", "bindings.knative.dev/exclude"
+local SET_BY = "sources.tanzu.vmware.com/include-set-by"
 
 local function deployment(name, labels)
   return {
@@ -40,7 +46,7 @@ end
 local function run(fn, b)
   local stored = kube:seed(b)
   local ctx = {
-    now = NOW, namespace = NS, name = b.metadata.name, config = {},
+    now = NOW, namespace = NS, name = b.metadata.name, config = config,
     log = { info = function() end, warn = function() end, debug = function() end },
     track = function(...) tracked[#tracked + 1] = table.concat({ ... }, " ") end,
   }
@@ -83,6 +89,7 @@ describe("VSphereBinding reconciler", function()
     kube = fake.new()
     vsg.kube = kube
     tracked = {}
+    config = {}
     kube:seed({ apiVersion = "v1", kind = "Namespace", metadata = { name = NS } })
   end)
 
@@ -148,19 +155,189 @@ describe("VSphereBinding reconciler", function()
     assert.same({ "apps/v1 Deployment ns *" }, tracked)
   end)
 
-  it("labels the subject namespace for inclusion unless it has an include or exclude label", function()
+  local function ns_md() return kube:find("v1", "Namespace", nil, NS).metadata end
+  local function fresh_ns(labels, annotations)
+    kube = fake.new()
+    vsg.kube = kube
+    kube:seed({ apiVersion = "v1", kind = "Namespace",
+                metadata = { name = NS, labels = labels, annotations = annotations } })
+  end
+  local function ns_patched() return table.concat(kube.log, "\n"):find("patch Namespace /" .. NS, 1, true) ~= nil end
+
+  it("labels the subject namespace include=true and marks it as set by vsgate", function()
     kube:seed(deployment("web"))
     run("reconcile", binding({ name = "web" }))
-    assert.is_truthy(table.concat(kube.log, "\n"):find("patch Namespace /" .. NS, 1, true))
+    assert.equal("true", ns_md().labels[INCLUDE])
+    assert.equal("vsgate", ns_md().annotations[SET_BY])
     assert.equal("True", ready().status)
-    for _, label in ipairs({ "bindings.knative.dev/include", "bindings.knative.dev/exclude" }) do
-      kube = fake.new()
-      vsg.kube = kube
-      kube:seed({ apiVersion = "v1", kind = "Namespace", metadata = { name = NS, labels = { [label] = "false" } } })
-      kube:seed(deployment("web"))
-      run("reconcile", binding({ name = "web" }))
-      assert.is_nil(table.concat(kube.log, "\n"):find("patch Namespace", 1, true))
+    -- Once labelled, later passes leave the namespace alone.
+    kube:writes()
+    run("reconcile", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_false(ns_patched())
+  end)
+
+  it("labels the namespace before the subject exists (by name and by an empty selector)", function()
+    run("reconcile", binding({ name = "later" }))
+    assert.equal("SubjectMissing", ready().reason)
+    assert.equal("true", ns_md().labels[INCLUDE])
+    fresh_ns()
+    run("reconcile", binding({ kind = "Job", apiVersion = "batch/v1", selector = { matchLabels = { team = "blue" } } }))
+    assert.equal("true", ns_md().labels[INCLUDE])
+    assert.equal("vsgate", ns_md().annotations[SET_BY])
+  end)
+
+  it("leaves a namespace with an include or exclude label alone in inclusion mode (as psbinding)", function()
+    for _, label in ipairs({ INCLUDE, EXCLUDE }) do
+      for _, value in ipairs({ "true", "false" }) do
+        fresh_ns({ [label] = value })
+        config = { binding_selection_mode = "inclusion" }
+        kube:seed(deployment("web"))
+        run("reconcile", binding({ name = "web" }))
+        assert.is_false(ns_patched(), label .. "=" .. value)
+        assert.same({ [label] = value }, ns_md().labels)
+      end
     end
+    fresh_ns()
+    config = { binding_selection_mode = "inclusion" }
+    run("reconcile", binding({ name = "web" }))
+    assert.equal("true", ns_md().labels[INCLUDE])
+  end)
+
+  it("in exclusion mode labels every namespace psbinding would intercept (exclude not \"true\")", function()
+    -- exclude=false: psbinding intercepts it; the webhook needs include=true.
+    fresh_ns({ [EXCLUDE] = "false" })
+    run("reconcile", binding({ name = "web" }))
+    assert.equal("true", ns_md().labels[INCLUDE])
+    -- exclude=true: excluded either way; an include label: the user's.
+    for _, labels in ipairs({ { [EXCLUDE] = "true" }, { [INCLUDE] = "false" }, { [INCLUDE] = "true" } }) do
+      fresh_ns(labels)
+      run("reconcile", binding({ name = "web" }))
+      assert.is_false(ns_patched())
+      assert.is_nil((ns_md().annotations or {})[SET_BY])
+    end
+  end)
+
+  it("wants_label per mode", function()
+    local w = reconciler.wants_label
+    assert.is_true(w({}, nil))
+    assert.is_true(w(nil, "exclusion"))
+    assert.is_true(w({ [EXCLUDE] = "false" }, "exclusion"))
+    assert.is_false(w({ [EXCLUDE] = "true" }, "exclusion"))
+    assert.is_false(w({ [INCLUDE] = "false" }, "exclusion"))
+    assert.is_true(w({ other = "x" }, "inclusion"))
+    assert.is_false(w({ [EXCLUDE] = "false" }, "inclusion"))
+    assert.is_false(w({ [INCLUDE] = "true" }, "inclusion"))
+  end)
+
+  it("reports BindingFailed when the namespace cannot be labelled, and binds nothing", function()
+    kube:seed(deployment("web"))
+    kube.patch = function() return nil, { code = "Forbidden", message = "no patch for you" } end
+    local _, err = run("reconcile", binding({ name = "web" }))
+    assert.is_not_nil(err)
+    assert.equal("BindingFailed", ready().reason)
+    assert.matches("binding namespace: no patch for you", ready().message, 1, true)
+    assert.is_false(bound("web"))
+  end)
+
+  it("finalize of the namespace's last binding removes the label vsgate set", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    assert.equal("true", ns_md().labels[INCLUDE])
+    local b = kube:find(API, "VSphereBinding", NS, "b")
+    b.metadata.deletionTimestamp = NOW
+    local _, err = run("finalize", b)
+    assert.is_nil(err)
+    assert.is_nil((ns_md().labels or {})[INCLUDE])
+    assert.is_nil((ns_md().annotations or {})[SET_BY])
+    assert.is_false(bound("web"))
+  end)
+
+  it("finalize keeps the label while another live binding of the namespace is left", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    kube:seed(binding({ name = "web" }, { name = "b2" }))
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.equal("true", ns_md().labels[INCLUDE])
+    -- The other one being deleted too does not count.
+    kube:find(API, "VSphereBinding", NS, "b2").metadata.deletionTimestamp = NOW
+    _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.is_nil((ns_md().labels or {})[INCLUDE])
+  end)
+
+  it("finalize never removes an include label vsgate did not set", function()
+    fresh_ns({ [INCLUDE] = "true" })
+    config = { binding_selection_mode = "inclusion" }
+    kube:seed(deployment("web", { [INCLUDE] = "true" }))
+    run("reconcile", binding({ name = "web" }))
+    assert.is_true(bound("web"))
+    kube:writes()
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.equal("true", ns_md().labels[INCLUDE])
+    assert.is_false(ns_patched())
+  end)
+
+  it("finalize drops only the mark when the user changed the label since", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    ns_md().labels[INCLUDE] = "false"
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.equal("false", ns_md().labels[INCLUDE])
+    assert.is_nil(ns_md().annotations[SET_BY])
+  end)
+
+  it("finalize puts the label back when a binding was created while it removed it", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    local real = kube.patch
+    kube.patch = function(api, kind, ns, name, p, ptype)
+      local out, err = real(api, kind, ns, name, p, ptype)
+      -- A new binding lands right after the label went (its reconcile saw
+      -- the label still there and left the namespace alone).
+      if kind == "Namespace" and not kube:find(API, "VSphereBinding", NS, "new") then
+        kube:seed(binding({ name = "web" }, { name = "new" }))
+      end
+      return out, err
+    end
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.equal("true", ns_md().labels[INCLUDE])
+    assert.equal("vsgate", ns_md().annotations[SET_BY])
+  end)
+
+  it("finalize returns a Conflict on the namespace (retried), tolerates a namespace that is gone", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    local real_get = kube.get
+    kube.get = function(api, kind, ns, name)
+      local o, e = real_get(api, kind, ns, name)
+      if kind == "Namespace" and o then o.metadata.resourceVersion = "stale" end
+      return o, e
+    end
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.equal("Conflict", err and err.code)
+    assert.equal("true", ns_md().labels[INCLUDE])
+    kube.get = real_get
+    kube.objects["v1|Namespace||" .. NS] = nil
+    _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+  end)
+
+  it("finalize retries a retryable error on the namespace, logs and goes on after any other", function()
+    kube:seed(deployment("web"))
+    run("reconcile", binding({ name = "web" }))
+    kube.patch = function() return nil, { code = "InternalError", status = 500, message = "etcd", retryable = true } end
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.equal("InternalError", err and err.code)
+    kube.patch = function()
+      return nil, { code = "Invalid", status = 422, message = "policy says no", retryable = false }
+    end
+    _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.equal("true", ns_md().labels[INCLUDE])
   end)
 
   it("builds label selectors", function()

@@ -242,11 +242,13 @@ function M.reconcile(ctx, b)
     ret = lerr
   elseif not subjects then
     M.set_ready(b.status, ctx.now, "False", reason, message)
-  elseif #subjects == 0 then
-    local s = tbl(tbl(b.spec) and b.spec.subject) or {}
+  elseif #subjects == 0 and str((tbl(tbl(b.spec) and b.spec.subject) or {}).name) then
+    -- A named subject that does not exist (psbinding: NotFound => SubjectMissing). A
+    -- selector that matches nothing yet is no error: psbinding marks it available, and the
+    -- webhook binds what is created later (a CronJob's Jobs, for the upstream sample).
+    local s = b.spec.subject
     M.set_ready(b.status, ctx.now, "False", "SubjectMissing",
-      string.format("subject %s %s not found", tostring(s.kind),
-        tostring(s.name or label_selector(tbl(s.selector) or {}))))
+      string.format("subject %s %s not found", tostring(s.kind), tostring(s.name)))
   else
     local err, who = apply(ctx, b, subjects, bind.do_binding)
     if err and code(err) == "Conflict" then

@@ -121,6 +121,11 @@ describe("VSphereBinding reconciler", function()
     assert.equal("SubjectMissing", ready().reason)
   end)
 
+  it("is Ready when a selector matches nothing yet (as psbinding)", function()
+    run("reconcile", binding({ kind = "Job", apiVersion = "batch/v1", selector = { matchLabels = { foo = "bar" } } }))
+    assert.equal("True", ready().status)
+  end)
+
   it("reports SubjectUnavailable when the kind cannot be read", function()
     kube = fake.new({ forbidden = { ["apps/v1|Deployment"] = true } })
     vsg.kube = kube

@@ -192,7 +192,9 @@ static enum vsg_err status_error(struct vsg_kube_client *c, const char *method, 
     enum vsg_err code = map_status(r->status);
     cJSON *st = NULL;
     struct vsg_buf m;
-    vsg_buf_init(&m, VSG_ERROR_MSG_MAX);
+    /* Kept whole here; the error keeps its start (a longer Status message, e.g. an
+     * immutable pod template echoed back, would otherwise leave the message empty). */
+    vsg_buf_init(&m, 64 * 1024);
 
     if (r->body.len > 0) st = cJSON_ParseWithLength(r->body.data, r->body.len);
     const char *kind = str_member(st, "kind");

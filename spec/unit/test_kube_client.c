@@ -33,6 +33,7 @@ static struct vsg_kube_client *fake_client(const char *token)
     return c;
 }
 
+#define LONG64 "core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{Name:\\\"\\\", Labels:{}}} "
 #define ST(code, reason, msg)                                                         \
     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\"," \
     "\"message\":\"" msg "\",\"reason\":\"" reason "\",\"code\":" #code "}"
@@ -162,6 +163,11 @@ static void test_status_errors(void)
          VSG_ERR_INVAL, "Invalid",
          "ConfigMap \"B\" is invalid; metadata.name: Invalid value: \"B\": must be lowercase; "
          "second problem"},
+        /* A message longer than an error holds (an immutable Job template is echoed whole):
+         * its start, not nothing. */
+        {422, ST(422, "Invalid", "Job.batch \\\"list-c\\\" is invalid: spec.template: Invalid value: "
+                 LONG64 LONG64 LONG64 LONG64 LONG64 LONG64 LONG64 LONG64 LONG64 LONG64),
+         VSG_ERR_INVAL, "Invalid", "Job.batch \"list-c\" is invalid: spec.template"},
         {429, ST(429, "TooManyRequests", "slow down"), VSG_ERR_TRANSPORT, "TooManyRequests", "slow"},
         {500, ST(500, "InternalError", "etcd down"), VSG_ERR_TRANSPORT, "InternalError", "etcd down"},
         {503, "service unavailable", VSG_ERR_TRANSPORT, "", "503: service unavailable"},

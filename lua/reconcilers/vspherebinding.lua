@@ -201,8 +201,12 @@ function M.unlabel_namespace(ns, name, mode)
 end
 
 --- Applies fn (bind.do_binding or bind.undo_binding) to each subject and
--- writes the changed ones. Returns nil, or the first error.
-local function apply(ctx, b, subjects, fn)
+-- writes the changed ones. Returns nil, or the first error. With
+-- skip_invalid (undo), a subject the API server refuses to change (422
+-- Invalid: a Job's pod template is immutable) keeps what it has: it is
+-- logged and reported as a Warning Event UndoSkipped on the binding, and the
+-- others are undone; the binding's deletion never hangs on it.
+local function apply(ctx, b, subjects, fn, skip_invalid)
   local cfg = tbl(ctx.config) or {}
   local mode = str(cfg.binding_selection_mode)
   local nsl
@@ -213,8 +217,16 @@ local function apply(ctx, b, subjects, fn)
       local changed = fn(o, b)
       if changed then
         local _, err = vsg.kube.update(o)
-        if err then return err, md.name end
-        if ctx.log then ctx.log.info("subject updated", { subject = (o.kind or "") .. "/" .. tostring(md.name) }) end
+        if err and skip_invalid and code(err) == "Invalid" then
+          local what = (o.kind or "") .. "/" .. tostring(md.name)
+          if ctx.log then ctx.log.warn("subject cannot be un-injected", { subject = what, error = errmsg(err) }) end
+          pcall(vsg.kube.event, b, "Warning", "UndoSkipped",
+            string.format("%s cannot be changed (%s); it keeps the injected vCenter settings", what, errmsg(err)))
+        elseif err then
+          return err, md.name
+        elseif ctx.log then
+          ctx.log.info("subject updated", { subject = (o.kind or "") .. "/" .. tostring(md.name) })
+        end
       end
     end
   end
@@ -273,7 +285,7 @@ end
 function M.finalize(ctx, b)
   local subjects = M.subjects(ctx, b)
   if subjects then -- else an unreadable kind: nothing we can undo
-    local err = apply(ctx, b, subjects, bind.undo_binding)
+    local err = apply(ctx, b, subjects, bind.undo_binding, true)
     if err and code(err) ~= "NotFound" and code(err) ~= "Forbidden" then return nil, err end
   end
   local md = tbl(b.metadata) or {}

@@ -366,6 +366,35 @@ describe("VSphereBinding reconciler", function()
     assert.is_nil(ps.initContainers[1].env)
   end)
 
+  it("finalize skips a subject the API server refuses to change (immutable Job template)", function()
+    kube:seed(deployment("one", { app = "x" }))
+    kube:seed(deployment("two", { app = "x" }))
+    run("reconcile", binding({ selector = { matchLabels = { app = "x" } } }))
+    assert.is_true(bound("one"))
+    assert.is_true(bound("two"))
+    local real = kube.update
+    kube.update = function(obj)
+      if obj.metadata.name == "one" then
+        return nil, { code = "Invalid", status = 422, message = "spec.template: field is immutable" }
+      end
+      return real(obj)
+    end
+    local _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_nil(err)
+    assert.is_true(bound("one"))
+    assert.is_false(bound("two"))
+    assert.equal("UndoSkipped", kube.events[#kube.events].reason)
+    assert.truthy(kube.events[#kube.events].message:find("Deployment/one", 1, true))
+    -- Any other failure still holds the finalizer (retried).
+    kube.update = function() return nil, { code = "InternalError", status = 500, message = "x" } end
+    run("reconcile", kube:find(API, "VSphereBinding", NS, "b"))
+    kube.update = real
+    run("reconcile", kube:find(API, "VSphereBinding", NS, "b"))
+    kube.update = function() return nil, { code = "InternalError", status = 500, message = "x" } end
+    _, err = run("finalize", kube:find(API, "VSphereBinding", NS, "b"))
+    assert.is_not_nil(err)
+  end)
+
   it("finalize tolerates a missing subject", function()
     local res, err = run("finalize", binding({ name = "gone" }))
     assert.is_nil(res)

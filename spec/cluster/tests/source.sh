@@ -1,0 +1,77 @@
+# Source: the upstream samples' shapes on the cluster's vcsim, delivered to `vsgate sink` pods,
+# one through a sink ref (a Service) and one through sink.uri. Events from vcsim arrive with the
+# right CloudEvent attributes; the checkpoint ConfigMap advances; the adapter pod deleted, a new
+# pod replays from the checkpoint with nothing lost (the event keys at the sink have no gap,
+# including the events posted while no adapter ran); the source deleted, garbage collection
+# removes its Deployment, ConfigMap and RoleBinding.
+. "$T_LIB"
+t_begin source
+t_ns source
+ns=$T_NS
+credentials "$ns"
+sink_deploy "$ns" sink
+sink_deploy "$ns" sinkb
+source_apply "$ns" src "    ref: {apiVersion: v1, kind: Service, name: sink}"
+# srcb: the Go adapter's default payload (XML), through sink.uri.
+PAYLOAD=application/xml source_apply "$ns" srcb "    uri: http://sinkb.$ns.svc.cluster.local/"
+wait_source_ready "$ns" src
+wait_source_ready "$ns" srcb
+uri=$(kc -n "$ns" get vspheresource src -o jsonpath='{.status.sinkUri}')
+case "$uri" in "http://sink.$ns.svc.cluster.local"|"http://sink.$ns.svc.cluster.local/") ;; *) fail "src status.sinkUri: $uri" ;; esac
+
+vm=DC0_H0_VM0
+vm_power "$vm" off
+vm_power "$vm" on
+for s in sink sinkb; do
+  retry 60 has_type "$ns" "$s" com.vmware.vsphere.VmPoweredOnEvent.v0 ||
+    fail "$s: no VmPoweredOnEvent within 60 s: $(sink_lines "$ns" "$s" | tail -n 3)"
+done
+line=$(sink_lines "$ns" sink | jq -c 'select(.attributes.type == "com.vmware.vsphere.VmPoweredOffEvent.v0")' | tail -n 1)
+[ -n "$line" ] || fail "no VmPoweredOffEvent at the sink"
+a() { jq -r ".attributes.$1 // empty" <<<"$line"; }
+[ "$(a specversion)" = 1.0 ] || fail "specversion: $line"
+[ "$(a source)" = "$VSG_VCSIM_URL" ] || fail "source $(a source), want $VSG_VCSIM_URL"
+[[ $(a id) =~ ^[0-9]+$ ]] || fail "id is not an event key: $(a id)"
+[ "$(a datacontenttype)" = application/json ] || fail "datacontenttype: $line"
+[ -n "$(a time)" ] && [ -n "$(a vsphereapiversion)" ] || fail "time/vsphereapiversion missing: $line"
+vmname=$(jq -r '.data | fromjson | .Vm.Name' <<<"$line")
+[ "$vmname" = "$vm" ] || fail "data.Vm.Name = $vmname"
+xml=$(sink_lines "$ns" sinkb | jq -c 'select(.attributes.type == "com.vmware.vsphere.VmPoweredOffEvent.v0")' | tail -n 1)
+[ "$(jq -r .attributes.datacontenttype <<<"$xml")" = application/xml ] || fail "srcb datacontenttype: $xml"
+expect_contains "$(jq -r .data <<<"$xml")" "$vm" "srcb XML payload"
+say "events at both sinks; attributes ok"
+
+# The checkpoint advances to what was delivered.
+id0=$(a id)
+retry 30 eval '[ "$(checkpoint_key "$ns" src)" -ge "$id0" ]' ||
+  fail "checkpoint of src stuck at $(checkpoint_key "$ns" src) (delivered $(a id))"
+cp1=$(checkpoint_key "$ns" src)
+say "checkpoint at $cp1"
+
+# Adapter pod deleted; events happen while none runs; the new pod replays them.
+old=$(adapter_pod "$ns" src)
+[ -n "$old" ] || fail "no running adapter pod"
+kc -n "$ns" delete pod "$old" --wait=true >/dev/null
+vm_power DC0_H0_VM1 off
+vm_power DC0_H0_VM1 on
+retry 120 eval '[ -n "$(adapter_pod "$ns" src)" ] && [ "$(adapter_pod "$ns" src)" != "$old" ]' || fail "no new adapter pod"
+new=$(adapter_pod "$ns" src)
+[ "$new" != "$old" ] || fail "the adapter pod was not replaced"
+has_vm1_on() { sink_lines "$ns" sink | jq -r 'select(.attributes.type == "com.vmware.vsphere.VmPoweredOnEvent.v0") | .data | fromjson | .Vm.Name' | grep -qx DC0_H0_VM1; }
+retry 90 has_vm1_on || fail "the event posted while the adapter was down did not arrive"
+ids=$(sink_lines "$ns" sink | ce_ids)
+read -r first last count < <(contiguous <<<"$ids") || fail "event keys at the sink have gaps (events lost)"
+retry 30 eval '[ "$(checkpoint_key "$ns" src)" -gt "$cp1" ]' || fail "checkpoint did not advance after the restart"
+dups=$(( $(sink_lines "$ns" sink | wc -l) - count ))
+say "replay ok: keys $first..$last contiguous ($count events, $dups re-delivered), checkpoint $(checkpoint_key "$ns" src)"
+
+# The source deleted: its children go (ownerReferences, garbage collector).
+kc -n "$ns" get deploy/src-adapter configmap/src-configmap rolebinding/src-rolebinding >/dev/null ||
+  fail "children of src missing before delete"
+kc -n "$ns" delete vspheresource src --wait=true --timeout=60s >/dev/null || fail "deleting src"
+gone() { ! kc -n "$ns" get "$1" >/dev/null 2>&1; }
+for o in deploy/src-adapter configmap/src-configmap rolebinding/src-rolebinding; do
+  retry 60 gone "$o" || fail "$o left after the source was deleted"
+done
+kc -n "$ns" get deploy/srcb-adapter >/dev/null || fail "srcb's adapter went with src"
+say "source deleted: children collected"

@@ -142,7 +142,8 @@ check_bound Service late-ksvc
 fns=$(new_ns whsf)
 k -n "$fns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
 binding b-first Job "selector: {matchLabels: {team: first}}" "$fns" | k apply -f - >/dev/null
-wait_for 30 "b-first Ready reason" sh -c "[ -n \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $fns get vspherebinding b-first -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" ]"
+# A selector that matches nothing yet: Ready, as psbinding.
+wait_for 30 "b-first Ready=True" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $fns get vspherebinding b-first -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
 [ "$(k get namespace "$fns" -o jsonpath='{.metadata.labels.bindings\.knative\.dev/include} {.metadata.annotations.sources\.tanzu\.vmware\.com/include-set-by}')" = "true vsgate" ] ||
   fail "$fns not labelled (and marked) with its first binding: $(k get namespace "$fns" -o jsonpath='{.metadata}')"
 obj Job first-1 "$fns" "{team: first}" | k create -f - >/dev/null
@@ -150,7 +151,7 @@ check_bound Job first-1 "$fns"
 
 # ---- by selector over Jobs --------------------------------------------------------
 binding b-sel Job "selector: {matchLabels: {team: blue}}" | k apply -f - >/dev/null
-wait_for 30 "b-sel Ready reason" sh -c "[ -n \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $ns get vspherebinding b-sel -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" ]"
+wait_for 30 "b-sel Ready=True" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $ns get vspherebinding b-sel -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
 for i in 1 2 3; do obj Job "blue-$i" "$ns" "{team: blue}" | k create -f - >/dev/null; done
 obj Job red-1 "$ns" "{team: red}" | k create -f - >/dev/null
 obj Job plain "$ns" | k create -f - >/dev/null

@@ -7,6 +7,7 @@
  * its reconciler's Lua state, tracker writes and script.
  */
 #include "cmd/controller.h"
+#include "cmd/uninstall.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -796,7 +797,10 @@ static void reconcile_key(struct rec *r, const char *key)
         vsg_kube_queue_forget(r->queue, key);
         goto done;
     }
-    if (!deleting && r->finalizer && !has_finalizer(obj, r->finalizer)) {
+    /* While the release is being deleted (cmd/uninstall.h) no finalizer is added: nothing
+     * would be left to remove it. */
+    if (!deleting && r->finalizer && !has_finalizer(obj, r->finalizer) &&
+        !vsg_uninstall_in_progress(r->client, ctl->system_ns)) {
         if (patch_finalizer(r, obj, 1, &patched, &err) != VSG_OK) {
             a.out = OUT_ERROR;
             snprintf(a.msg, sizeof a.msg, "adding finalizer %s: %s", r->finalizer, err.msg);

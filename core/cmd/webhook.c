@@ -22,6 +22,7 @@
 #include "base/vtime.h"
 #include "cmd/certs.h"
 #include "cmd/jsonpatch.h"
+#include "cmd/uninstall.h"
 #include "cmd/whrules.h"
 #include "http/server.h"
 #include "kube/cache.h"
@@ -546,6 +547,41 @@ static enum vsg_err h_bindings(void *ud, const struct vsg_http_req *rq, struct v
     return admit(ud, R_BINDINGS, rq, rs);
 }
 
+/* DELETE of the system namespace (the first object of `kubectl delete -f release.yaml`):
+ * releases every VSphereBinding before the controller loses its pod, service account and RBAC
+ * (cmd/uninstall.h). Always allows; a dry run changes nothing. */
+static enum vsg_err h_uninstall(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    struct vsg_webhook *wh = ud;
+    cJSON *review = cJSON_ParseWithLength(rq->body, rq->body_len);
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(review, "request");
+    const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "uid"));
+    const char *op = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "operation"));
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "name"));
+    enum vsg_err rc;
+    __atomic_add_fetch(&wh->n_requests, 1, __ATOMIC_RELAXED);
+    if (!uid) {
+        rc = vsg_http_resp_text(rs, 400, "text/plain", "expected an AdmissionReview with a request\n");
+        goto done;
+    }
+    if (op && strcmp(op, "DELETE") == 0 && name && strcmp(name, wh->system_ns) == 0 &&
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "dryRun"))) {
+        struct vsg_error err;
+        struct vsg_kube_client *c = vsg_kube_client_new(wh->o.cfg, &err);
+        size_t n = 0;
+        if (!c || vsg_uninstall_release(c, wh->system_ns, VSG_BINDING_FINALIZER, &n, &err) != VSG_OK)
+            VSG_LOG_WARN(LOGGER, "namespace %s deleted: releasing the VSphereBindings: %s", wh->system_ns,
+                         err.msg);
+        VSG_LOG_INFO(LOGGER, "namespace %s deleted (uninstall): %zu VSphereBinding%s released", wh->system_ns,
+                     n, n == 1 ? "" : "s");
+        vsg_kube_client_free(c);
+    }
+    rc = reply(rs, uid, 1, NULL, 0, NULL, NULL);
+done:
+    cJSON_Delete(review);
+    return rc;
+}
+
 /* ====================================================================
  * Wake-ups (informer and elector threads)
  * ==================================================================== */
@@ -606,12 +642,14 @@ static void on_leader(void *ud, int lead)
 struct whconf {
     const char *name, *resource, *path;
     int mutating;
+    int service_only; /* Never registered by URL (it would see the whole cluster's namespaces). */
 };
 
 static const struct whconf confs[] = {
-    {VSG_WH_DEFAULTING, "mutatingwebhookconfigurations", "/defaulting", 1},
-    {VSG_WH_VALIDATION, "validatingwebhookconfigurations", "/resource-validation", 0},
-    {VSG_WH_BINDINGS, "mutatingwebhookconfigurations", "/vspherebindings", 1},
+    {VSG_WH_DEFAULTING, "mutatingwebhookconfigurations", "/defaulting", 1, 0},
+    {VSG_WH_VALIDATION, "validatingwebhookconfigurations", "/resource-validation", 0, 0},
+    {VSG_WH_BINDINGS, "mutatingwebhookconfigurations", "/vspherebindings", 1, 0},
+    {VSG_WH_UNINSTALL, "validatingwebhookconfigurations", "/uninstall", 0, 1},
 };
 #define NCONFS (sizeof confs / sizeof confs[0])
 
@@ -836,6 +874,7 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, size_t *skipped)
     for (size_t i = 0; i < NCONFS; i++) {
         const struct whconf *w = &confs[i];
         cJSON *cur = NULL;
+        if (w->service_only && wh->url_base) continue;
         conf_path(&p, w, 1);
         enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
         if (rc == VSG_ERR_NOTFOUND && !wh->url_base) continue;
@@ -1296,6 +1335,7 @@ enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err)
         (rc = vsg_http_server_route(wh->srv, "POST", "/resource-validation", h_validation, wh, err)) !=
             VSG_OK ||
         (rc = vsg_http_server_route(wh->srv, "POST", "/vspherebindings", h_bindings, wh, err)) != VSG_OK ||
+        (rc = vsg_http_server_route(wh->srv, "POST", "/uninstall", h_uninstall, wh, err)) != VSG_OK ||
         (rc = vsg_http_server_add_healthz(wh->srv, "/healthz", NULL, NULL, err)) != VSG_OK ||
         (rc = vsg_http_server_start(wh->srv, err)) != VSG_OK)
         return rc;

@@ -44,6 +44,8 @@
 #define VSG_WH_DEFAULTING "defaulting.webhook.vsphere.sources.tanzu.vmware.com"
 #define VSG_WH_VALIDATION "validation.webhook.vsphere.sources.tanzu.vmware.com"
 #define VSG_WH_BINDINGS "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
+/* DELETE of the release's namespace: releases the bindings (cmd/uninstall.h); Service mode only. */
+#define VSG_WH_UNINSTALL "uninstall.webhook.vsphere.sources.tanzu.vmware.com"
 
 struct vsg_webhook_opts {
     const struct vsg_kube_config *cfg; /* API server (borrowed). */

@@ -82,6 +82,7 @@ for v in get list watch create update patch; do can "$v" secrets vmware-sources;
 for v in get create update; do can "$v" leases.coordination.k8s.io vmware-sources; done
 can update mutatingwebhookconfigurations.admissionregistration.k8s.io/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
 can update validatingwebhookconfigurations.admissionregistration.k8s.io/validation.webhook.vsphere.sources.tanzu.vmware.com
+can update validatingwebhookconfigurations.admissionregistration.k8s.io/uninstall.webhook.vsphere.sources.tanzu.vmware.com
 # ... and nothing it does not need.
 for v in get list watch create; do cannot "$v" secrets "$ns"; cannot "$v" secrets "$other"; done
 cannot list secrets
@@ -167,7 +168,8 @@ got=$(jq -r '.items[] | .kind + " " + .metadata.name + " " + (.webhooks[] | .cli
   + (.admissionReviewVersions | join(",")))' "$tmp/webhooks.json")
 want="MutatingWebhookConfiguration defaulting.webhook.vsphere.sources.tanzu.vmware.com vmware-sources/vsphere-source-webhook/defaulting Fail None v1
 ValidatingWebhookConfiguration validation.webhook.vsphere.sources.tanzu.vmware.com vmware-sources/vsphere-source-webhook/resource-validation Fail None v1
-MutatingWebhookConfiguration vspherebindings.webhook.vsphere.sources.tanzu.vmware.com vmware-sources/vsphere-source-webhook/vspherebindings Fail None v1"
+MutatingWebhookConfiguration vspherebindings.webhook.vsphere.sources.tanzu.vmware.com vmware-sources/vsphere-source-webhook/vspherebindings Fail None v1
+ValidatingWebhookConfiguration uninstall.webhook.vsphere.sources.tanzu.vmware.com vmware-sources/vsphere-source-webhook/uninstall Ignore NoneOnDryRun v1"
 [ "$got" = "$want" ] || fail "webhook configurations: got
 $got"
 # The harness must still have none of them.

@@ -776,6 +776,7 @@ static void reconcile_key(struct rec *r, const char *key)
     cJSON *obj = NULL, *patched = NULL;
     char *text = NULL;
     int64_t t0 = vsg_time_mono_ms();
+    int fin_skipped = 0; /* No finalizer added: an uninstall mark (cmd/uninstall.h). */
     memset(&a, 0, sizeof a);
     vsg_error_clear(&err);
     if (slash) {
@@ -798,17 +799,31 @@ static void reconcile_key(struct rec *r, const char *key)
         goto done;
     }
     /* While the release is being deleted (cmd/uninstall.h) no finalizer is added: nothing
-     * would be left to remove it. */
-    if (!deleting && r->finalizer && !has_finalizer(obj, r->finalizer) &&
-        !vsg_uninstall_in_progress(r->client, ctl->system_ns)) {
-        if (patch_finalizer(r, obj, 1, &patched, &err) != VSG_OK) {
+     * would be left to remove it. The uninstall webhook marks first and then releases the
+     * bindings, so a finalizer added here just before the mark is caught by the check after. */
+    if (!deleting && r->finalizer && !has_finalizer(obj, r->finalizer)) {
+        int uninstalling = vsg_uninstall_in_progress(r->client, ctl->system_ns);
+        if (uninstalling < 0) {
+            a.out = OUT_ERROR;
+            snprintf(a.msg, sizeof a.msg, "adding finalizer %s: cannot read namespace %s", r->finalizer,
+                     ctl->system_ns);
+            goto result;
+        }
+        fin_skipped = uninstalling;
+        if (!uninstalling && patch_finalizer(r, obj, 1, &patched, &err) != VSG_OK) {
             a.out = OUT_ERROR;
             snprintf(a.msg, sizeof a.msg, "adding finalizer %s: %s", r->finalizer, err.msg);
             goto result;
         }
-        cJSON_Delete(obj);
-        obj = patched;
-        patched = NULL;
+        if (!uninstalling) {
+            cJSON_Delete(obj);
+            obj = patched;
+            patched = NULL;
+            if (vsg_uninstall_in_progress(r->client, ctl->system_ns) == 1) {
+                (void)patch_finalizer(r, obj, 0, NULL, &err);
+                fin_skipped = 1;
+            }
+        }
     }
     if (!(text = cJSON_PrintUnformatted(obj))) {
         a.out = OUT_ERROR;
@@ -845,6 +860,12 @@ static void reconcile_key(struct rec *r, const char *key)
             a.out = OUT_ERROR;
             snprintf(a.msg, sizeof a.msg, "removing finalizer %s: %s", r->finalizer, err.msg);
         }
+    }
+    /* Without its finalizer because of an uninstall mark: look again once a mark that had no
+     * deletion behind it has gone stale. */
+    if (fin_skipped && a.out == OUT_DONE) {
+        a.out = OUT_REQUEUE;
+        a.requeue_after = VSG_UNINSTALL_MARK_SECONDS + 10;
     }
 result:;
     double secs = (double)(vsg_time_mono_ms() - t0) / 1000.0;

@@ -3,12 +3,14 @@
  */
 #include "cmd/uninstall.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/vtime.h"
 
 #define LOGGER "vsgate.uninstall"
 #define BINDINGS_API "sources.tanzu.vmware.com/v1alpha1"
@@ -97,12 +99,15 @@ enum vsg_err vsg_uninstall_release(struct vsg_kube_client *c, const char *system
     cJSON *list = NULL;
     enum vsg_err rc, first = VSG_OK;
     *released = 0;
+    char now[VSG_TIME_RFC3339_BUFSZ], mark[256];
     vsg_buf_init(&path, 2048);
-    /* The mark first: from here on the reconciler adds no finalizer. */
+    /* The mark first: from here on the reconciler adds no finalizer (and a worker that added one
+     * just before checks again after, see vsg_uninstall_in_progress()). */
+    (void)vsg_time_format_rfc3339(vsg_time_now(), VSG_TIME_SECONDS, now, sizeof now);
+    snprintf(mark, sizeof mark, "{\"metadata\":{\"annotations\":{\"%s\":\"%s\"}}}", VSG_UNINSTALL_ANNOTATION,
+             now);
     if ((rc = vsg_kube_path(&path, "v1", NULL, "namespaces", system_ns, NULL)) != VSG_OK ||
-        (rc = vsg_kube_patch(c, path.data, VSG_KUBE_CT_MERGE_PATCH,
-                             "{\"metadata\":{\"annotations\":{\"" VSG_UNINSTALL_ANNOTATION "\":\"true\"}}}",
-                             NULL, err)) != VSG_OK) {
+        (rc = vsg_kube_patch(c, path.data, VSG_KUBE_CT_MERGE_PATCH, mark, NULL, err)) != VSG_OK) {
         if (rc != VSG_ERR_NOTFOUND) goto out;
         vsg_error_clear(err);
     }
@@ -146,10 +151,13 @@ int vsg_uninstall_in_progress(struct vsg_kube_client *c, const char *system_ns)
             const cJSON *md = md_of(ns);
             const char *mark = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(md, "annotations"), VSG_UNINSTALL_ANNOTATION));
+            struct vsg_time t;
             yes = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(md, "deletionTimestamp")) ||
-                  (mark && strcmp(mark, "true") == 0);
-        } else if (rc != VSG_ERR_NOTFOUND) {
+                  (mark && vsg_time_parse_rfc3339(mark, &t) == VSG_OK &&
+                   vsg_time_now().sec - t.sec < VSG_UNINSTALL_MARK_SECONDS);
+        } else if (rc != VSG_ERR_NOTFOUND && rc != VSG_ERR_FORBIDDEN) {
             VSG_LOG_WARN(LOGGER, "reading namespace %s: %s", system_ns, err.msg);
+            yes = -1;
         }
     }
     cJSON_Delete(ns);

@@ -22,14 +22,21 @@
 /* The VSphereBinding reconciler's finalizer (lua/reconcilers/vspherebinding.lua). */
 #define VSG_BINDING_FINALIZER "vspherebindings.sources.tanzu.vmware.com"
 
-/* Marks `system_ns` (annotation VSG_UNINSTALL_ANNOTATION) and removes `finalizer` from every
- * VSphereBinding of the cluster (a Conflict re-reads and retries). *released: how many
- * bindings lost it. Continues past a binding it cannot patch; returns the first error. */
+/* How long a mark stands without the namespace's deletion behind it (an admission request can
+ * fail after the webhook ran, or come from anyone who reaches the webhook port): after that,
+ * finalizers are added again. */
+#define VSG_UNINSTALL_MARK_SECONDS 120
+
+/* Marks `system_ns` (annotation VSG_UNINSTALL_ANNOTATION = the time, RFC 3339) and removes
+ * `finalizer` from every VSphereBinding of the cluster (a Conflict re-reads and retries).
+ * *released: how many bindings lost it. Continues past a binding it cannot patch; returns the
+ * first error. */
 enum vsg_err vsg_uninstall_release(struct vsg_kube_client *c, const char *system_ns,
                                    const char *finalizer, size_t *released, struct vsg_error *err);
 
-/* 1 when `system_ns` is being deleted or carries the mark, 0 when not; 0 too when it cannot be
- * read (NotFound: a controller outside the release; other errors are logged). */
+/* 1 when `system_ns` is being deleted or carries a mark younger than
+ * VSG_UNINSTALL_MARK_SECONDS, 0 when not (or when it does not exist or may not be read: a
+ * controller outside the release), -1 when it could not be read (logged; try again). */
 int vsg_uninstall_in_progress(struct vsg_kube_client *c, const char *system_ns);
 
 #endif

@@ -75,7 +75,7 @@ static void usage(FILE *out)
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
         "SYSTEM_NAMESPACE, VSG_LUA_ROOT, VSG_LOG_LEVEL, VSPHERE_BINDING_SELECTION_MODE\n"
         "(exclusion or inclusion), WEBHOOK_NAME (the webhook Service, named in the serving\n"
-        "certificate; default " VSG_WH_SERVICE "), WEBHOOK_PORT, METRICS_PROMETHEUS_PORT (the flags win),\n"
+        "certificate; default " VSG_WH_SERVICE "), WEBHOOK_PORT, METRICS_PROMETHEUS_PORT (0: off; the flags win),\n"
         "CONFIG_LOGGING_NAME, CONFIG_OBSERVABILITY_NAME, CONFIG_LEADERELECTION_NAME (names of the\n"
         "config maps in the system namespace; default config-logging, config-observability,\n"
         "config-leader-election).\n"
@@ -209,7 +209,7 @@ int vsg_cmd_controller(int argc, char **argv)
     struct vsg_ctl *ctl = NULL;
     struct vsg_http_server *msrv = NULL, *hsrv = NULL;
     struct vsg_webhook *wh = NULL;
-    int webhook = 1;
+    int webhook = 1, wh_port_flag = 0, metrics_flag = 0;
     const char *wh_addr = "0.0.0.0", *wh_url = NULL;
     long wh_port = 8443, wh_threads = 4;
     int64_t cert_validity = 7 * 24 * VSG_HOUR, cert_check = VSG_MINUTE, drain_ns = 5 * VSG_SECOND;
@@ -217,16 +217,6 @@ int vsg_cmd_controller(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     vsg_error_clear(&err);
     vsg_log_level_from_env("controller");
-    /* The shipped Deployment's env (as the Go version's): ports the flags may override. */
-    char maddr_env[32];
-    const char *pe;
-    if ((pe = getenv("WEBHOOK_PORT")) && *pe && parse_port("WEBHOOK_PORT", pe, &wh_port) != 0) return 2;
-    if ((pe = getenv("METRICS_PROMETHEUS_PORT")) && *pe) {
-        long mp;
-        if (parse_port("METRICS_PROMETHEUS_PORT", pe, &mp) != 0) return 2;
-        snprintf(maddr_env, sizeof maddr_env, "0.0.0.0:%ld", mp);
-        metrics_addr = maddr_env;
-    }
 
     optind = 1;
     opterr = 1;
@@ -240,7 +230,7 @@ int vsg_cmd_controller(int argc, char **argv)
         case OPT_LEASE_NAME: lease = optarg; break;
         case OPT_IDENTITY: identity = optarg; break;
         case OPT_OVERRIDES: overrides = optarg; break;
-        case OPT_METRICS: metrics_addr = optarg; break;
+        case OPT_METRICS: metrics_addr = optarg; metrics_flag = 1; break;
         case OPT_HEALTH_ADDR: health_addr = optarg; break;
         case OPT_LEADER_ELECT:
             if (vsg_parse_bool(optarg, &leader_elect) != VSG_OK) {
@@ -267,6 +257,7 @@ int vsg_cmd_controller(int argc, char **argv)
         case OPT_WH_ADDR: wh_addr = optarg; break;
         case OPT_WH_URL: wh_url = optarg; break;
         case OPT_WH_PORT:
+            wh_port_flag = 1;
             if (parse_port("--webhook-port", optarg, &wh_port) != 0) return 2;
             break;
         case OPT_WH_THREADS:
@@ -301,6 +292,18 @@ int vsg_cmd_controller(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "vsgate controller: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
+    }
+    /* The shipped Deployment's env (as the Go version's): defaults of the flags. */
+    char maddr_env[32];
+    const char *pe;
+    if (!wh_port_flag && webhook && (pe = getenv("WEBHOOK_PORT")) && *pe &&
+        parse_port("WEBHOOK_PORT", pe, &wh_port) != 0)
+        return 2;
+    if (!metrics_flag && (pe = getenv("METRICS_PROMETHEUS_PORT")) && *pe) {
+        long mp;
+        if (parse_port("METRICS_PROMETHEUS_PORT", pe, &mp) != 0) return 2;
+        snprintf(maddr_env, sizeof maddr_env, mp ? "0.0.0.0:%ld" : "", mp); /* 0: off */
+        metrics_addr = maddr_env;
     }
     if (!ns || !*ns) ns = "vmware-sources";
     if (!lua_root && !(lua_root = default_lua_root(rootbuf, sizeof rootbuf))) {

@@ -202,7 +202,8 @@ static enum vsg_err status_error(struct vsg_kube_client *c, const char *method, 
         const char *reason = str_member(st, "reason");
         const char *msg = str_member(st, "message");
         if (reason) snprintf(c->last_reason, sizeof c->last_reason, "%s", reason);
-        (void)vsg_buf_printf(&m, "%s", msg ? msg : "");
+        /* Each piece cut to what an error can hold anyway. */
+        (void)vsg_buf_printf(&m, "%.*s", VSG_ERROR_MSG_MAX, msg ? msg : "");
         const cJSON *causes =
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "details"),
                                              "causes");
@@ -211,8 +212,8 @@ static enum vsg_err status_error(struct vsg_kube_client *c, const char *method, 
             const char *cm = str_member(cause, "message");
             const char *cf = str_member(cause, "field");
             if (!cm || (msg && strstr(msg, cm))) continue;
-            (void)vsg_buf_printf(&m, "%s%s%s%s", m.len ? "; " : "", cf ? cf : "", cf ? ": " : "",
-                                 cm);
+            (void)vsg_buf_printf(&m, "%s%.*s%s%.*s", m.len ? "; " : "", VSG_ERROR_MSG_MAX, cf ? cf : "",
+                                 cf ? ": " : "", VSG_ERROR_MSG_MAX, cm);
         }
     } else if (r->body.len > 0) {
         size_t n = r->body.len < 200 ? r->body.len : 200;

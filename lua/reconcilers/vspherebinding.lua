@@ -217,7 +217,7 @@ local function apply(ctx, b, subjects, fn, skip_invalid)
       local changed = fn(o, b)
       if changed then
         local _, err = vsg.kube.update(o)
-        if err and skip_invalid and code(err) == "Invalid" then
+        if err and skip_invalid and code(err) == "Invalid" and err.status == 422 then
           local what = (o.kind or "") .. "/" .. tostring(md.name)
           if ctx.log then ctx.log.warn("subject cannot be un-injected", { subject = what, error = errmsg(err) }) end
           pcall(vsg.kube.event, b, "Warning", "UndoSkipped",

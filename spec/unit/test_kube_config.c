@@ -366,8 +366,10 @@ static void test_search_order(void)
     setenv("VSG_SA_DIR", tmpdir, 1);
 
     /* 2. $KUBECONFIG (first entry of a colon list) beats in-cluster. */
-    char env[1600];
-    snprintf(env, sizeof env, ":%s:%s", fixture("data.yaml"), fixture("files.yaml"));
+    /* fixture() returns one static buffer: copy the first path before the second call. */
+    char first[1200], env[2 * 1200 + 3];
+    snprintf(first, sizeof first, "%s", fixture("data.yaml"));
+    snprintf(env, sizeof env, ":%s:%s", first, fixture("files.yaml"));
     setenv("KUBECONFIG", env, 1);
     CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
     CHECK_STR(cfg.context, "ctx");

@@ -63,16 +63,7 @@ say "admission during failover: $ok answered, $bad failed"
 t_ns avail-bound
 bns=$T_NS
 credentials "$bns"
-kc -n "$bns" apply -f - >/dev/null <<YAML
-apiVersion: sources.tanzu.vmware.com/v1alpha1
-kind: VSphereBinding
-metadata: {name: jobs}
-spec:
-  address: $VSG_VCSIM_ADDRESS
-  skipTLSVerify: true
-  secretRef: {name: vsphere-credentials}
-  subject: {apiVersion: batch/v1, kind: Job, selector: {matchLabels: {foo: bar}}}
-YAML
+binding_apply "$bns" jobs "$JOBS_FOO_BAR"
 kc -n "$bns" wait --for=condition=Ready vspherebinding/jobs --timeout=60s >/dev/null || fail "binding jobs not Ready"
 retry 30 eval '[ "$(kc get namespace "$bns" -o jsonpath="{.metadata.labels.bindings\.knative\.dev/include}")" = true ]' ||
   fail "the namespace of a binding is not labelled bindings.knative.dev/include=true"

@@ -26,25 +26,10 @@ spec:
         command: ["/bin/sh", "-c", "trap 'exit 0' TERM; vsgate-list-vms; sleep 3600 & wait"]
         securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true}
 YAML
-binding() { # NAME SUBJECT-YAML
-  kc -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: sources.tanzu.vmware.com/v1alpha1
-kind: VSphereBinding
-metadata: {name: $1}
-spec:
-  address: $VSG_VCSIM_ADDRESS
-  skipTLSVerify: true
-  secretRef: {name: vsphere-credentials}
-  subject:
-$2
-YAML
-}
-binding binding "    apiVersion: apps/v1
+binding_apply "$ns" binding "    apiVersion: apps/v1
     kind: Deployment
     name: my-simple-app"
-binding binding-jobs "    apiVersion: batch/v1
-    kind: Job
-    selector: {matchLabels: {foo: bar}}"
+binding_apply "$ns" binding-jobs "$JOBS_FOO_BAR"
 for b in binding binding-jobs; do
   kc -n "$ns" wait --for=condition=Ready "vspherebinding/$b" --timeout=60s >/dev/null ||
     fail "VSphereBinding $b not Ready: $(kc -n "$ns" get vspherebinding "$b" -o jsonpath='{.status}')"

@@ -2,30 +2,17 @@
 # run-test.sh after the cluster's env). Everything that talks to the cluster runs inside its
 # network namespace (spec/cluster/exec); nothing here reaches an address outside it.
 # Provides: cx (a command in the cluster's namespaces), kc (kubectl), govc_ (govc on the
-# cluster's vcsim), fail, expect_contains, retry, t_begin (scratch folder + cleanup of the
-# namespaces a test made), t_ns, release_file, sink_deploy, sink_lines, ce_ids, adapter_of,
-# checkpoint_key, vm_power, wait_ready_ns.
+# cluster's vcsim), t_begin (scratch folder + cleanup of the namespaces a test made), t_ns,
+# release_file, credentials, sink_deploy, sink_lines, ce_ids, ce_types, source_apply,
+# binding_apply, adapter_pod, wait_source_ready, checkpoint_key, vm_power, has_type,
+# contiguous; and fail, expect_contains, retry from spec/e2e/lib.sh.
+. "$VSG_SOURCE_DIR/spec/e2e/lib.sh"
 
 CLUSTER=$VSG_SOURCE_DIR/spec/cluster
 cx() { "$CLUSTER/exec" "$VSG_CLUSTER_DIR" "$@"; }
 kc() { cx "$VSG_KUBECTL" "$@"; }
 govc_() { cx "$VSG_GOVC" "$@"; }
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_contains() {
-  case "$1" in
-    *"$2"*) ;;
-    *) printf 'FAIL: %s: expected to find %q in:\n%s\n' "${3:-output}" "$2" "$1" >&2; exit 1 ;;
-  esac
-}
-# retry SECONDS CMD...: CMD until it succeeds or time is up.
-retry() {
-  local end=$(( SECONDS + $1 )); shift
-  until "$@"; do
-    [ $SECONDS -lt $end ] || return 1
-    sleep 0.5
-  done
-}
 say() { echo "[$(date -u +%T)] $*"; }
 
 # t_begin NAME: scratch folder $T; namespaces from t_ns are deleted at exit (kept when the test
@@ -134,6 +121,22 @@ $3
 ${4:-}
 YAML
 }
+# binding_apply NS NAME SUBJECT-YAML: a VSphereBinding on the cluster's vcsim (the subject's
+# fields indented by four spaces, or one flow mapping).
+binding_apply() {
+  kc -n "$1" apply -f - >/dev/null <<YAML
+apiVersion: sources.tanzu.vmware.com/v1alpha1
+kind: VSphereBinding
+metadata: {name: $2}
+spec:
+  address: $VSG_VCSIM_ADDRESS
+  skipTLSVerify: true
+  secretRef: {name: vsphere-credentials}
+  subject:
+$3
+YAML
+}
+JOBS_FOO_BAR="    {apiVersion: batch/v1, kind: Job, selector: {matchLabels: {foo: bar}}}"
 # adapter_pod NS SOURCE: the name of the adapter's running pod.
 adapter_pod() {
   kc -n "$1" get pods -l "vspheresources.sources.tanzu.vmware.com/name=$2" \

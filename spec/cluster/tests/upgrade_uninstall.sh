@@ -12,16 +12,7 @@ credentials "$ns"
 sink_deploy "$ns" sink
 source_apply "$ns" src "    ref: {apiVersion: v1, kind: Service, name: sink}"
 wait_source_ready "$ns" src
-kc -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: sources.tanzu.vmware.com/v1alpha1
-kind: VSphereBinding
-metadata: {name: jobs}
-spec:
-  address: $VSG_VCSIM_ADDRESS
-  skipTLSVerify: true
-  secretRef: {name: vsphere-credentials}
-  subject: {apiVersion: batch/v1, kind: Job, selector: {matchLabels: {foo: bar}}}
-YAML
+binding_apply "$ns" jobs "$JOBS_FOO_BAR"
 kc -n "$ns" wait --for=condition=Ready vspherebinding/jobs --timeout=60s >/dev/null || fail "binding not Ready"
 vm_power DC0_H0_VM0 off; vm_power DC0_H0_VM0 on
 retry 60 has_type "$ns" sink com.vmware.vsphere.VmPoweredOnEvent.v0 || fail "no events before the upgrade"

@@ -5,6 +5,15 @@
  * daemon on a dup() of the listening socket, then quiesces the first one
  * (it stops accepting but finishes its connections) and keeps it as
  * `retired` until the next reload or stop.
+ *
+ * Closing without dropping a request: a client (kube-apiserver's Go
+ * transport among them) that writes a request on a keep-alive connection
+ * at the moment the server closes it gets EOF, and POSTs are not retried.
+ * So connections are only closed by the server right after a response
+ * that said "Connection: close": every response of a retired daemon, and
+ * every response once the server drains (vsg_http_server_drain) or stops.
+ * Stop quiesces (new connections are refused), waits for the requests in
+ * flight, then closes what is left, by then idle.
  */
 #include "http/server.h"
 
@@ -13,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +30,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -71,6 +82,17 @@ struct vsg_http_server {
     int retired_fd;           /* Its listening socket (ours to close), or -1. */
     char *retired_cert;       /* PEM strings the retired daemon may use. */
     char *retired_key;        /* (Freed when it is stopped.) */
+    struct dctx *dctx;        /* The daemon's callback context. */
+    struct dctx *retired_dctx; /* The retired daemon's. */
+    atomic_int closing;       /* Nonzero: every response closes its connection. */
+    atomic_int inflight;      /* Requests from their headers to their completion. */
+};
+
+/* What a daemon's callbacks get: the server, and whether the daemon was
+ * retired by a TLS reload (its connections then end after their answer). */
+struct dctx {
+    struct vsg_http_server *srv;
+    atomic_int retired;
 };
 
 /* Per-request state, from the first callback to the completion one. */
@@ -242,11 +264,19 @@ enum vsg_err vsg_http_resp_text(struct vsg_http_resp *rs, int status, const char
     return rc;
 }
 
+/* Nonzero when the connection must end after this response: the server
+ * drains or stops, or the connection belongs to a retired daemon. */
+static int must_close(struct dctx *d)
+{
+    return atomic_load(&d->srv->closing) || atomic_load(&d->retired);
+}
+
 /* Sends `rs` on `conn`. Returns MHD_NO only when the response cannot be
  * built or queued (the connection is then closed). */
-static enum MHD_Result send_resp(struct vsg_http_server *srv, struct MHD_Connection *conn,
+static enum MHD_Result send_resp(struct dctx *d, struct MHD_Connection *conn,
                                  struct vsg_http_resp *rs)
 {
+    struct vsg_http_server *srv = d->srv;
     struct MHD_Response *r;
     enum MHD_Result ok;
     int status = rs->status;
@@ -260,6 +290,10 @@ static enum MHD_Result send_resp(struct vsg_http_server *srv, struct MHD_Connect
                           ((const char *[]){"server", srv->name, "header", rs->hdrs_[i].name, NULL}),
                           "response header refused");
     }
+    if (must_close(d) &&
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
+        VSG_LOGF_WARN(LOGGER, ((const char *[]){"server", srv->name, NULL}),
+                      "cannot mark the response Connection: close");
     if (status < 100 || status > 999) status = 500;
     ok = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
@@ -267,7 +301,7 @@ static enum MHD_Result send_resp(struct vsg_http_server *srv, struct MHD_Connect
 }
 
 /* Answers a fixed short text. */
-static enum MHD_Result send_simple(struct vsg_http_server *srv, struct MHD_Connection *conn,
+static enum MHD_Result send_simple(struct dctx *d, struct MHD_Connection *conn,
                                    int status, const char *text, const char *allow)
 {
     struct vsg_http_resp rs;
@@ -279,7 +313,7 @@ static enum MHD_Result send_simple(struct vsg_http_server *srv, struct MHD_Conne
         resp_cleanup(&rs);
         return MHD_NO;
     }
-    ok = send_resp(srv, conn, &rs);
+    ok = send_resp(d, conn, &rs);
     resp_cleanup(&rs);
     return ok;
 }
@@ -297,10 +331,11 @@ static int method_matches(const struct route *r, const char *method)
     return strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0;
 }
 
-static enum MHD_Result dispatch(struct vsg_http_server *srv, struct MHD_Connection *conn,
+static enum MHD_Result dispatch(struct dctx *d, struct MHD_Connection *conn,
                                 const char *url, const char *method, const char *version,
                                 struct reqstate *st)
 {
+    struct vsg_http_server *srv = d->srv;
     const struct route *hit = NULL;
     int path_hit = 0;
     struct vsg_buf allow;
@@ -314,7 +349,7 @@ static enum MHD_Result dispatch(struct vsg_http_server *srv, struct MHD_Connecti
         path_hit = 1;
         if (method_matches(&srv->routes[i], method)) hit = &srv->routes[i];
     }
-    if (!hit && !path_hit) return send_simple(srv, conn, 404, "not found", NULL);
+    if (!hit && !path_hit) return send_simple(d, conn, 404, "not found", NULL);
     if (!hit) {
         vsg_buf_init(&allow, 1024);
         for (size_t i = 0; i < srv->n_routes; i++) {
@@ -324,7 +359,7 @@ static enum MHD_Result dispatch(struct vsg_http_server *srv, struct MHD_Connecti
             vsg_buf_puts(&allow, r->method);
             if (strcmp(r->method, "GET") == 0) vsg_buf_puts(&allow, ", HEAD");
         }
-        ok = send_simple(srv, conn, 405, "method not allowed", allow.data ? allow.data : "");
+        ok = send_simple(d, conn, 405, "method not allowed", allow.data ? allow.data : "");
         vsg_buf_cleanup(&allow);
         return ok;
     }
@@ -343,9 +378,9 @@ static enum MHD_Result dispatch(struct vsg_http_server *srv, struct MHD_Connecti
                        ((const char *[]){"server", srv->name, "method", method, "path", url, NULL}),
                        "handler failed: %s", vsg_strerror(rc));
         resp_cleanup(&rs);
-        return send_simple(srv, conn, 500, "internal error", NULL);
+        return send_simple(d, conn, 500, "internal error", NULL);
     }
-    ok = send_resp(srv, conn, &rs);
+    ok = send_resp(d, conn, &rs);
     resp_cleanup(&rs);
     return ok;
 }
@@ -355,7 +390,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    struct vsg_http_server *srv = cls;
+    struct dctx *d = cls;
+    struct vsg_http_server *srv = d->srv;
     struct reqstate *st = *con_cls;
 
     if (!st) {
@@ -365,6 +401,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!st) return MHD_NO;
         vsg_buf_init(&st->body, srv->max_body);
         *con_cls = st;
+        atomic_fetch_add(&srv->inflight, 1);
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end;
@@ -372,7 +409,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             unsigned long long n = strtoull(cl, &end, 10);
             if (errno == 0 && end != cl && n > srv->max_body) {
                 st->responded = 1;
-                return send_simple(srv, conn, 413, "request body too large", NULL);
+                return send_simple(d, conn, 413, "request body too large", NULL);
             }
         }
         return MHD_YES;
@@ -388,18 +425,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (st->responded) return MHD_YES;
     st->responded = 1;
-    if (st->too_big) return send_simple(srv, conn, 413, "request body too large", NULL);
-    return dispatch(srv, conn, url, method, version, st);
+    if (st->too_big) return send_simple(d, conn, 413, "request body too large", NULL);
+    return dispatch(d, conn, url, method, version, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    struct vsg_http_server *srv = ((struct dctx *)cls)->srv;
     (void)conn;
     (void)toe;
     struct reqstate *st = *con_cls;
     if (!st) return;
+    atomic_fetch_sub(&srv->inflight, 1);
     vsg_buf_cleanup(&st->body);
     vsg_free(st);
     *con_cls = NULL;
@@ -487,6 +525,8 @@ static void stop_retired(struct vsg_http_server *srv)
 {
     if (srv->retired) MHD_stop_daemon(srv->retired);
     srv->retired = NULL;
+    vsg_free(srv->retired_dctx);
+    srv->retired_dctx = NULL;
     if (srv->retired_fd >= 0) close(srv->retired_fd);
     srv->retired_fd = -1;
     vsg_free(srv->retired_cert);
@@ -494,13 +534,50 @@ static void stop_retired(struct vsg_http_server *srv)
     srv->retired_cert = srv->retired_key = NULL;
 }
 
+void vsg_http_server_drain(struct vsg_http_server *srv)
+{
+    if (srv) atomic_store(&srv->closing, 1);
+}
+
+/* Waits up to VSG_HTTP_SERVER_STOP_GRACE_MS for the requests in flight. */
+static void wait_inflight(struct vsg_http_server *srv)
+{
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    int left = VSG_HTTP_SERVER_STOP_GRACE_MS / 10;
+
+    while (atomic_load(&srv->inflight) > 0 && left-- > 0) nanosleep(&tick, NULL);
+    if (atomic_load(&srv->inflight) > 0)
+        VSG_LOGF_WARN(LOGGER, ((const char *[]){"server", srv->name, NULL}),
+                      "stopping with %d request(s) unanswered after %d ms",
+                      atomic_load(&srv->inflight), VSG_HTTP_SERVER_STOP_GRACE_MS);
+}
+
+/* Stops accepting on `d` and closes its listening socket, so that new
+ * connections are refused while the established ones finish. */
+static void quiesce(struct MHD_Daemon *d)
+{
+    MHD_socket fd = MHD_quiesce_daemon(d);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+}
+
 void vsg_http_server_stop(struct vsg_http_server *srv)
 {
     if (!srv) return;
-    if (srv->daemon) MHD_stop_daemon(srv->daemon);
+    atomic_store(&srv->closing, 1);
+    if (srv->daemon) {
+        quiesce(srv->daemon);
+        if (srv->retired_fd >= 0) close(srv->retired_fd);
+        srv->retired_fd = -1;
+        wait_inflight(srv);
+        MHD_stop_daemon(srv->daemon);
+    }
     srv->daemon = NULL;
+    vsg_free(srv->dctx);
+    srv->dctx = NULL;
     stop_retired(srv);
     srv->bound_port = 0;
+    atomic_store(&srv->closing, 0);
+    atomic_store(&srv->inflight, 0);
 }
 
 void vsg_http_server_free(struct vsg_http_server *srv)
@@ -592,7 +669,7 @@ nomem:
 /* Starts a daemon with the server's settings and the given certificate;
  * `listen_fd` >= 0 reuses that socket instead of binding. */
 static struct MHD_Daemon *start_daemon(struct vsg_http_server *srv, int listen_fd,
-                                       const char *cert, const char *key)
+                                       const char *cert, const char *key, struct dctx *d)
 {
     struct MHD_OptionItem o[16];
     size_t n = 0;
@@ -605,7 +682,7 @@ static struct MHD_Daemon *start_daemon(struct vsg_http_server *srv, int listen_f
 
 #define OPT(opt, val, ptr) (o[n++] = (struct MHD_OptionItem){(opt), (intptr_t)(val), (ptr)})
     OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)&mhd_logger, srv);
-    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)&on_completed, srv);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)&on_completed, d);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, srv->max_conns, NULL);
     if (listen_fd >= 0) {
@@ -621,7 +698,7 @@ static struct MHD_Daemon *start_daemon(struct vsg_http_server *srv, int listen_f
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 
-    return MHD_start_daemon(flags, (uint16_t)srv->port, NULL, NULL, on_request, srv,
+    return MHD_start_daemon(flags, (uint16_t)srv->port, NULL, NULL, on_request, d,
                             MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 }
 
@@ -640,8 +717,13 @@ enum vsg_err vsg_http_server_start(struct vsg_http_server *srv, struct vsg_error
             return rc;
         }
     }
-    srv->daemon = start_daemon(srv, -1, srv->cert_pem, srv->key_pem);
+    if (!(srv->dctx = vsg_calloc(1, sizeof *srv->dctx)))
+        return vsg_error_set(err, VSG_ERR_NOMEM, "http server: out of memory");
+    srv->dctx->srv = srv;
+    srv->daemon = start_daemon(srv, -1, srv->cert_pem, srv->key_pem, srv->dctx);
     if (!srv->daemon) {
+        vsg_free(srv->dctx);
+        srv->dctx = NULL;
         /* libmicrohttpd has logged the reason; name the likely one. */
         if (srv->tls)
             return vsg_error_set(err, VSG_ERR_TLS,
@@ -669,6 +751,7 @@ enum vsg_err vsg_http_server_reload_tls(struct vsg_http_server *srv, const char 
     const union MHD_DaemonInfo *info;
     struct MHD_Daemon *nd;
     char *cert = NULL, *key = NULL;
+    struct dctx *nctx = NULL;
     int fd = -1;
     MHD_socket old_fd;
     enum vsg_err rc;
@@ -679,10 +762,12 @@ enum vsg_err vsg_http_server_reload_tls(struct vsg_http_server *srv, const char 
     if (!cert_pem || !key_pem)
         return vsg_error_set(err, VSG_ERR_INVAL, "http server %s: TLS reload needs a certificate and a key",
                              srv->name);
-    if (!(cert = vsg_strdup(cert_pem)) || !(key = vsg_strdup(key_pem))) {
+    if (!(cert = vsg_strdup(cert_pem)) || !(key = vsg_strdup(key_pem)) ||
+        !(nctx = vsg_calloc(1, sizeof *nctx))) {
         rc = vsg_error_set(err, VSG_ERR_NOMEM, "http server: out of memory");
         goto fail;
     }
+    nctx->srv = srv;
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
     if (!info || info->listen_fd == MHD_INVALID_SOCKET || (fd = dup(info->listen_fd)) < 0) {
         rc = vsg_error_set(err, VSG_ERR_IO, "http server %s: cannot share the listening socket",
@@ -690,7 +775,7 @@ enum vsg_err vsg_http_server_reload_tls(struct vsg_http_server *srv, const char 
         goto fail;
     }
     /* Both daemons accept on the same socket until the old one quiesces. */
-    nd = start_daemon(srv, fd, cert, key);
+    nd = start_daemon(srv, fd, cert, key, nctx);
     if (!nd) {
         close(fd);
         rc = vsg_error_set(err, VSG_ERR_TLS,
@@ -700,11 +785,14 @@ enum vsg_err vsg_http_server_reload_tls(struct vsg_http_server *srv, const char 
     }
     stop_retired(srv);
     old_fd = MHD_quiesce_daemon(srv->daemon);
+    atomic_store(&srv->dctx->retired, 1);
     srv->retired = srv->daemon;
+    srv->retired_dctx = srv->dctx;
     srv->retired_fd = old_fd == MHD_INVALID_SOCKET ? -1 : old_fd;
     srv->retired_cert = srv->cert_pem;
     srv->retired_key = srv->key_pem;
     srv->daemon = nd;
+    srv->dctx = nctx;
     srv->cert_pem = cert;
     srv->key_pem = key;
     VSG_LOGF_INFO(LOGGER, ((const char *[]){"server", srv->name, NULL}), "TLS certificate reloaded");
@@ -712,5 +800,6 @@ enum vsg_err vsg_http_server_reload_tls(struct vsg_http_server *srv, const char 
 fail:
     vsg_free(cert);
     vsg_free(key);
+    vsg_free(nctx);
     return rc;
 }

@@ -195,9 +195,21 @@ unsigned vsg_http_server_port(const struct vsg_http_server *srv);
 enum vsg_err vsg_http_server_reload_tls(struct vsg_http_server *srv, const char *cert_pem,
                                         const char *key_pem, struct vsg_error *err);
 
-/* Stops accepting, closes every connection and joins the threads (a
- * handler that is running is waited for). Idempotent; the routes stay, so
- * the server may be started again. */
+/* From now on every response says "Connection: close" and the server
+ * closes the connection after it, so that clients open their next
+ * connection elsewhere (a pod leaving its Service) instead of having a
+ * keep-alive connection closed under a request at stop. Requests are
+ * still answered. Thread-safe; ends at stop. */
+void vsg_http_server_drain(struct vsg_http_server *srv);
+
+/* How long stop waits for requests in flight. */
+#define VSG_HTTP_SERVER_STOP_GRACE_MS 5000
+
+/* Stops: new connections are refused at once, requests in flight are
+ * answered (with "Connection: close"; waited for up to
+ * VSG_HTTP_SERVER_STOP_GRACE_MS), then the remaining idle connections are
+ * closed and the threads joined. Idempotent; the routes stay, so the
+ * server may be started again. */
 void vsg_http_server_stop(struct vsg_http_server *srv);
 
 /* Nonzero when this libmicrohttpd was built with TLS support. */

@@ -2,14 +2,19 @@
  * test_http_server.c - core/http/server on ephemeral 127.0.0.1 ports:
  * routing (query ignored, prefix, 404, 405 + Allow, HEAD), headers and
  * query access, body limits (413, also for chunked bodies), /healthz,
- * handler errors, restart, and TLS with a certificate reload.
+ * handler errors, restart, TLS with a certificate reload, and closing
+ * without dropping a request (drain, stop with requests in flight, the
+ * connections of a retired daemon).
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -53,6 +58,57 @@ static const char *raw_http(unsigned port, const char *req)
     out[got] = '\0';
     close(fd);
     return out;
+}
+
+/* A keep-alive client on a raw socket: kc_open() connects, kc_get() sends
+ * one GET and reads exactly one answer (headers + Content-Length body) into
+ * `out`. Returns 0, or -1 when the connection failed or was closed. */
+static int kc_open(unsigned port)
+{
+    struct sockaddr_in sa = {0};
+    struct timeval tv = {5, 0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0) return -1;
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int kc_get(int fd, const char *path, char *out, size_t cap)
+{
+    char req[256];
+    size_t got = 0, need = 0;
+    const char *end, *cl;
+
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) return -1;
+    out[0] = '\0';
+    for (;;) {
+        ssize_t n = read(fd, out + got, cap - 1 - got);
+        if (n <= 0) return -1;
+        got += (size_t)n;
+        out[got] = '\0';
+        if (!need && (end = strstr(out, "\r\n\r\n")) != NULL) {
+            cl = strcasestr(out, "\r\nContent-Length: ");
+            need = (size_t)(end + 4 - out) + (cl ? strtoul(cl + 18, NULL, 10) : 0);
+        }
+        if (need && got >= need) return 0;
+        if (got >= cap - 1) return -1;
+    }
+}
+
+/* Nonzero when the peer has closed `fd` (read gives EOF). */
+static int kc_closed(int fd)
+{
+    char c;
+    return read(fd, &c, 1) == 0;
 }
 
 /* Performs one request with a fresh client; returns the transport result. */
@@ -124,6 +180,16 @@ static enum vsg_err fails(void *ud, const struct vsg_http_req *rq, struct vsg_ht
     return VSG_ERR_IO;
 }
 
+/* Answers after 400 ms. */
+static enum vsg_err slow(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    struct timespec t = {0, 400 * 1000 * 1000};
+    (void)ud;
+    (void)rq;
+    nanosleep(&t, NULL);
+    return vsg_http_resp_text(rs, 200, "text/plain", "slow done");
+}
+
 static int healthy = 1;
 static enum vsg_err check_health(void *ud, struct vsg_error *why)
 {
@@ -149,6 +215,7 @@ static struct vsg_http_server *new_server(size_t max_body, unsigned threads)
     CHECK_INT(vsg_http_server_route(srv, "GET", "/events", echo, "list", &err), VSG_OK);
     CHECK_INT(vsg_http_server_route(srv, NULL, "/api/*", echo, "api", &err), VSG_OK);
     CHECK_INT(vsg_http_server_route(srv, "GET", "/fail", fails, NULL, &err), VSG_OK);
+    CHECK_INT(vsg_http_server_route(srv, "GET", "/slow", slow, NULL, &err), VSG_OK);
     CHECK_INT(vsg_http_server_add_healthz(srv, NULL, check_health, NULL, &err), VSG_OK);
     CHECK_INT(vsg_http_server_add_healthz(srv, "/readyz", NULL, NULL, &err), VSG_OK);
     CHECK_INT(vsg_http_server_port(srv), 0);
@@ -448,6 +515,93 @@ static void test_tls_reload(void)
     vsg_free(kb);
 }
 
+/* Drain: keep-alive connections end cleanly, after an answer. */
+static void test_drain(void)
+{
+    static char out[8192];
+    struct vsg_http_server *srv = new_server(0, 2);
+    unsigned port = vsg_http_server_port(srv);
+    int a = kc_open(port), b;
+
+    CHECK(a >= 0);
+    CHECK_INT(kc_get(a, "/events", out, sizeof out), 0);
+    CHECK(strncmp(out, "HTTP/1.1 201", 12) == 0);
+    CHECK(strcasestr(out, "Connection: close") == NULL);
+    CHECK_INT(kc_get(a, "/events", out, sizeof out), 0); /* reused */
+    vsg_http_server_drain(srv);
+    /* The next answer on the open connection says close, then closes. */
+    CHECK_INT(kc_get(a, "/events", out, sizeof out), 0);
+    CHECK(strncmp(out, "HTTP/1.1 201", 12) == 0);
+    CHECK(strcasestr(out, "\r\nConnection: close\r\n") != NULL);
+    CHECK(kc_closed(a));
+    close(a);
+    /* New connections are still answered, once each. */
+    b = kc_open(port);
+    CHECK(b >= 0);
+    CHECK_INT(kc_get(b, "/healthz", out, sizeof out), 0);
+    CHECK(strncmp(out, "HTTP/1.1 200", 12) == 0);
+    CHECK(strcasestr(out, "\r\nConnection: close\r\n") != NULL);
+    CHECK(kc_closed(b));
+    close(b);
+    vsg_http_server_free(srv);
+}
+
+struct slow_call {
+    unsigned port;
+    int fd;         /* An open keep-alive connection, or -1 for a new one. */
+    int rc;         /* kc_get's result. */
+    char out[4096]; /* Its answer. */
+};
+
+static void *slow_thread(void *p)
+{
+    struct slow_call *c = p;
+    int fd = c->fd >= 0 ? c->fd : kc_open(c->port);
+    c->rc = fd < 0 ? -1 : kc_get(fd, "/slow", c->out, sizeof c->out);
+    if (c->fd < 0 && fd >= 0) close(fd);
+    return NULL;
+}
+
+/* Stop: requests in flight are answered (on a new connection and on a
+ * reused keep-alive one), then new connections are refused. */
+static void test_stop_inflight(void)
+{
+    static char out[4096];
+    struct timespec t = {0, 100 * 1000 * 1000};
+    struct slow_call fresh = {0}, reused = {0};
+    pthread_t t1, t2;
+    struct vsg_http_server *srv = new_server(0, 2);
+    unsigned port = vsg_http_server_port(srv);
+
+    fresh.port = reused.port = port;
+    fresh.fd = -1;
+    reused.fd = kc_open(port);
+    CHECK(reused.fd >= 0);
+    CHECK_INT(kc_get(reused.fd, "/events", out, sizeof out), 0);
+    CHECK(pthread_create(&t1, NULL, slow_thread, &fresh) == 0);
+    CHECK(pthread_create(&t2, NULL, slow_thread, &reused) == 0);
+    nanosleep(&t, NULL);
+    vsg_http_server_stop(srv);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CHECK_INT(fresh.rc, 0);
+    CHECK(strstr(fresh.out, "slow done") != NULL);
+    CHECK_INT(reused.rc, 0);
+    CHECK(strstr(reused.out, "slow done") != NULL);
+    CHECK(strcasestr(reused.out, "\r\nConnection: close\r\n") != NULL);
+    close(reused.fd);
+    CHECK_INT(kc_open(port), -1); /* refused */
+    /* Started again, connections are kept alive again. */
+    struct vsg_error err;
+    CHECK_INT(vsg_http_server_start(srv, &err), VSG_OK);
+    int a = kc_open(vsg_http_server_port(srv));
+    CHECK(a >= 0);
+    CHECK_INT(kc_get(a, "/events", out, sizeof out), 0);
+    CHECK(strcasestr(out, "Connection: close") == NULL);
+    close(a);
+    vsg_http_server_free(srv);
+}
+
 TEST_LIST = {
     {"routing", test_routing},
     {"thread_pool", test_thread_pool},
@@ -455,6 +609,8 @@ TEST_LIST = {
     {"restart_and_errors", test_restart_and_errors},
     {"proxy_env", test_proxy_env},
     {"tls_reload", test_tls_reload},
+    {"drain", test_drain},
+    {"stop_inflight", test_stop_inflight},
     {NULL, NULL},
 };
 

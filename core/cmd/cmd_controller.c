@@ -418,6 +418,7 @@ int vsg_cmd_controller(int argc, char **argv)
          * A second signal ends the wait. */
         struct timespec ts = {(time_t)(drain_ns / VSG_SECOND), (long)(drain_ns % VSG_SECOND)};
         atomic_store(&draining, 1);
+        vsg_webhook_drain(wh);
         VSG_LOG_INFO(LOGGER, "signal %d: not ready; answering admission requests for %lld ms more", sig,
                      (long long)(drain_ns / VSG_MILLISECOND));
         if (sigtimedwait(&sigs, NULL, &ts) > 0) VSG_LOG_INFO(LOGGER, "second signal: stopping now");

@@ -35,6 +35,11 @@
 
 #define LOGGER "vsgate.webhook"
 #define MAX_BODY (3u * 1024 * 1024)
+/* Idle keep-alive connections live longer than kube-apiserver's own 90 s
+ * idle timeout, so that the apiserver closes them, never we: a connection
+ * closed under a request the apiserver is writing fails that request (EOF,
+ * and admission requests are not retried). */
+#define IDLE_TIMEOUT_S 120
 /* How long start waits for usable certificates (a replica that does not
  * lead waits for the leader to write them). */
 #define START_CERTS_MS 60000
@@ -1328,7 +1333,7 @@ enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err)
     if ((rc = first_certs(wh, err)) != VSG_OK) return rc;
     struct vsg_http_server_opts so = {
         .name = "webhook", .addr = wh->addr, .port = wh->o.port, .threads = (unsigned)wh->nslots,
-        .max_body = MAX_BODY, .timeout_s = 30, .cert_pem = wh->certs.cert_pem,
+        .max_body = MAX_BODY, .timeout_s = IDLE_TIMEOUT_S, .cert_pem = wh->certs.cert_pem,
         .key_pem = wh->certs.key_pem};
     if (!(wh->srv = vsg_http_server_new(&so, err))) return err->code;
     if ((rc = vsg_http_server_route(wh->srv, "POST", "/defaulting", h_defaulting, wh, err)) != VSG_OK ||
@@ -1372,6 +1377,11 @@ void vsg_webhook_stop(struct vsg_webhook *wh)
     if (wh->url_base && wh->started && wh->client && leading(wh)) delete_url_configs(wh);
     wh->started = 0;
     if (wh->srv) vsg_http_server_stop(wh->srv);
+}
+
+void vsg_webhook_drain(struct vsg_webhook *wh)
+{
+    if (wh && wh->srv) vsg_http_server_drain(wh->srv);
 }
 
 void vsg_webhook_free(struct vsg_webhook *wh)

@@ -83,6 +83,12 @@ enum vsg_err vsg_webhook_start(struct vsg_webhook *wh, struct vsg_error *err);
  * controller's stop, whose leadership it still uses). */
 void vsg_webhook_stop(struct vsg_webhook *wh);
 
+/* The pod is leaving its Service: admission requests are still answered,
+ * each with "Connection: close", so that kube-apiserver opens its next
+ * connection to another replica instead of reusing one that the stop
+ * will close. NULL or not started is a no-op. */
+void vsg_webhook_drain(struct vsg_webhook *wh);
+
 /* Stops, joins the informers, frees. NULL is a no-op. */
 void vsg_webhook_free(struct vsg_webhook *wh);
 

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "base/mem.h"
+#include "base/url.h"
 
 #ifndef VSG_VERSION
 #define VSG_VERSION "0"
@@ -22,9 +23,14 @@
 
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define HDR_STACK_NODES 32 /* Header list nodes kept on the stack. */
+/* How often a request with a cancel flag looks at it while its socket is
+ * quiet (curl_easy_perform() would sleep up to 1 s between looks). */
+#define CANCEL_POLL_MS 100
 
 struct vsg_http_client {
-    CURL *curl;                 /* The easy handle: keeps the connections. */
+    CURL *curl;                 /* The easy handle: options, cookies. */
+    CURLM *multi;               /* Runs its transfers (see perform());
+                                   keeps the connections. */
     char *extra_ca_pem;         /* Copy of opts.extra_ca_pem or NULL. */
     size_t max_body;            /* Response body limit. */
     long timeout_ms;            /* Default whole-request timeout. */
@@ -109,7 +115,8 @@ struct vsg_http_client *vsg_http_client_new(const struct vsg_http_opts *opts,
         return NULL;
     }
     c->curl = curl_easy_init();
-    if (!c->curl) {
+    c->multi = curl_multi_init();
+    if (!c->curl || !c->multi) {
         vsg_error_set(err, VSG_ERR_INTERNAL, "http client: curl_easy_init failed");
         goto fail;
     }
@@ -125,6 +132,22 @@ struct vsg_http_client *vsg_http_client_new(const struct vsg_http_opts *opts,
     }
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* http:// and https:// only, also where a redirect points: a URL from
+     * a manifest or the environment must not make libcurl read a local
+     * file (file://) or speak another protocol (ftp://, gopher://...). */
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
+    if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+#else
+    if (curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) !=
+            CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) !=
+            CURLE_OK) {
+#endif
+        vsg_error_set(err, VSG_ERR_UNSUPPORTED,
+                      "http client: this libcurl cannot be limited to http and https");
+        goto fail;
+    }
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 30000L);
@@ -185,6 +208,7 @@ fail:
 void vsg_http_client_free(struct vsg_http_client *c)
 {
     if (!c) return;
+    if (c->multi) curl_multi_cleanup(c->multi);
     if (c->curl) curl_easy_cleanup(c->curl);
     vsg_free(c->extra_ca_pem);
     vsg_free(c->proxy_http);
@@ -269,6 +293,48 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c2, curl
     return (x->req->cancel && *x->req->cancel) ? 1 : 0;
 }
 
+/* curl_easy_perform() on the client's multi handle, so that a request
+ * with a cancel flag wakes up every CANCEL_POLL_MS to have it looked at
+ * (on_progress then aborts the transfer): a stop is not held up for a
+ * second by a server that sends nothing. */
+static CURLcode perform(struct vsg_http_client *c, int with_cancel)
+{
+    CURLcode cc = CURLE_FAILED_INIT;
+    CURLMcode mc;
+    CURLMsg *msg;
+    int running = 0, left;
+
+    if ((mc = curl_multi_add_handle(c->multi, c->curl)) != CURLM_OK)
+        return mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+    for (;;) {
+        mc = curl_multi_perform(c->multi, &running);
+        if (mc != CURLM_OK || !running) break;
+        mc = curl_multi_poll(c->multi, NULL, 0, with_cancel ? CANCEL_POLL_MS : 1000, NULL);
+        if (mc != CURLM_OK) break;
+    }
+    if (mc != CURLM_OK) {
+        /* As curl_easy_perform() maps a failure of its own multi loop. */
+        cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_BAD_FUNCTION_ARGUMENT;
+    } else {
+        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->curl) cc = msg->data.result;
+    }
+    curl_multi_remove_handle(c->multi, c->curl);
+    return cc;
+}
+
+/* The URL in an error may hold credentials: never in a message
+ * (base/url.h). NULL is a no-op. */
+static void redact_msg(struct vsg_error *err)
+{
+    char safe[VSG_ERROR_MSG_MAX];
+    size_t n;
+
+    if (!err) return;
+    n = vsg_url_redact(err->msg, safe, sizeof safe);
+    memcpy(err->msg, safe, (n < sizeof safe ? n : sizeof safe - 1) + 1);
+}
+
 static enum vsg_err map_curl(CURLcode rc, const struct xfer *x)
 {
     switch (rc) {
@@ -322,6 +388,12 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     vsg_buf_reset(&resp->body);
     resp->body.max = c->max_body;
     c->errbuf[0] = '\0';
+    /* Cancelled before it began (a stop signal): not even a connect. */
+    if (req->cancel && *req->cancel) {
+        vsg_error_set(err, VSG_ERR_CANCELLED, "%s %s: cancelled", method, req->url);
+        redact_msg(err);
+        return VSG_ERR_CANCELLED;
+    }
 
     for (const char *const *hp = req->headers; hp && *hp; hp++) nh++;
     if (nh > HDR_STACK_NODES && !(nodes = vsg_calloc(nh, sizeof *nodes)))
@@ -368,17 +440,23 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
     }
 
-    CURLcode cc = curl_easy_perform(h);
+    CURLcode cc = perform(c, req->cancel != NULL);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     rc = map_curl(cc, &x);
     if (rc != VSG_OK) {
         if (rc == VSG_ERR_TOOBIG)
             vsg_error_set(err, rc, "%s %s: response body larger than %zu bytes",
                           method, req->url, c->max_body);
+        else if (cc == CURLE_ABORTED_BY_CALLBACK)
+            vsg_error_set(err, rc, "%s %s: cancelled", method, req->url);
+        else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
+            vsg_error_set(err, rc, "%s %s: only http:// and https:// URLs are allowed (%s)",
+                          method, req->url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
         else
             vsg_error_set(err, rc, "%s %s: %s", method, req->url,
                           c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
     }
+    if (rc != VSG_OK) redact_msg(err);
     /* The handle must not keep pointers into this call's stack. */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);

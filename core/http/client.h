@@ -11,8 +11,11 @@
  *
  * Errors: connection failures and resets are VSG_ERR_TRANSPORT, time-outs
  * VSG_ERR_TIMEOUT, certificate problems VSG_ERR_TLS, a body over the limit
- * VSG_ERR_TOOBIG. Any HTTP status is a success at this layer: callers
- * decide what a status means.
+ * VSG_ERR_TOOBIG, a cancelled request VSG_ERR_CANCELLED. Only http:// and
+ * https:// URLs are accepted (redirects included): any other scheme
+ * (file://, ftp://, ...) fails with VSG_ERR_INVAL before anything is
+ * read. Any HTTP status is a success at this layer: callers decide what
+ * a status means.
  */
 #ifndef VSG_HTTP_CLIENT_H
 #define VSG_HTTP_CLIENT_H
@@ -66,7 +69,12 @@ struct vsg_http_request {
     long timeout_ms;              /* Overrides the client default if > 0. */
     vsg_http_body_fn on_body;     /* If set, the body streams here. */
     void *on_body_ud;             /* Its user data. */
-    volatile int *cancel;         /* If set and nonzero, abort soon. */
+    volatile int *cancel;         /* If set and nonzero, the request fails
+                                     with VSG_ERR_CANCELLED: at once when
+                                     set before it, within about 0.1 s
+                                     when set while in flight (polled
+                                     while the socket is quiet). A store
+                                     from a signal handler is enough. */
 };
 
 struct vsg_http_response {

@@ -39,17 +39,28 @@
 /* Largest payload of one event. */
 #define MAX_PAYLOAD (8u * 1024 * 1024)
 
-/* The process's sender, for the signal handler (a per-process singleton
- * set while vsg_adapter_run() runs). */
+/* Time the vCenter calls of a shutdown (DestroyCollector, Logout) get in
+ * all after a stop; an unresponsive server costs this once. */
+#define SHUTDOWN_VC_MS 1000
+
+/* The process's sender and vCenter session, for the signal handler
+ * (per-process singletons set while vsg_adapter_run() runs). */
 static struct vsg_ce_sender *volatile running_sender;
+static struct vsg_soap_session *volatile running_soap;
 static volatile sig_atomic_t *signal_stop;
 
+/* Aborts whatever blocks (a SOAP call, a delivery: both poll their cancel
+ * flag) and then sets the stop flag, so that the engine, once it sees
+ * the stop, finds the session already cancelled. Only stores and an
+ * eventfd write(): async-signal-safe. */
 static void on_signal(int sig)
 {
     (void)sig;
-    if (signal_stop) *signal_stop = 1;
+    struct vsg_soap_session *soap = running_soap;
+    if (soap) vsg_soap_cancel(soap);
     struct vsg_ce_sender *s = running_sender;
     if (s) vsg_ce_sender_cancel(s);
+    if (signal_stop) *signal_stop = 1;
 }
 
 void vsg_adapter_install_signals(volatile sig_atomic_t *stop)
@@ -198,6 +209,7 @@ static int ensure_session(struct engine *e)
             e->backoff_ms = 0;
             return 1;
         }
+        if (*e->stop) break; /* Cancelled by the stop: not a failure. */
         VSG_LOG_ERROR(lg, "vCenter login failed (retrying in %lld ms): %s",
                       (long long)(e->backoff_ms ? e->backoff_ms : VC_BACKOFF_MIN_MS), err.msg);
         vc_backoff(e);
@@ -249,6 +261,9 @@ static int ensure_collector(struct engine *e)
 static void on_vc_error(struct engine *e, const struct vsg_error *err)
 {
     const char *lg = LOGGER(e->cfg);
+    /* Stopping: the stop cancelled the call (vsg_soap_cancel()); the
+     * shutdown destroys the collector and logs out. */
+    if (*e->stop) return;
     switch (err->code) {
     case VSG_ERR_NOTAUTHENTICATED: {
         VSG_LOG_WARN(lg, "vCenter session lost, logging in again: %s", err->msg);
@@ -600,6 +615,8 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
         VSG_LOG_ERROR(lg, "invalid vCenter settings: %s", err.msg);
         goto out;
     }
+    running_soap = e.soap;
+    if (*stop) vsg_soap_cancel(e.soap);
 
     struct vsg_ce_sender_opts sopt;
     vsg_ce_sender_opts_init(&sopt);
@@ -653,10 +670,18 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
 shutdown:
     VSG_LOG_INFO(lg, "shutting down: saving checkpoint, destroying collector, logging out");
     save_checkpoint(&e, 0);
-    drop_collector(&e);
-    if (e.soap && vsg_soap_logged_in(e.soap)) {
-        struct vsg_error lerr = {0};
-        if (vsg_soap_logout(e.soap, &lerr) != VSG_OK) VSG_LOG_WARN(lg, "logout failed: %s", lerr.msg);
+    {
+        /* The stop cancelled the session; its last calls get SHUTDOWN_VC_MS
+         * in all, at most half of it for the collector, so that the Logout
+         * (which ends the session's collectors too) always gets a try. */
+        int64_t vc_end = vsg_time_mono_ms() + SHUTDOWN_VC_MS;
+        vsg_soap_wind_down(e.soap, SHUTDOWN_VC_MS / 2);
+        drop_collector(&e);
+        if (vsg_soap_logged_in(e.soap)) {
+            struct vsg_error lerr = {0};
+            vsg_soap_wind_down(e.soap, (long)(vc_end - vsg_time_mono_ms()));
+            if (vsg_soap_logout(e.soap, &lerr) != VSG_OK) VSG_LOG_WARN(lg, "logout failed: %s", lerr.msg);
+        }
     }
     {
         struct vsg_ce_sender_stats st;
@@ -672,6 +697,7 @@ shutdown:
     rc = 0;
 out:
     running_sender = NULL;
+    running_soap = NULL;
     vsg_ce_sender_free(e.sender);
     vsg_soap_session_free(e.soap);
     vsg_collector_seen_cleanup(&e.seen);

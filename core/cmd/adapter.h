@@ -83,8 +83,11 @@ void vsg_adapter_config_init(struct vsg_adapter_config *cfg);
  * when the configuration is unusable (logged). */
 int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t *stop);
 
-/* Installs SIGTERM/SIGINT handlers that set *stop (and cancel the
- * engine's in-flight waits). */
+/* Installs SIGTERM/SIGINT handlers that set *stop and cancel what the
+ * engine is blocked in (a SOAP call: login, read, WaitForUpdatesEx; a
+ * delivery or its backoff), so it stops within a fraction of a second; the
+ * shutdown's own vCenter calls (DestroyCollector, Logout) then get 1 s
+ * in all. */
 void vsg_adapter_install_signals(volatile sig_atomic_t *stop);
 
 #endif

@@ -40,6 +40,10 @@ struct vsg_soap_session {
     unsigned long generation;            /* Successful logins so far. */
     int64_t last_ok_ms;                  /* Monotonic time of the last successful call. */
     char last_fault[128];                /* Fault type of the last call, or "". */
+    volatile int cancel_flag;            /* Set by vsg_soap_cancel() (a signal
+                                            handler); curl polls it. */
+    int64_t deadline_ms;                 /* Wind-down: monotonic time by which
+                                            every call must end; 0: none. */
     struct vsg_buf body;                 /* Response body storage, kept from
                                             call to call (a page of events
                                             would otherwise grow a new one
@@ -499,6 +503,22 @@ static enum vsg_err call(struct vsg_soap_session *s, const char *method, const c
         rc = vsg_error_set(err, VSG_ERR_INVAL, "soap call: invalid method name");
         goto done;
     }
+    /* Stopping: nothing goes out once cancelled, and during a wind-down a
+     * call gets at most what is left of the budget. */
+    if (s->cancel_flag) {
+        rc = vsg_error_set(err, VSG_ERR_CANCELLED, "%s: cancelled", method);
+        goto done;
+    }
+    if (s->deadline_ms > 0) {
+        int64_t left = s->deadline_ms - vsg_time_mono_ms();
+        if (left <= 0) {
+            rc = vsg_error_set(err, VSG_ERR_TIMEOUT,
+                               "%s: skipped: the time for vCenter calls while stopping is spent",
+                               method);
+            goto done;
+        }
+        if (timeout_ms <= 0 || timeout_ms > left) timeout_ms = (long)left;
+    }
     if (vsg_buf_puts(&env, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                            "<soapenv:Envelope"
                            " xmlns:soapenv=\"" VSG_SOAP_NS_ENV "\""
@@ -520,6 +540,7 @@ static enum vsg_err call(struct vsg_soap_session *s, const char *method, const c
         .body = env.data,
         .body_len = env.len,
         .timeout_ms = timeout_ms,
+        .cancel = &s->cancel_flag,
     };
     rc = vsg_http_do(s->http, &req, &resp, err);
     if (rc != VSG_OK) {
@@ -643,9 +664,14 @@ enum vsg_err vsg_soap_negotiate(struct vsg_soap_session *s, struct vsg_error *er
     if (s->version_pinned) return VSG_OK;
     vsg_error_clear(&e);
     vsg_http_response_init(&resp);
-    struct vsg_http_request req = {.method = "GET", .url = s->versions_url};
+    struct vsg_http_request req = {.method = "GET", .url = s->versions_url,
+                                   .cancel = &s->cancel_flag};
     rc = vsg_http_do(s->http, &req, &resp, &e);
     if (rc == VSG_ERR_NOMEM) goto nomem;
+    if (rc == VSG_ERR_CANCELLED) {
+        vsg_http_response_cleanup(&resp);
+        return vsg_error_set(err, rc, "version negotiation: %s", e.msg);
+    }
     if (rc != VSG_OK) {
         VSG_LOG_INFO(LOGGER, "vimServiceVersions.xml unavailable (%s); using urn:vim25/%s",
                      e.msg, s->version);
@@ -827,6 +853,17 @@ enum vsg_err vsg_soap_logout(struct vsg_soap_session *s, struct vsg_error *err)
     return rc;
 }
 
+void vsg_soap_cancel(struct vsg_soap_session *s)
+{
+    s->cancel_flag = 1;
+}
+
+void vsg_soap_wind_down(struct vsg_soap_session *s, long budget_ms)
+{
+    s->deadline_ms = vsg_time_mono_ms() + (budget_ms > 0 ? budget_ms : 0);
+    s->cancel_flag = 0;
+}
+
 int vsg_soap_logged_in(const struct vsg_soap_session *s)
 {
     return s->logged_in;
@@ -897,7 +934,8 @@ enum vsg_err vsg_soap_keepalive(struct vsg_soap_session *s, int64_t now_ms, stru
     VSG_LOG_DEBUG(LOGGER, "Executing SOAP keep-alive handler");
     rc = vsg_soap_current_time(s, &t, err);
     if (rc != VSG_OK) {
-        VSG_LOG_WARN(LOGGER, "keep-alive failed: %s", err ? err->msg : vsg_strerror(rc));
+        if (rc != VSG_ERR_CANCELLED)
+            VSG_LOG_WARN(LOGGER, "keep-alive failed: %s", err ? err->msg : vsg_strerror(rc));
         return rc;
     }
     if (vsg_time_format_rfc3339(t, VSG_TIME_NANO, ts, sizeof ts) == VSG_OK)

@@ -31,6 +31,7 @@
  *     VSG_ERR_TLS; a body over max_body VSG_ERR_TOOBIG; any other status
  *     -> VSG_ERR_HTTP; a 200 whose body is not a well-formed SOAP response
  *     -> VSG_ERR_PARSE.
+ *   - after vsg_soap_cancel() (a stop signal) -> VSG_ERR_CANCELLED.
  *   Messages never contain the password or the session cookie: the
  *   password (if 3 bytes or longer) is masked as "***", and
  *   "session[<key>]" in moref values (vcsim's session key equals its
@@ -145,7 +146,8 @@ const char *vsg_soap_url(const struct vsg_soap_session *s);
  * the server's urn:vim25 version when it is older than 7.0, else "7.0"
  * (what the Go adapter sent, so payloads keep the 7.0 shapes). Any
  * failure of the GET is logged and leaves "7.0"; returns VSG_OK except
- * on VSG_ERR_NOMEM. Does nothing when opts.version pinned a version.
+ * on VSG_ERR_NOMEM and VSG_ERR_CANCELLED (vsg_soap_cancel()). Does
+ * nothing when opts.version pinned a version.
  */
 enum vsg_err vsg_soap_negotiate(struct vsg_soap_session *s, struct vsg_error *err);
 
@@ -175,6 +177,24 @@ enum vsg_err vsg_soap_relogin(struct vsg_soap_session *s, struct vsg_error *err)
 /* Calls Logout, then clears the cookies whatever the outcome. Nothing is
  * sent when not logged in. */
 enum vsg_err vsg_soap_logout(struct vsg_soap_session *s, struct vsg_error *err);
+
+/* ====================================================================
+ * Stopping
+ * ==================================================================== */
+
+/* Cancels the session: a call in flight fails within about 0.1 s with
+ * VSG_ERR_CANCELLED (also one that is still connecting or in the TLS
+ * handshake), and every later call fails so at once, without network
+ * traffic, until vsg_soap_wind_down(). Async-signal-safe (one store of a
+ * volatile int): for the stop signal's handler. */
+void vsg_soap_cancel(struct vsg_soap_session *s);
+
+/* For the calls of a shutdown after a cancel (DestroyCollector, Logout):
+ * lifts the cancel and bounds every later call so that all of them end
+ * within `budget_ms` from now (an unresponsive server costs the budget
+ * once; the calls after it fail at once with VSG_ERR_TIMEOUT). A new
+ * vsg_soap_cancel() still aborts them. */
+void vsg_soap_wind_down(struct vsg_soap_session *s, long budget_ms);
 
 /* Nonzero between a successful login and logout/relogin failure. */
 int vsg_soap_logged_in(const struct vsg_soap_session *s);

@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "base/vtime.h"
 
 #define LOGGER "vsgate.sender"
@@ -27,9 +28,9 @@
 
 struct vsg_ce_sender {
     char *sink;                       /* Target URL. */
-    char *sink_safe;                  /* Target URL without user:password@. */
+    char *sink_safe;                  /* Target URL, user info redacted (vsg_url_redact). */
     char *dls;                        /* Dead-letter sink URL, or NULL. */
-    char *dls_safe;                   /* The same without user:password@. */
+    char *dls_safe;                   /* The same, redacted. */
     char *ns;                         /* Kn-Namespace, or NULL. */
     long timeout_ms;                  /* Per attempt (0: none). */
     struct vsg_ce_delivery delivery;  /* Retry policy. */
@@ -73,25 +74,6 @@ void vsg_ce_sender_opts_init(struct vsg_ce_sender_opts *o)
     vsg_ce_delivery_init(&o->delivery);
 }
 
-/* A copy of `url` without "user:password@" (for logs and knativeerrordest). */
-static char *strip_userinfo(const char *url)
-{
-    const char *sch = strstr(url, "://");
-    const char *host, *at, *end;
-    char *out;
-
-    if (!sch) return vsg_strdup(url);
-    host = sch + 3;
-    end = host + strcspn(host, "/?#");
-    at = memchr(host, '@', (size_t)(end - host));
-    if (!at) return vsg_strdup(url);
-    out = vsg_malloc(strlen(url) + 1);
-    if (!out) return NULL;
-    memcpy(out, url, (size_t)(host - url));
-    memcpy(out + (host - url), at + 1, strlen(at + 1) + 1);
-    return out;
-}
-
 struct vsg_ce_sender *vsg_ce_sender_new(const struct vsg_ce_sender_opts *o,
                                         struct vsg_error *err)
 {
@@ -105,10 +87,10 @@ struct vsg_ce_sender *vsg_ce_sender_new(const struct vsg_ce_sender_opts *o,
     if (!(s = vsg_calloc(1, sizeof *s))) goto nomem;
     s->efd = -1;
     vsg_ce_overrides_init(&s->overrides);
-    if (!(s->sink = vsg_strdup(o->sink)) || !(s->sink_safe = strip_userinfo(o->sink))) goto nomem;
+    if (!(s->sink = vsg_strdup(o->sink)) || !(s->sink_safe = vsg_url_redact_dup(o->sink))) goto nomem;
     if (o->dead_letter_sink && *o->dead_letter_sink &&
         (!(s->dls = vsg_strdup(o->dead_letter_sink)) ||
-         !(s->dls_safe = strip_userinfo(o->dead_letter_sink))))
+         !(s->dls_safe = vsg_url_redact_dup(o->dead_letter_sink))))
         goto nomem;
     if (o->ns && *o->ns && !(s->ns = vsg_strdup(o->ns))) goto nomem;
     s->timeout_ms = o->timeout_ms == 0 ? VSG_CE_DEFAULT_TIMEOUT_MS

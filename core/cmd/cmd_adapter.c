@@ -29,6 +29,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "checkpoint/configmap_store.h"
 #include "cmd/adapter.h"
 #include "cmd/cmd.h"
@@ -213,7 +214,16 @@ int vsg_cmd_adapter(int argc, char **argv)
         if (!(watch = vsg_filter_watch_start(&wc, &err))) FAIL("filter: %s", err.msg);
         cfg.filter = filter;
     }
-    VSG_LOG_INFO(LG, "starting adapter for %s, sink %s", cfg.vc_url, cfg.sink);
+    {
+        /* The vCenter URL as used (no user info: VC_URL may lack a scheme,
+         * which vsg_url_redact needs), the sink redacted. */
+        char *vc = NULL, sink[512];
+        struct vsg_error e2 = {0};
+        vsg_soap_clean_url(cfg.vc_url, &vc, &e2);
+        vsg_url_redact(cfg.sink, sink, sizeof sink);
+        VSG_LOG_INFO(LG, "starting adapter for %s, sink %s", vc ? vc : "vCenter", sink);
+        vsg_free(vc);
+    }
     rc = vsg_adapter_run(&cfg, &stop);
 out:
     vsg_filter_watch_stop(watch);

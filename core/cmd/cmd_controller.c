@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "base/vtime.h"
 #include "cmd/cmd.h"
 #include "cmd/controller.h"
@@ -363,8 +364,12 @@ int vsg_cmd_controller(int argc, char **argv)
         .observability_cm = getenv("CONFIG_OBSERVABILITY_NAME"),
         .leader_election_cm = getenv("CONFIG_LEADERELECTION_NAME"),
     };
-    VSG_LOG_INFO(LOGGER, "starting: API server %s (%s), system namespace %s, Lua root %s",
-                 cfg.server, cfg.origin ? cfg.origin : "?", ns, lua_root);
+    {
+        char server[1024];
+        vsg_url_redact(cfg.server, server, sizeof server);
+        VSG_LOG_INFO(LOGGER, "starting: API server %s (%s), system namespace %s, Lua root %s",
+                     server, cfg.origin ? cfg.origin : "?", ns, lua_root);
+    }
     if (!(ctl = vsg_ctl_new(&o, &err))) {
         fprintf(stderr, "vsgate controller: %s\n", err.msg);
         goto out;

@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "base/vtime.h"
 #include "kube/cache.h"
 #include "kube/client.h"
@@ -870,6 +871,12 @@ static void reconcile_key(struct rec *r, const char *key)
 result:;
     double secs = (double)(vsg_time_mono_ms() - t0) / 1000.0;
     observe(r, a.out, deleting, secs);
+    if (a.msg[0]) {
+        /* For the log and the Event: a URL it quotes may hold credentials. */
+        char safe[sizeof a.msg];
+        size_t n = vsg_url_redact(a.msg, safe, sizeof safe);
+        memcpy(a.msg, safe, (n < sizeof safe ? n : sizeof safe - 1) + 1);
+    }
     if (a.out == OUT_DONE) {
         vsg_kube_queue_forget(r->queue, key);
         VSG_LOG_DEBUG(LOGGER, "%s %s: reconciled in %.3f s", r->kind, key, secs);

@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "base/vtime.h"
 #include "cmd/certs.h"
 #include "cmd/jsonpatch.h"
@@ -520,7 +521,12 @@ static enum vsg_err admit(struct vsg_webhook *wh, enum route route, const struct
             rc = VSG_ERR_NOMEM;
             goto done;
         }
-        VSG_LOG_DEBUG(LOGGER, "%s %s: patch %s", rq->path, uid, patch_text);
+        if (vsg_log_enabled(VSG_LOG_LEVEL_DEBUG)) {
+            /* The patch may set VC_URL from an address with credentials. */
+            char *shown = vsg_url_redact_dup(patch_text);
+            VSG_LOG_DEBUG(LOGGER, "%s %s: patch %s", rq->path, uid, shown ? shown : "(out of memory)");
+            vsg_free(shown);
+        }
     }
     rc = reply(rs, uid, 1, patch64, 0, NULL, NULL);
 done:

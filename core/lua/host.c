@@ -746,6 +746,7 @@ static int setup(lua_State *L)
     add_sub(L, vsg__lua_open_log, "log", "vsg.log");
     add_sub(L, vsg__lua_open_json, "json", "vsg.json");
     add_sub(L, vsg__lua_open_time, "time", "vsg.time");
+    add_sub(L, vsg__lua_open_url, "url", "vsg.url");
     lua_pushvalue(L, 9);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_vsg);
     vsg__lua_push_readonly(L, 9, "vsg");

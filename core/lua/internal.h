@@ -21,6 +21,7 @@
 int vsg__lua_open_log(lua_State *L);
 int vsg__lua_open_json(lua_State *L);
 int vsg__lua_open_time(lua_State *L);
+int vsg__lua_open_url(lua_State *L);
 
 /* [-0, +0, m] Creates the registry entries lua_json.c needs (the array
  * and object marker metatables, the box metatable, vsg.null's metatable).

@@ -13,6 +13,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "http/client.h"
 
 #define LOGGER "vsgate.soap"
@@ -73,8 +74,9 @@ static void wipe_free_str(char *s)
 
 /*
  * Rewrites `msg` (capacity `cap`) in place: every occurrence of `secret`
- * (when at least 3 bytes long) becomes "***", and the key inside
- * "session[...]" becomes "***".
+ * (when at least 3 bytes long) becomes "***", the key inside
+ * "session[...]" becomes "***", and so does the user info of any URL
+ * (vsg_url_redact, base/url.h).
  */
 static void redact(char *msg, size_t cap, const char *secret)
 {
@@ -100,7 +102,7 @@ static void redact(char *msg, size_t cap, const char *secret)
         out[o++] = *p++;
     }
     out[o] = '\0';
-    memcpy(msg, out, o + 1);
+    vsg_url_redact(out, msg, cap);
 }
 
 static void scrub(const struct vsg_soap_session *s, struct vsg_error *err)

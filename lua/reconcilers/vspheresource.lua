@@ -237,9 +237,12 @@ function Run:resolve(dest, what, reason)
   }
   local uri, f = sink.resolve(dest, self.ns, opts, what, reason)
   if uri then return uri end
-  self.m:mark_false("AdapterReady", f.reason, "%s", f.message)
-  self:log("info", "sink not resolved", { what = what, reason = f.reason, message = f.message })
-  if f.retry then return nil, f.message end
+  -- The message may quote a URI with credentials: redacted for the
+  -- condition, the Event, the log and the reconcile error.
+  local msg = vsg.url.redact(f.message)
+  self.m:mark_false("AdapterReady", f.reason, "%s", msg)
+  self:log("info", "sink not resolved", { what = what, reason = f.reason, message = msg })
+  if f.retry then return nil, msg end
   return nil
 end
 

@@ -141,6 +141,8 @@ function M.install()
     json = { decode = decode },
     log = { debug = noop, info = noop, warn = noop, error = noop },
     null = M.null,
+    -- vsg.url.redact (base/url.h), near enough: user info up to the last '@'.
+    url = { redact = function(s) return (s:gsub("(%a[%w+.-]*://)[^%s\"<>`]*@", "%1***@")) end },
   }
   vsg.kube = M.new()
   package.loaded.vsg = vsg

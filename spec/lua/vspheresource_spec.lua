@@ -504,6 +504,17 @@ describe("reconcilers.vspheresource", function()
       assert.same(cond("AdapterReady", "Unknown", nil, nil, LATER), status("source").conditions[1])
     end)
 
+    it("redacts credentials of a URI it quotes in the condition", function()
+      kube:seed({ apiVersion = "eventing.knative.dev/v1beta1", kind = "Broker",
+        metadata = { namespace = NS, name = "default" },
+        status = { address = { url = "http://u:Pw-cond-1@" } } })
+      reconcile("source")
+      local c = status("source").conditions[1]
+      assert.equal("SinkNotFound", c.reason)
+      assert.truthy(c.message:find('has an address without a host: "http://***@"', 1, true))
+      assert.is_nil(c.message:find("Pw-cond-1", 1, true))
+    end)
+
     it("resolves a relative uri against the ref", function()
       kube:seed({ apiVersion = "eventing.knative.dev/v1beta1", kind = "Broker",
         metadata = { namespace = NS, name = "default" },

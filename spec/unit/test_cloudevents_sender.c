@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "check.h"
 
 #include "base/log.h"
@@ -233,14 +235,14 @@ static void test_dead_letter_400(void)
     CHECK_INT(st.dropped, 0);
     vsg_ce_sender_free(s);
 
-    /* Credentials in the sink URL never reach knativeerrordest. */
+    /* Credentials in the sink URL never reach knativeerrordest (redacted). */
     char cred_url[96];
     snprintf(cred_url, sizeof cred_url, "http://user:secret@127.0.0.1:%u/path", fs.port);
     s = make_sender(cred_url, dls.url, NULL, NULL, NULL, 0);
     CHECK_INT(vsg_ce_send(s, &ce, &out, &err), VSG_OK);
     CHECK_INT(out, VSG_CE_DEAD_LETTERED);
     char want[96];
-    snprintf(want, sizeof want, "http://127.0.0.1:%u/path", fs.port);
+    snprintf(want, sizeof want, "http://***@127.0.0.1:%u/path", fs.port);
     CHECK_STR(dls.seen[1].errdest, want);
     CHECK(strstr(err.msg, "secret") == NULL);
     vsg_ce_cleanup(&ce);
@@ -344,6 +346,39 @@ static void test_connection_refused(void)
     CHECK_STR(dls.seen[0].errdest, url);
     CHECK(strncmp(dls.seen[0].errdata, "ZGlzcGF0Y2ggZXJyb3I6", 20) == 0); /* "dispatch error:" */
     vsg_ce_sender_free(s);
+
+    /* Credentials in the sink URL: neither the error, the log (retries,
+     * give-up, drop) nor the dead-letter extensions show the password. */
+    char cred[96], logbuf[8192] = "";
+    snprintf(cred, sizeof cred, "http://user:Pw-refused-77@%s", url + strlen("http://"));
+    FILE *log = tmpfile();
+    CHECK(log != NULL);
+    vsg_log_setup(VSG_LOG_LEVEL_DEBUG, log);
+    s = make_sender(cred, NULL, "1", NULL, "PT0.01S", 0);
+    CHECK_INT(vsg_ce_send(s, &ce, &out, &err), VSG_OK);
+    CHECK_INT(out, VSG_CE_DROPPED);
+    CHECK(strstr(err.msg, "Pw-refused-77") == NULL);
+    CHECK(strstr(err.msg, "http://***@127.0.0.1") != NULL);
+    vsg_ce_sender_free(s);
+    s = make_sender(cred, dls.url, "0", NULL, NULL, 0);
+    CHECK_INT(vsg_ce_send(s, &ce, &out, &err), VSG_OK);
+    CHECK_INT(out, VSG_CE_DEAD_LETTERED);
+    CHECK(strstr(err.msg, "Pw-refused-77") == NULL);
+    vsg_ce_sender_free(s);
+    vsg_log_setup(getenv("VSG_TEST_VERBOSE") ? VSG_LOG_LEVEL_DEBUG : VSG_LOG_LEVEL_ERROR, stderr);
+    rewind(log);
+    logbuf[fread(logbuf, 1, sizeof logbuf - 1, log)] = '\0';
+    fclose(log);
+    CHECK(strstr(logbuf, "delivery failed") != NULL);
+    CHECK(strstr(logbuf, "Pw-refused-77") == NULL);
+    unsigned char data[512];
+    int dn = EVP_DecodeBlock(data, (const unsigned char *)dls.seen[1].errdata,
+                             (int)strlen(dls.seen[1].errdata));
+    CHECK(dn > 0);
+    data[dn] = '\0';
+    CHECK(strstr((const char *)data, "dispatch error:") != NULL);
+    CHECK(strstr((const char *)data, "Pw-refused-77") == NULL);
+    CHECK(strstr(dls.seen[1].errdest, "Pw-refused-77") == NULL);
 
     /* A malformed URL is not retryable. */
     s = make_sender("htp:/nope", NULL, NULL, NULL, NULL, 0);

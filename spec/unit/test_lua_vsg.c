@@ -1,6 +1,6 @@
 /*
  * test_lua_vsg.c - unit tests for the vsg module: vsg.json (round trips,
- * exact integers, null, arrays vs objects, errors), vsg.time, vsg.log, and
+ * exact integers, null, arrays vs objects, errors), vsg.time, vsg.url, vsg.log, and
  * the C JSON entry points of lua/json.h.
  */
 #include "lua_testutil.h"
@@ -319,6 +319,21 @@ static void test_time(void)
     vsg_lua_close(s);
 }
 
+/* ---- vsg.url ---------------------------------------------------------- */
+
+static void test_url(void)
+{
+    struct vsg_lua *s = state();
+
+    CHECK_STR(lt_eval(s, "return vsg.url.redact('sink.uri \"http://u:pw@h/x\" is not absolute')"),
+              "sink.uri \"http://***@h/x\" is not absolute");
+    CHECK_STR(lt_eval(s, "return vsg.url.redact('http://h/')"), "http://h/");
+    CHECK_STR(lt_eval(s, "return vsg.url.redact(42)"), "42"); /* numbers are strings to Lua */
+    CHECK_STR(lt_eval(s, "return vsg.url.redact({})"),
+              "error ELUA: test.lua:1: bad argument #1 to 'redact' (string expected, got table)");
+    vsg_lua_close(s);
+}
+
 /* ---- vsg.log ---------------------------------------------------------- */
 
 static void test_log(void)
@@ -362,6 +377,7 @@ TEST_LIST = {
     {"decode_under_memory_cap", test_decode_under_memory_cap},
     {"c_api", test_c_api},
     {"time", test_time},
+    {"url", test_url},
     {"log", test_log},
     {NULL, NULL}};
 

@@ -19,6 +19,7 @@
  * key, default filter.lua), VSPHERE_FILTER_ON_ERROR (deliver|drop), see
  * cmd/filter_watch.h for what the service account then needs.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "http/client.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "soap/session.h"
 
 #define LG "vsgate.adapter"
 
@@ -61,8 +63,11 @@ static enum vsg_err parse_delivery(const char *json, struct vsg_adapter_config *
     char retry[32] = "";
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retry");
     if (r && !cJSON_IsNull(r)) {
-        if (!cJSON_IsNumber(r) || r->valuedouble < 0 || r->valuedouble != (double)(long)r->valuedouble) {
-            rc = vsg_error_set(err, VSG_ERR_INVAL, "VSPHERE_DELIVERY: retry must be a whole number >= 0");
+        /* Bounded before the cast: a double beyond long is undefined behaviour. */
+        if (!cJSON_IsNumber(r) || !(r->valuedouble >= 0 && r->valuedouble <= INT32_MAX) ||
+            r->valuedouble != (double)(long)r->valuedouble) {
+            rc = vsg_error_set(err, VSG_ERR_INVAL, "VSPHERE_DELIVERY: retry must be a whole number from 0 to %ld",
+                               (long)INT32_MAX);
             goto done;
         }
         snprintf(retry, sizeof retry, "%ld", (long)r->valuedouble);
@@ -80,6 +85,8 @@ static enum vsg_err parse_delivery(const char *json, struct vsg_adapter_config *
                                cJSON_IsString(d) ? d->valuestring : NULL, &cfg->delivery, err);
     if (rc != VSG_OK) goto done;
     if (cJSON_IsString(s) && *s->valuestring) {
+        if ((rc = vsg_check_http_url("VSPHERE_DELIVERY: deadLetterSink", s->valuestring, err)) != VSG_OK)
+            goto done;
         *dls = vsg_strdup(s->valuestring);
         if (!*dls) rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
     }
@@ -98,7 +105,11 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING,\n"
                "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT,\n"
                "  VSPHERE_BATCH_WAIT_MS,\n"
-               "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n");
+               "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n"
+               "VC_URL, K_SINK and VSPHERE_DELIVERY's deadLetterSink must be http:// or https://\n"
+               "with a host; K_SINK_TIMEOUT is 0..86400 seconds.\n\n"
+               "Exit status: 0 when stopped by SIGTERM or SIGINT; 2 for a bad setting (checked\n"
+               "before anything starts, the message names the variable); 1 when it cannot go on.\n");
         return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
     }
     static volatile sig_atomic_t stop;
@@ -113,7 +124,7 @@ int vsg_cmd_adapter(int argc, char **argv)
     struct vsg_filter *filter = NULL;
     struct vsg_filter_watch *watch = NULL;
     enum vsg_filter_on_error on_error = VSG_FILTER_DELIVER;
-    int rc = 1;
+    int rc = 2; /* Bad configuration, until it has all been checked. */
 
     vsg_log_level_from_env("vsphere-source-adapter");
     vsg_adapter_config_init(&cfg);
@@ -123,24 +134,29 @@ int vsg_cmd_adapter(int argc, char **argv)
 
 #define FAIL(...) do { VSG_LOG_ERROR(LG, __VA_ARGS__); goto out; } while (0)
     if (!(cfg.vc_url = env("VC_URL"))) FAIL("VC_URL is required");
+    if (vsg_check_vcenter_url("VC_URL", cfg.vc_url, &err) != VSG_OK) FAIL("%s", err.msg);
     if (env("VC_INSECURE") && vsg_parse_bool(env("VC_INSECURE"), &cfg.insecure) != VSG_OK)
         FAIL("VC_INSECURE: invalid boolean \"%s\"", env("VC_INSECURE"));
     const char *sp = env("VC_SECRET_PATH") ? env("VC_SECRET_PATH") : "/var/bindings/vsphere";
     if (vsg_read_credentials(sp, NULL, NULL, &user, &pass, &err) != VSG_OK)
-        FAIL("reading credentials: %s", err.msg);
+        FAIL("VC_SECRET_PATH: reading credentials: %s", err.msg);
     cfg.username = user;
     cfg.password = pass;
     cfg.ca_pem = env("VSPHERE_CA_CERTS");
+    if (cfg.ca_pem && vsg_check_pem_certs("VSPHERE_CA_CERTS", cfg.ca_pem, strlen(cfg.ca_pem), NULL, &err) != VSG_OK)
+        FAIL("%s", err.msg);
     if (!(cfg.sink = env("K_SINK"))) FAIL("K_SINK is required");
+    if (vsg_check_http_url("K_SINK", cfg.sink, &err) != VSG_OK) FAIL("%s", err.msg);
     cfg.ns = env("NAMESPACE");
     /* The parsers' messages already start with the variable's name. */
     if (vsg_ce_overrides_parse(env("K_CE_OVERRIDES"), &ov, &err) != VSG_OK) FAIL("%s", err.msg);
     cfg.overrides = &ov;
     if (env("K_SINK_TIMEOUT")) {
-        char *end;
-        long t = strtol(env("K_SINK_TIMEOUT"), &end, 10);
-        if (*end || t < 0) FAIL("K_SINK_TIMEOUT: not a number of seconds: \"%s\"", env("K_SINK_TIMEOUT"));
-        cfg.sink_timeout_ms = t > 0 ? t * 1000 : 0;
+        long long t;
+        if (vsg_parse_int("K_SINK_TIMEOUT", env("K_SINK_TIMEOUT"), 0, VSG_SINK_TIMEOUT_MAX_S, "a number of seconds",
+                          &t, &err) != VSG_OK)
+            FAIL("%s", err.msg);
+        cfg.sink_timeout_ms = (long)t * 1000;
     }
     if (vsg_checkpoint_config_parse(env("VSPHERE_CHECKPOINT_CONFIG"), &cc, &err) != VSG_OK)
         FAIL("%s", err.msg);
@@ -181,6 +197,7 @@ int vsg_cmd_adapter(int argc, char **argv)
     if (!(kc = vsg_kube_client_new(&kcfg, &err))) FAIL("Kubernetes client: %s", err.msg);
     const char *ns = cfg.ns ? cfg.ns : vsg_kube_client_namespace(kc);
     if (!ns || !*ns) FAIL("NAMESPACE is required");
+    rc = 1; /* Configured: what fails from here on is not the configuration. */
     vsg_adapter_install_signals(&stop);
     /* The Go adapter exits when the store cannot be set up; retry instead. */
     for (int64_t backoff = 1000; !(store = vsg_checkpoint_configmap_store_new(kc, ns, cm, &err));) {

@@ -47,7 +47,7 @@ static void usage(FILE *out)
         "  --encoding ENC          application/xml (default) or application/json (json, xml)\n"
         "  --namespace NS          Kn-Namespace header value\n"
         "  --ce-overrides JSON     {\"extensions\":{\"name\":\"value\"}} added to every event\n"
-        "  --sink-timeout SECONDS  time limit of one delivery attempt (default 30)\n"
+        "  --sink-timeout SECONDS  time limit of one delivery attempt, 0..86400 (default 30)\n"
         "  --retry N               retries before giving up (default: retry forever)\n"
         "  --backoff-policy P      exponential (default) or linear\n"
         "  --backoff-delay ISO8601 first backoff, e.g. PT1S (default)\n"
@@ -67,7 +67,13 @@ static void usage(FILE *out)
         "  --record FILE           append each event (before the filter) as a JSON line,\n"
         "                          for `vsgate filter test --record FILE`\n"
         "\n"
-        "  --log-level LEVEL       debug, info (default), warn, error\n");
+        "  --log-level LEVEL       debug, info (default), warn, error\n"
+        "\n"
+        "URLs: --address, --sink and --dead-letter-sink must be http:// or https:// with a\n"
+        "host (--address: https:// and /sdk assumed when left out).\n"
+        "\n"
+        "Exit status: 0 when stopped by SIGTERM or SIGINT; 2 for a bad flag or setting\n"
+        "(checked before anything starts, the message names it); 1 when it cannot go on.\n");
 }
 
 /* A Go duration ("5m0s") or a plain number of seconds. */
@@ -161,10 +167,11 @@ int vsg_cmd_run(int argc, char **argv)
         case 'N': cfg.ns = optarg; break;
         case 'o': overrides = optarg; break;
         case 't': {
-            char *end;
-            long t = strtol(optarg, &end, 10);
-            if (*end || t < 0) BAD("--sink-timeout must be a number of seconds, got \"%s\"", optarg);
-            cfg.sink_timeout_ms = t * 1000;
+            long long t;
+            if (vsg_parse_int("--sink-timeout", optarg, 0, VSG_SINK_TIMEOUT_MAX_S, "a number of seconds", &t,
+                              &err) != VSG_OK)
+                BAD("%s", err.msg);
+            cfg.sink_timeout_ms = (long)t * 1000;
             break;
         }
         case 'r': retry = optarg; break;
@@ -197,13 +204,20 @@ int vsg_cmd_run(int argc, char **argv)
     if (!cfg.vc_url) BAD("--address is required");
     if (!cfg.sink) BAD("--sink is required");
     if (!checkpoint) BAD("--checkpoint is required");
+    /* Everything is checked before anything starts (exit status 2). */
+    if (vsg_check_vcenter_url("--address", cfg.vc_url, &err) != VSG_OK ||
+        vsg_check_http_url("--sink", cfg.sink, &err) != VSG_OK ||
+        (cfg.dead_letter_sink && vsg_check_http_url("--dead-letter-sink", cfg.dead_letter_sink, &err) != VSG_OK) ||
+        (cfg.ca_file && vsg_check_ca_file("--ca-file", cfg.ca_file, NULL, &err) != VSG_OK))
+        BAD("%s", err.msg);
     if (vsg_ce_delivery_parse(retry, policy, delay, &cfg.delivery, &err) != VSG_OK) BAD("%s", err.msg);
     if (vsg_ce_overrides_parse(overrides, &ov, &err) != VSG_OK) BAD("--ce-overrides: %s", err.msg);
     cfg.overrides = &ov;
-    if (ca_certs && !(ca_pem = vsg_read_file(ca_certs, 1u << 20, NULL, &err))) BAD("--ca-certs: %s", err.msg);
+    if (ca_certs && vsg_check_ca_file("--ca-certs", ca_certs, &ca_pem, &err) != VSG_OK) BAD("%s", err.msg);
     cfg.ca_pem = ca_pem;
     if (vsg_read_credentials(secret_path, username, password_file, &user, &pass, &err) != VSG_OK)
-        BAD("%s", err.msg);
+        BAD("%s%s", secret_path ? "--secret-path: " : username && password_file ? "--password-file: " : "",
+            err.msg);
     cfg.username = user;
     cfg.password = pass;
     if (!(store = vsg_checkpoint_file_store_new(checkpoint, &err))) BAD("--checkpoint: %s", err.msg);

@@ -1,9 +1,11 @@
 /*
  * cmd/util.h - small helpers shared by the subcommands.
  *
- * Provides: reading a whole (small) file, Go's strconv.ParseBool, and
- * the log level from env/Knative logging config.
- * Uses: base/. Owns: returned strings are the caller's (vsg_free).
+ * Provides: reading a whole (small) file, Go's strconv.ParseBool, the
+ * up-front checks of settings (bounded integers, sink and vCenter URLs, CA
+ * certificates), and the log level from env/Knative logging config.
+ * Uses: base/, soap/ (vsg_soap_clean_url), libcurl's URL API, OpenSSL.
+ * Owns: returned strings are the caller's (vsg_free).
  */
 #ifndef VSG_CMD_UTIL_H
 #define VSG_CMD_UTIL_H
@@ -28,6 +30,44 @@ enum vsg_err vsg_read_credentials(const char *secret_path, const char *username,
 /* Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False.
  * VSG_ERR_INVAL otherwise. */
 enum vsg_err vsg_parse_bool(const char *s, int *out);
+
+/*
+ * Up-front checks of the settings of `vsgate run` (flags) and `vsgate
+ * adapter` (environment): each names `setting` (the flag or variable) in
+ * its message, echoes a URL only through vsg_url_redact(), and returns
+ * VSG_ERR_INVAL (VSG_ERR_NOMEM) with `err` set, so the command exits 2
+ * before anything starts.
+ */
+
+/* Largest sink timeout, in seconds (one day: milliseconds stay far from
+ * any overflow, in curl's long and in poll()'s int). */
+#define VSG_SINK_TIMEOUT_MAX_S 86400
+
+/* Parses all of `s` as a decimal integer in [min, max] (strtoll, ERANGE
+ * and the bounds checked); `what` describes the expected value ("a number
+ * of seconds"). */
+enum vsg_err vsg_parse_int(const char *setting, const char *s, long long min, long long max,
+                           const char *what, long long *out, struct vsg_error *err);
+
+/* `url` must be an absolute http:// or https:// URL with a host, as
+ * libcurl's URL parser (curl_url) reads it. */
+enum vsg_err vsg_check_http_url(const char *setting, const char *url, struct vsg_error *err);
+
+/* A vCenter address as VC_URL takes it (vsg_soap_clean_url: https:// when
+ * there is no scheme, /sdk when there is no path): after that, an http://
+ * or https:// URL with a host. */
+enum vsg_err vsg_check_vcenter_url(const char *setting, const char *url, struct vsg_error *err);
+
+/* `pem` (`len` bytes) must hold at least one PEM certificate that OpenSSL
+ * reads; `what` names where it came from in the message (a file name, or
+ * NULL for PEM given as text). */
+enum vsg_err vsg_check_pem_certs(const char *setting, const char *pem, size_t len, const char *what,
+                                 struct vsg_error *err);
+
+/* Reads the PEM file `path` (at most 1 MiB) and checks it as above. The
+ * text is returned owned in *pem when `pem` is not NULL. */
+enum vsg_err vsg_check_ca_file(const char *setting, const char *path, char **pem,
+                               struct vsg_error *err);
 
 /* Sets the log level from VSG_LOG_LEVEL, else from K_LOGGING_CONFIG
  * (Knative's config-logging: "loglevel.<component>" or the "level" of

@@ -54,6 +54,12 @@ void vsg_collector_seen_cleanup(struct vsg_collector_seen *w)
     if (!w) return;
     vsg_free(w->keys);
     w->keys = NULL;
+    w->created = NULL;
+    w->len = 0;
+}
+
+void vsg_collector_seen_clear(struct vsg_collector_seen *w)
+{
     w->len = 0;
 }
 
@@ -69,14 +75,28 @@ static size_t lower_bound(const struct vsg_collector_seen *w, int64_t key)
     return lo;
 }
 
-int vsg_collector_seen_has(const struct vsg_collector_seen *w, int64_t key)
+int vsg_collector_seen_lookup(const struct vsg_collector_seen *w, int64_t key,
+                              int64_t *created_ns)
 {
     if (!w || w->len == 0) return 0;
     size_t i = lower_bound(w, key);
-    return i < w->len && w->keys[i] == key;
+    if (i >= w->len || w->keys[i] != key) return 0;
+    if (created_ns) *created_ns = w->created[i];
+    return 1;
+}
+
+int vsg_collector_seen_has(const struct vsg_collector_seen *w, int64_t key)
+{
+    return vsg_collector_seen_lookup(w, key, NULL);
 }
 
 enum vsg_err vsg_collector_seen_mark(struct vsg_collector_seen *w, int64_t key)
+{
+    return vsg_collector_seen_mark_at(w, key, VSG_COLLECTOR_NO_TIME);
+}
+
+enum vsg_err vsg_collector_seen_mark_at(struct vsg_collector_seen *w, int64_t key,
+                                        int64_t created_ns)
 {
     if (w->len > 0 && key < w->keys[w->len - 1] - KEY_WRAP_GAP) {
         VSG_LOG_INFO(LOGGER, "event key %lld is far below %lld: keys wrapped, forgetting them",
@@ -84,22 +104,62 @@ enum vsg_err vsg_collector_seen_mark(struct vsg_collector_seen *w, int64_t key)
         w->len = 0;
     }
     if (!w->keys) {
-        w->keys = vsg_calloc(w->cap, sizeof *w->keys);
+        w->keys = vsg_calloc(2 * w->cap, sizeof *w->keys);
         if (!w->keys) return VSG_ERR_NOMEM;
+        w->created = w->keys + w->cap;
     }
     size_t pos = lower_bound(w, key);
     if (pos < w->len && w->keys[pos] == key) return VSG_OK;
     if (w->len == w->cap) {
         if (pos == 0) return VSG_OK; /* It would be the one dropped. */
-        /* Drop keys[0]: shift keys[1..pos) down one and insert at pos-1. */
+        /* Drop entry 0: shift [1..pos) down one and insert at pos-1. */
         memmove(w->keys, w->keys + 1, (pos - 1) * sizeof *w->keys);
+        memmove(w->created, w->created + 1, (pos - 1) * sizeof *w->created);
         w->keys[pos - 1] = key;
+        w->created[pos - 1] = created_ns;
         return VSG_OK;
     }
     memmove(w->keys + pos + 1, w->keys + pos, (w->len - pos) * sizeof *w->keys);
+    memmove(w->created + pos + 1, w->created + pos, (w->len - pos) * sizeof *w->created);
     w->keys[pos] = key;
+    w->created[pos] = created_ns;
     w->len++;
     return VSG_OK;
+}
+
+/* The createdTime of event node `r` in ns since the epoch, or
+ * VSG_COLLECTOR_NO_TIME when it has none that parses. */
+static int64_t created_ns(xmlNodePtr r)
+{
+    xmlNodePtr n = vsg_soap_child(r, "createdTime");
+    struct vsg_time t;
+    char *s;
+    enum vsg_err rc;
+
+    if (!n) return VSG_COLLECTOR_NO_TIME;
+    /* One text child, as vCenter writes it: read in place. */
+    if (n->children && n->children == n->last && n->children->type == XML_TEXT_NODE &&
+        n->children->content) {
+        rc = vsg_time_parse_rfc3339((const char *)n->children->content, &t);
+    } else {
+        if (!(s = vsg_soap_text(n))) return VSG_COLLECTOR_NO_TIME;
+        rc = vsg_time_parse_rfc3339(s, &t);
+        vsg_free(s);
+    }
+    if (rc != VSG_OK) return VSG_COLLECTOR_NO_TIME;
+    return vsg_time_diff_ns(t, (struct vsg_time){0, 0});
+}
+
+static void log_reset(int64_t key, int64_t was_ns, int64_t now_ns)
+{
+    char a[VSG_TIME_RFC3339_BUFSZ], b[VSG_TIME_RFC3339_BUFSZ];
+    vsg_time_format_rfc3339(vsg_time_add_ns((struct vsg_time){0, 0}, was_ns), VSG_TIME_NANO, a, sizeof a);
+    vsg_time_format_rfc3339(vsg_time_add_ns((struct vsg_time){0, 0}, now_ns), VSG_TIME_NANO, b, sizeof b);
+    VSG_LOG_WARN(LOGGER,
+                 "event key %lld came back with createdTime %s (it was %s): vCenter's event history "
+                 "was reset (restart, restore or redeploy); starting a fresh history, its events "
+                 "are delivered as new",
+                 (long long)key, b, a);
 }
 
 /* ====================================================================
@@ -338,15 +398,24 @@ enum vsg_err vsg_collector_read_next(struct vsg_collector *c, int max,
     /* Drop duplicates (within the page, and against `seen`) in place. */
     size_t w = 0;
     for (size_t i = 0; i < kept; i++) {
-        int64_t key = p->events[i].key;
-        int dup = (w > 0 && p->events[w - 1].key == key) ||
-                  (c->seen && vsg_collector_seen_has(c->seen, key));
+        int64_t key = p->events[i].key, was;
+        int64_t created = c->seen ? created_ns(p->events[i].node) : VSG_COLLECTOR_NO_TIME;
+        int dup = w > 0 && p->events[w - 1].key == key;
+        if (!dup && c->seen && vsg_collector_seen_lookup(c->seen, key, &was)) {
+            if (was != VSG_COLLECTOR_NO_TIME && created != VSG_COLLECTOR_NO_TIME && was != created) {
+                log_reset(key, was, created);
+                vsg_collector_seen_clear(c->seen);
+                p->resets++;
+            } else {
+                dup = 1;
+            }
+        }
         if (dup) {
             p->duplicates++;
             VSG_LOG_DEBUG(LOGGER, "skipping event %lld: already seen", (long long)key);
             continue;
         }
-        if (c->seen && vsg_collector_seen_mark(c->seen, key) != VSG_OK) goto nomem;
+        if (c->seen && vsg_collector_seen_mark_at(c->seen, key, created) != VSG_OK) goto nomem;
         p->events[w++] = p->events[i];
     }
     p->count = w;

@@ -29,7 +29,13 @@
  *     the set (vCenter may reveal an older key late; a false "new" only
  *     costs a duplicate delivery, a false "seen" would lose an event);
  *   - keys wrap at vCenter's maxEventId (~2^31): a key more than 2^30
- *     below the set's largest key clears the set.
+ *     below the set's largest key clears the set;
+ *   - the set remembers each key's createdTime: a key that comes back with
+ *     another createdTime is a new event under a reused key, which means
+ *     vCenter's event history was reset (a restart of a simulator, a
+ *     database restore, a redeploy behind the same URL). The set is then
+ *     cleared, the reset logged at warn level and counted in the page,
+ *     and the event returned as new.
  * Keys are compared as numbers and never assumed contiguous.
  *
  * Session loss: calls fail with VSG_ERR_NOTAUTHENTICATED (relogin, then
@@ -60,12 +66,18 @@
  * Recently seen keys
  * ==================================================================== */
 
-/* The `cap` highest event keys seen, sorted. Caller-allocated. */
+/* The `cap` highest event keys seen, sorted, each with its createdTime.
+ * Caller-allocated. */
 struct vsg_collector_seen {
-    int64_t *keys; /* Ascending, `len` entries; owned; NULL until first mark. */
-    size_t len;    /* Keys held. */
-    size_t cap;    /* The most keys held; fixed by init. */
+    int64_t *keys;    /* Ascending, `len` entries; owned; NULL until first mark. */
+    int64_t *created; /* keys[i]'s createdTime in ns since the epoch, or
+                         VSG_COLLECTOR_NO_TIME; same allocation as keys. */
+    size_t len;       /* Keys held. */
+    size_t cap;       /* The most keys held; fixed by init. */
 };
+
+/* "createdTime unknown": such an entry never signals a reset. */
+#define VSG_COLLECTOR_NO_TIME INT64_MIN
 
 /* Makes an empty set holding at most `cap` keys (0 means the default).
  * Allocates nothing yet. */
@@ -77,9 +89,22 @@ void vsg_collector_seen_cleanup(struct vsg_collector_seen *w);
 /* Nonzero when `key` is in the set. */
 int vsg_collector_seen_has(const struct vsg_collector_seen *w, int64_t key);
 
-/* Adds `key` (a no-op if present). When full, the smallest key is
- * dropped, or `key` itself if it is the smallest. VSG_ERR_NOMEM. */
+/* Nonzero when `key` is in the set; its createdTime (ns, or
+ * VSG_COLLECTOR_NO_TIME) in *created_ns when not NULL. */
+int vsg_collector_seen_lookup(const struct vsg_collector_seen *w, int64_t key,
+                              int64_t *created_ns);
+
+/* Adds `key` with createdTime VSG_COLLECTOR_NO_TIME; see _mark_at(). */
 enum vsg_err vsg_collector_seen_mark(struct vsg_collector_seen *w, int64_t key);
+
+/* Adds `key` created at `created_ns` (a no-op if present). When full, the
+ * smallest key is dropped, or `key` itself if it is the smallest.
+ * VSG_ERR_NOMEM. */
+enum vsg_err vsg_collector_seen_mark_at(struct vsg_collector_seen *w, int64_t key,
+                                        int64_t created_ns);
+
+/* Forgets every key (the allocation is kept). */
+void vsg_collector_seen_clear(struct vsg_collector_seen *w);
 
 /* ====================================================================
  * Collector
@@ -110,6 +135,8 @@ struct vsg_collector_page {
     size_t count;                       /* Entries in `events`. */
     size_t received;                    /* <returnval>s in the response (0: drained). */
     size_t duplicates;                  /* Dropped: key already seen. */
+    size_t resets;                      /* Times a seen key came back with another
+                                           createdTime (history reset, see above). */
     size_t invalid;                     /* Dropped (and logged): no numeric <key>. */
 };
 

@@ -135,12 +135,12 @@ e2e_sink() {
   touch "$E2E_SINK_REC"
 }
 
-# e2e_vcsim TAG: a private vcsim (TLS from the harness CA) on a free port, for
-# tests that leak collectors or sessions on purpose; sets E2E_VC_URL,
-# E2E_VC_PORT, E2E_GOVC_URL, E2E_PID.
+# e2e_vcsim TAG: a private vcsim (TLS from the harness CA) on a free port (or
+# on $E2E_VCSIM_PORT: a restart), for tests that leak collectors or sessions
+# on purpose; sets E2E_VC_URL, E2E_VC_PORT, E2E_GOVC_URL, E2E_PID.
 e2e_vcsim() {
   local tag=$1 port
-  port=$(_e2e_free_port)
+  port=${E2E_VCSIM_PORT:-$(_e2e_free_port)}
   : >"$E2E_DIR/$tag.env"
   e2e_bg "$tag" "$E2E_DIR/$tag.log" env TZ=UTC "$VSG_PEER_BIN/vcsim" -l "127.0.0.1:$port" \
     -tlscert "$VSG_HARNESS_DIR/pki/serving.crt" -tlskey "$VSG_HARNESS_DIR/pki/serving.key" \

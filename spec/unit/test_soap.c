@@ -616,7 +616,7 @@ static void test_lite_matches_document(void)
         "fault_invalid_state.xml", "fault_mo_not_found.xml", "fault_no_detail.xml",
         "fault_notauth_vcsim.xml", "fault_notauth_xsi.xml", "fault_unknown.xml",
         "fault_wrong_ns_type.xml", "login_ok.xml", "read_next_empty.xml",
-        "read_next_unordered.xml", "service_content.xml", "service_content_vcsim.xml",
+        "read_next_unordered.xml", "read_next_reset.xml", "service_content.xml", "service_content_vcsim.xml",
         "versions.xml", "versions_old.xml", "wait_empty.xml", "wait_truncated.xml",
         "wait_updates.xml", "billion_laughs.xml", "xxe.xml", "truncated.xml",
     };
@@ -1102,6 +1102,20 @@ static void test_seen_set(void)
     CHECK_INT(vsg_collector_seen_mark(&w, 1), VSG_OK);
     CHECK_INT(vsg_collector_seen_has(&w, 1), 0);
     CHECK_INT(w.len, 4);
+    /* Keys remember their createdTime; clear forgets them all. */
+    CHECK_INT(vsg_collector_seen_mark_at(&w, 30, 1234), VSG_OK);
+    int64_t t = 0;
+    CHECK_INT(vsg_collector_seen_lookup(&w, 30, &t), 1);
+    CHECK_INT(t, 1234);
+    CHECK_INT(vsg_collector_seen_lookup(&w, 20, &t), 1);
+    CHECK(t == VSG_COLLECTOR_NO_TIME);
+    CHECK_INT(vsg_collector_seen_lookup(&w, 31, &t), 0);
+    CHECK_INT(w.keys[0], 8); /* 7 went */
+    vsg_collector_seen_clear(&w);
+    CHECK_INT(w.len, 0);
+    CHECK_INT(vsg_collector_seen_has(&w, 30), 0);
+    int64_t again[] = {7, 8, 10, 20};
+    for (size_t i = 0; i < 4; i++) CHECK_INT(vsg_collector_seen_mark(&w, again[i]), VSG_OK);
     /* A wrap of vCenter's key counter clears the set. */
     CHECK_INT(vsg_collector_seen_mark(&w, INT64_C(2147479999)), VSG_OK);
     CHECK_INT(vsg_collector_seen_mark(&w, 3), VSG_OK);
@@ -1205,6 +1219,25 @@ static void collector_read_sorted_dedup(int lite)
     CHECK_INT(p->received, 7);
     CHECK_INT(p->count, 0);
     CHECK_INT(p->duplicates, 6);
+    vsg_collector_page_free(p);
+
+    /* vCenter's history was reset: key 5 comes back with another
+     * createdTime. From there the set starts afresh: 5, 7 (seen before,
+     * under the old history) and 9 are new. */
+    route("ReadNextEvents", 200, "read_next_reset.xml");
+    CHECK_INT(vsg_collector_read_next(c, 10, &p, &e), VSG_OK);
+    CHECK_INT(p->received, 3);
+    CHECK_INT(p->resets, 1);
+    CHECK_INT(p->duplicates, 0);
+    CHECK_INT(p->count, 3);
+    CHECK_INT(p->events[0].key, 5);
+    CHECK_INT(p->events[1].key, 7);
+    CHECK_INT(p->events[2].key, 9);
+    vsg_collector_page_free(p);
+    /* The same page again: all replays now, no second reset. */
+    CHECK_INT(vsg_collector_read_next(c, 10, &p, &e), VSG_OK);
+    CHECK_INT(p->resets, 0);
+    CHECK_INT(p->count, 0);
     vsg_collector_page_free(p);
 
     /* Drained. */

@@ -38,6 +38,8 @@ struct vsg_ce_sender {
     size_t error_data_max;            /* Body bytes in knativeerrordata. */
     vsg_ce_attempt_fn on_attempt;     /* Per-attempt hook, or NULL. */
     void *on_attempt_ud;              /* Its user data. */
+    vsg_ce_waiting_fn on_waiting;     /* Hook while waiting to retry, or NULL. */
+    void *on_waiting_ud;              /* Its user data. */
     struct vsg_http_client *http;     /* Keep-alive client. */
     int efd;                          /* eventfd signalled by cancel. */
     volatile int cancel_flag;         /* Nonzero once cancelled (curl polls it). */
@@ -100,6 +102,8 @@ struct vsg_ce_sender *vsg_ce_sender_new(const struct vsg_ce_sender_opts *o,
     if (s->error_data_max > RESP_BODY_MAX) s->error_data_max = RESP_BODY_MAX;
     s->on_attempt = o->on_attempt;
     s->on_attempt_ud = o->on_attempt_ud;
+    s->on_waiting = o->on_waiting;
+    s->on_waiting_ud = o->on_waiting_ud;
     if (o->overrides && o->overrides->n_ext) {
         s->overrides.ext = vsg_calloc(o->overrides->n_ext, sizeof *s->overrides.ext);
         if (!s->overrides.ext) goto nomem;
@@ -182,17 +186,19 @@ const char *vsg_ce_outcome_name(enum vsg_ce_outcome o)
  * Sending
  * ==================================================================== */
 
-/* Waits `ms` milliseconds; returns nonzero if cancelled meanwhile. */
+/* Waits `ms` milliseconds, calling on_waiting first and then every second;
+ * returns nonzero if cancelled meanwhile. */
 static int wait_ms(struct vsg_ce_sender *s, int64_t ms)
 {
     int64_t deadline = vsg_time_mono_ms() + ms;
 
     for (;;) {
         if (atomic_load(&s->cancelled)) return 1;
+        if (s->on_waiting) s->on_waiting(s->on_waiting_ud);
         int64_t left = deadline - vsg_time_mono_ms();
         if (left <= 0) return 0;
         struct pollfd p = {s->efd, POLLIN, 0};
-        int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        int r = poll(&p, 1, left > 1000 ? 1000 : (int)left);
         if (r > 0) return 1; /* Only cancel writes to the eventfd. */
         if (r < 0 && errno != EINTR) return atomic_load(&s->cancelled);
     }

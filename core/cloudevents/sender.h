@@ -54,6 +54,12 @@ enum vsg_ce_outcome {
     VSG_CE_CANCELLED      /* The sender was cancelled first: do not checkpoint. */
 };
 
+/* Called at least once a second while vsg_ce_send() waits between retries,
+ * on the sending thread: the engine saves its checkpoint there, so that
+ * events delivered before an outage are not delivered again after a kill
+ * during it. */
+typedef void (*vsg_ce_waiting_fn)(void *ud);
+
 /* Called after every HTTP attempt (for metrics); on the sending thread. */
 typedef void (*vsg_ce_attempt_fn)(void *ud, const struct vsg_ce *ce, const char *url,
                                   int dead_letter, enum vsg_err rc, long status);
@@ -70,6 +76,8 @@ struct vsg_ce_sender_opts {
     size_t error_data_max;            /* 0: VSG_CE_DEFAULT_ERROR_DATA_MAX. */
     vsg_ce_attempt_fn on_attempt;     /* Optional per-attempt hook. */
     void *on_attempt_ud;              /* Its user data. */
+    vsg_ce_waiting_fn on_waiting;     /* Optional hook while waiting to retry. */
+    void *on_waiting_ud;              /* Its user data. */
 };
 
 /* Counters since the sender was made. */

@@ -198,6 +198,14 @@ static void maybe_save(struct engine *e)
     save_checkpoint(e, 1);
 }
 
+/* The sender waits to retry an event: what was delivered before it is
+ * saved on the period all the same (a kill during a long sink outage
+ * would deliver it again otherwise). */
+static void on_sender_waiting(void *ud)
+{
+    maybe_save(ud);
+}
+
 /* Logs in (first time or again), retrying until it works or stop. */
 static int ensure_session(struct engine *e)
 {
@@ -626,6 +634,8 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
     sopt.timeout_ms = cfg->sink_timeout_ms;
     sopt.delivery = cfg->delivery;
     sopt.overrides = cfg->overrides;
+    sopt.on_waiting = on_sender_waiting;
+    sopt.on_waiting_ud = &e;
     e.sender = vsg_ce_sender_new(&sopt, &err);
     if (!e.sender) {
         VSG_LOG_ERROR(lg, "invalid sink settings: %s", err.msg);

@@ -290,6 +290,10 @@ enum vsg_checkpoint_begin_from vsg_checkpoint_begin(const struct vsg_checkpoint 
         *begin = max_time;
         return VSG_CHECKPOINT_BEGIN_MAX_AGE;
     }
+    if (vsg_time_cmp(cp->last_event_key_ts, vc_now) > 0) {
+        *begin = vc_now;
+        return VSG_CHECKPOINT_BEGIN_FUTURE;
+    }
     *begin = cp->last_event_key_ts;
     return VSG_CHECKPOINT_BEGIN_CHECKPOINT;
 }

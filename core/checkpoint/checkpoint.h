@@ -58,8 +58,11 @@ struct vsg_checkpoint {
 enum vsg_checkpoint_begin_from {
     VSG_CHECKPOINT_BEGIN_NOW,        /* No checkpoint: vCenter's now, no replay. */
     VSG_CHECKPOINT_BEGIN_CHECKPOINT, /* The checkpoint's lastEventKeyTimestamp. */
-    VSG_CHECKPOINT_BEGIN_MAX_AGE     /* now - maxAge: events in between may be lost
+    VSG_CHECKPOINT_BEGIN_MAX_AGE,    /* now - maxAge: events in between may be lost
                                         (Go warns "potential data loss"). */
+    VSG_CHECKPOINT_BEGIN_FUTURE      /* The checkpoint is after vCenter's now (a
+                                        clock jump): now, as if it were now. Go
+                                        began there and delivered nothing. */
 };
 
 /* VSPHERE_CHECKPOINT_CONFIG, parsed. */

@@ -248,8 +248,18 @@ static int ensure_collector(struct engine *e)
     struct vsg_collector_opts o = {collector_begin(e), latest, &e->seen};
     struct vsg_error err = {0};
     e->collector = vsg_collector_create(e->soap, &o, &err);
+    if (!e->collector && *e->stop) return 0; /* Cancelled by the stop. */
     if (!e->collector) {
-        VSG_LOG_ERROR(LOGGER(e->cfg), "could not create event collector (retrying): %s", err.msg);
+        if (err.code == VSG_ERR_INVALIDSTATE)
+            VSG_LOG_ERROR(LOGGER(e->cfg),
+                          "vCenter refuses a new event collector (retrying): %s. vCenter limits "
+                          "how many may be open; an adapter killed without stopping leaves its "
+                          "session and its collector until the session expires (vCenter's "
+                          "session timeout). List and end stale sessions of this user (govc "
+                          "session.ls, govc session.rm KEY) or wait for them to expire",
+                          err.msg);
+        else
+            VSG_LOG_ERROR(LOGGER(e->cfg), "could not create event collector (retrying): %s", err.msg);
         if (err.code == VSG_ERR_NOTAUTHENTICATED) {
             struct vsg_error e2 = {0};
             vsg_soap_logout(e->soap, &e2); /* marks the session dead */
@@ -544,6 +554,24 @@ static void idle(struct engine *e)
     if (changed && e->cfg->batch_wait_ms > 0) nap(e, e->cfg->batch_wait_ms);
 }
 
+/* Saves the begin time as the checkpoint (key 0, no type) when there was
+ * none to resume from: a process killed before its first period would
+ * otherwise start at vCenter's "now" again, and the events posted in
+ * between would be lost (a crash loop shorter than the period loses some
+ * on every restart). A failure is logged; the periodic saves go on. */
+static void save_start(struct engine *e)
+{
+    struct vsg_error err = {0};
+    if (vsg_checkpoint_set(&e->cp, vsg_soap_url(e->soap), 0, NULL, e->begin, vsg_time_now()) != VSG_OK ||
+        vsg_checkpoint_store_save(e->cfg->store, &e->cp, &err) != VSG_OK) {
+        VSG_LOG_ERROR(LOGGER(e->cfg), "could not save the starting position (will save on the period): %s",
+                      err.msg[0] ? err.msg : "out of memory");
+        return;
+    }
+    e->saved_key = e->cp.last_event_key;
+    e->saved_ts = e->cp.last_event_key_ts;
+}
+
 /* Loads the checkpoint and computes the begin time; retries store and
  * vCenter errors until stop. */
 static int start_position(struct engine *e)
@@ -583,8 +611,18 @@ static int start_position(struct engine *e)
         VSG_LOGF_WARN(lg, ((const char *[]){"beginTime", b, NULL}),
                       "checkpoint older than maxAge: starting at now - maxAge, potential data loss");
         break;
+    case VSG_CHECKPOINT_BEGIN_FUTURE: {
+        char c[VSG_TIME_RFC3339_BUFSZ];
+        vsg_time_format_rfc3339(e->cp.last_event_key_ts, VSG_TIME_NANO, c, sizeof c);
+        VSG_LOGF_WARN(lg, ((const char *[]){"beginTime", b, "checkpointTime", c, NULL}),
+                      "checkpoint is later than vCenter's current time (a clock jump?): starting at "
+                      "vCenter's current time instead");
+        break;
     }
-    if (found) {
+    }
+    if (from == VSG_CHECKPOINT_BEGIN_NOW || from == VSG_CHECKPOINT_BEGIN_FUTURE) {
+        save_start(e);
+    } else if (found) {
         /* The replayed window starts at the checkpoint: keep it as saved. */
         e->saved_key = e->cp.last_event_key;
         e->saved_ts = e->cp.last_event_key_ts;

@@ -295,9 +295,14 @@ static void test_begin_rule(void)
          "2026-03-21T12:00:00.5Z", 0, "2026-03-21T12:00:00.5Z", VSG_CHECKPOINT_BEGIN_MAX_AGE},
         {"maxAge 0, checkpoint in the same second as now", "2026-03-21T12:00:00.1Z",
          "2026-03-21T12:00:00.5Z", 0, "2026-03-21T12:00:00.1Z", VSG_CHECKPOINT_BEGIN_CHECKPOINT},
-        {"checkpoint in the future (clock skew): the checkpoint", "2026-03-21T12:10:00Z",
-         "2026-03-21T12:00:00Z", 5 * VSG_MINUTE, "2026-03-21T12:10:00Z",
-         VSG_CHECKPOINT_BEGIN_CHECKPOINT},
+        {"checkpoint in the future (vCenter's clock went back): now, not the checkpoint (Go began "
+         "there and delivered nothing until the clock caught up)",
+         "2026-03-21T12:10:00Z", "2026-03-21T12:00:00Z", 5 * VSG_MINUTE, "2026-03-21T12:00:00Z",
+         VSG_CHECKPOINT_BEGIN_FUTURE},
+        {"a nanosecond in the future: now", "2026-03-21T12:00:00.000000001Z",
+         "2026-03-21T12:00:00Z", 5 * VSG_MINUTE, "2026-03-21T12:00:00Z", VSG_CHECKPOINT_BEGIN_FUTURE},
+        {"equal to now: the checkpoint", "2026-03-21T12:00:00Z", "2026-03-21T12:00:00Z",
+         5 * VSG_MINUTE, "2026-03-21T12:00:00Z", VSG_CHECKPOINT_BEGIN_CHECKPOINT},
         {"long maxAge", "2026-03-20T12:00:00Z", "2026-03-21T12:00:00Z", 48 * VSG_HOUR,
          "2026-03-20T12:00:00Z", VSG_CHECKPOINT_BEGIN_CHECKPOINT},
     };

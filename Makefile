@@ -48,6 +48,13 @@ bench: deps
 bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_EVENTS=5000 BENCH_LAT_EVENTS=50 BENCH_FLOOR_REQUESTS=5000
 
+# The event stream under random faults (bench/soak.sh; Release, no sanitizers; not in CI).
+# SOAK_MINUTES=5 for a quicker run.
+.PHONY: soak
+soak: deps
+	@spec/harness/build-peers >/dev/null
+	@BENCH_BUILD=$(BUILD_BENCH) bench/soak.sh
+
 clean:
 	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_BENCH)
 

@@ -656,6 +656,7 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
     so.insecure = cfg->insecure;
     so.ca_file = cfg->ca_file;
     so.extra_ca_pem = cfg->ca_pem;
+    so.session_file = cfg->session_file;
     e.soap = vsg_soap_session_new(&so, &err);
     if (!e.soap) {
         VSG_LOG_ERROR(lg, "invalid vCenter settings: %s", err.msg);

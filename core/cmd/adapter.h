@@ -49,6 +49,7 @@ struct vsg_adapter_config {
     int insecure;                  /* VC_INSECURE. */
     const char *ca_file;           /* PEM file trusted instead of the roots, or NULL. */
     const char *ca_pem;            /* caCerts: PEM trusted besides the roots, or NULL. */
+    const char *session_file;      /* vCenter session kept there (soap/session.h), or NULL. */
     const char *username;          /* Used verbatim. */
     const char *password;          /* Used verbatim; never logged. */
     const char *sink;              /* K_SINK. */

@@ -16,7 +16,9 @@
  * how long to let a burst gather after a wake), KUBECONFIG (outside a cluster),
  * VSPHERE_FILTER_CONFIGMAP (spec.filter.configMapRef.name: the Lua filter,
  * watched and hot-reloaded; unset: no filter), VSPHERE_FILTER_KEY (its
- * key, default filter.lua), VSPHERE_FILTER_ON_ERROR (deliver|drop), see
+ * key, default filter.lua), VSPHERE_FILTER_ON_ERROR (deliver|drop),
+ * VSPHERE_SESSION_FILE (where the vCenter session is kept so that a
+ * restart after a kill logs it out: soap/session.h), see
  * cmd/filter_watch.h for what the service account then needs.
  */
 #include <stdint.h>
@@ -104,7 +106,7 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  K_SINK_TIMEOUT, K_LOGGING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP,\n"
                "  VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING,\n"
                "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT,\n"
-               "  VSPHERE_BATCH_WAIT_MS,\n"
+               "  VSPHERE_BATCH_WAIT_MS, VSPHERE_SESSION_FILE,\n"
                "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n"
                "VC_URL, K_SINK and VSPHERE_DELIVERY's deadLetterSink must be http:// or https://\n"
                "with a host; K_SINK_TIMEOUT is 0..86400 seconds.\n\n"
@@ -143,6 +145,7 @@ int vsg_cmd_adapter(int argc, char **argv)
     cfg.username = user;
     cfg.password = pass;
     cfg.ca_pem = env("VSPHERE_CA_CERTS");
+    cfg.session_file = env("VSPHERE_SESSION_FILE");
     if (cfg.ca_pem && vsg_check_pem_certs("VSPHERE_CA_CERTS", cfg.ca_pem, strlen(cfg.ca_pem), NULL, &err) != VSG_OK)
         FAIL("%s", err.msg);
     if (!(cfg.sink = env("K_SINK"))) FAIL("K_SINK is required");

@@ -57,6 +57,10 @@ static void usage(FILE *out)
         "  --checkpoint FILE       checkpoint file (created; same JSON as the ConfigMap)\n"
         "  --max-age DURATION      replay window on restart, Go duration or seconds (default 5m0s)\n"
         "  --period DURATION       how often the checkpoint is saved (default 10s)\n"
+        "  --session-file FILE     where the vCenter session cookie is kept (mode 0600), so\n"
+        "                          that a restart after a kill logs the old session out and\n"
+        "                          frees its event collector (default: FILE.session next to\n"
+        "                          the checkpoint; \"\" for none)\n"
         "\n"
         "Filter (Lua, CONTRACTS §6):\n"
         "  --filter FILE           filter/transform script defining filter(event); the\n"
@@ -106,6 +110,7 @@ int vsg_cmd_run(int argc, char **argv)
         {"period", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'l'},
         {"filter", required_argument, 0, 'F'}, {"filter-on-error", required_argument, 0, 'O'},
         {"record", required_argument, 0, 'R'}, {"batch-wait", required_argument, 0, 'B'},
+        {"session-file", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     struct vsg_adapter_config cfg;
@@ -119,7 +124,8 @@ int vsg_cmd_run(int argc, char **argv)
     enum vsg_filter_on_error on_error = VSG_FILTER_DELIVER;
     struct vsg_filter *filter = NULL;
     struct vsg_filter_watch *watch = NULL;
-    char *search = NULL, *dir = NULL;
+    char *search = NULL, *dir = NULL, *session_file = NULL;
+    const char *session_opt = NULL;
     FILE *rec = NULL;
     int rc = 2, c;
 
@@ -196,6 +202,7 @@ int vsg_cmd_run(int argc, char **argv)
                 BAD("--filter-on-error must be deliver or drop, got \"%s\"", optarg);
             break;
         case 'R': record = optarg; break;
+        case 'K': session_opt = optarg; break;
         case 'h': usage(stdout); rc = 0; goto out;
         default: usage(stderr); goto out;
         }
@@ -222,6 +229,14 @@ int vsg_cmd_run(int argc, char **argv)
     cfg.password = pass;
     if (!(store = vsg_checkpoint_file_store_new(checkpoint, &err))) BAD("--checkpoint: %s", err.msg);
     cfg.store = store;
+    if (!session_opt) {
+        size_t n = strlen(checkpoint) + sizeof ".session";
+        if (!(session_file = vsg_malloc(n))) BAD("out of memory");
+        snprintf(session_file, n, "%s.session", checkpoint);
+        cfg.session_file = session_file;
+    } else if (*session_opt) {
+        cfg.session_file = session_opt;
+    }
     if (record) {
         if (!(rec = fopen(record, "a"))) BAD("--record: cannot open %s: %s", record, strerror(errno));
         cfg.record = rec;
@@ -257,6 +272,7 @@ out:
     vsg_filter_free(filter);
     vsg_free(search);
     vsg_free(dir);
+    vsg_free(session_file);
     if (rec) fclose(rec);
     vsg_checkpoint_store_free(store);
     vsg_ce_overrides_cleanup(&ov);

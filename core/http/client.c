@@ -221,6 +221,32 @@ void vsg_http_client_clear_cookies(struct vsg_http_client *c)
     curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, "ALL");
 }
 
+char *vsg_http_client_cookie_line(struct vsg_http_client *c, const char *name)
+{
+    struct curl_slist *list = NULL;
+    char *out = NULL;
+    size_t nl = strlen(name);
+
+    if (curl_easy_getinfo(c->curl, CURLINFO_COOKIELIST, &list) != CURLE_OK) return NULL;
+    /* domain, tailmatch, path, secure, expires, name, value: tab-separated. */
+    for (struct curl_slist *l = list; l && !out; l = l->next) {
+        const char *f = l->data;
+        for (int i = 0; i < 5 && f; i++) {
+            f = strchr(f, '\t');
+            if (f) f++;
+        }
+        if (f && strncmp(f, name, nl) == 0 && f[nl] == '\t') out = vsg_strdup(l->data);
+    }
+    curl_slist_free_all(list);
+    return out;
+}
+
+enum vsg_err vsg_http_client_add_cookie_line(struct vsg_http_client *c, const char *line)
+{
+    if (!line || strchr(line, '\n')) return VSG_ERR_INVAL;
+    return curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, line) == CURLE_OK ? VSG_OK : VSG_ERR_NOMEM;
+}
+
 void vsg_http_response_init(struct vsg_http_response *r)
 {
     memset(r, 0, sizeof *r);

@@ -56,6 +56,13 @@ void vsg_http_client_free(struct vsg_http_client *c);
 /* Forgets every cookie (before logging in again). */
 void vsg_http_client_clear_cookies(struct vsg_http_client *c);
 
+/* Cookie `name` of the jar as one line of libcurl's Netscape cookie format
+ * (owned), or NULL when the jar has none (or out of memory). */
+char *vsg_http_client_cookie_line(struct vsg_http_client *c, const char *name);
+
+/* Puts a line from vsg_http_client_cookie_line() back into the jar. */
+enum vsg_err vsg_http_client_add_cookie_line(struct vsg_http_client *c, const char *line);
+
 /* Streaming body callback: return 0 to go on, nonzero to abort the request
  * (which then fails with VSG_ERR_CANCELLED). */
 typedef int (*vsg_http_body_fn)(void *ud, const char *data, size_t len);

@@ -4,8 +4,11 @@
 #include "soap/session.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -31,6 +34,8 @@ struct vsg_soap_session {
     char *versions_url;                  /* .../sdk/vimServiceVersions.xml. */
     char *username;                      /* Login user name, verbatim. */
     char *password;                      /* Login password, verbatim; wiped on free. */
+    char *session_file;                  /* opts.session_file copy, or NULL. */
+    int stale_checked;                   /* The session file was looked at. */
     char version[32];                    /* SOAPAction version in use. */
     int version_pinned;                  /* Nonzero: opts.version fixed `version`. */
     long timeout_ms;                     /* Default whole-call limit. */
@@ -257,6 +262,8 @@ struct vsg_soap_session *vsg_soap_session_new(const struct vsg_soap_opts *opts,
     s->username = vsg_strdup(opts->username ? opts->username : "");
     s->password = vsg_strdup(opts->password ? opts->password : "");
     if (!s->versions_url || !s->username || !s->password) goto nomem;
+    if (opts->session_file && *opts->session_file && !(s->session_file = vsg_strdup(opts->session_file)))
+        goto nomem;
 
     if (opts->version && *opts->version) {
         if (strlen(opts->version) >= sizeof s->version) {
@@ -302,6 +309,7 @@ void vsg_soap_session_free(struct vsg_soap_session *s)
     vsg_free(s->versions_url);
     wipe_free_str(s->username);
     wipe_free_str(s->password);
+    vsg_free(s->session_file);
     service_content_cleanup(&s->sc);
     vsg_buf_cleanup(&s->body);
     vsg_free(s);
@@ -787,6 +795,92 @@ const struct vsg_soap_service_content *vsg_soap_service_content(const struct vsg
     return s->have_sc ? &s->sc : NULL;
 }
 
+/* ====================================================================
+ * The session file (session.h)
+ * ==================================================================== */
+
+/* Writes URL, user and the session cookie line to the session file
+ * (through a 0600 temporary and a rename). Failures are logged. */
+static void session_file_save(struct vsg_soap_session *s)
+{
+    char *line = vsg_http_client_cookie_line(s->http, "vmware_soap_session");
+    struct vsg_buf tmp;
+    FILE *f = NULL;
+    int fd = -1, ok = 0;
+
+    vsg_buf_init(&tmp, 4096);
+    if (!line || vsg_buf_printf(&tmp, "%s.tmp", s->session_file) != VSG_OK) goto done;
+    (void)unlink(tmp.data);
+    if ((fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 || !(f = fdopen(fd, "w")))
+        goto done;
+    fd = -1;
+    ok = fprintf(f, "%s\n%s\n%s\n", s->url, s->username, line) > 0;
+    ok = (fclose(f) == 0) && ok;
+    f = NULL;
+    ok = ok && rename(tmp.data, s->session_file) == 0;
+done:
+    if (fd >= 0) close(fd);
+    if (!ok) {
+        if (tmp.data) (void)unlink(tmp.data);
+        VSG_LOGF_WARN(LOGGER, ((const char *[]){"file", s->session_file, NULL}),
+                      "cannot keep the session in the session file (a kill would leave the session "
+                      "and its collector behind): %s",
+                      line ? strerror(errno) : "no session cookie");
+    }
+    if (line) wipe_free_str(line);
+    vsg_buf_cleanup(&tmp);
+}
+
+/* Logs out the session a previous process left in the session file, if it
+ * is for this URL and user; removes the file. */
+static void session_file_end_stale(struct vsg_soap_session *s)
+{
+    char buf[8192], *url, *user, *line, *nl;
+    size_t n;
+    FILE *f;
+
+    s->stale_checked = 1;
+    if (!(f = fopen(s->session_file, "re"))) return;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    (void)unlink(s->session_file);
+    url = buf;
+    if (!(nl = strchr(url, '\n'))) goto done;
+    *nl = '\0';
+    user = nl + 1;
+    if (!(nl = strchr(user, '\n'))) goto done;
+    *nl = '\0';
+    line = nl + 1;
+    if ((nl = strchr(line, '\n'))) *nl = '\0';
+    if (strcmp(url, s->url) != 0 || strcmp(user, s->username) != 0 || !*line ||
+        !vsg_soap_moref_valid(&s->sc.session_manager))
+        goto done;
+    vsg_http_client_clear_cookies(s->http);
+    if (vsg_http_client_add_cookie_line(s->http, line) == VSG_OK) {
+        struct vsg_soap_result res;
+        struct vsg_error err = {0};
+        struct vsg_buf b;
+        vsg_buf_init(&b, MAX_REQUEST);
+        vsg_soap_result_init(&res);
+        if (vsg_soap_put_moref(&b, "_this", &s->sc.session_manager) == VSG_OK) {
+            enum vsg_err rc = vsg_soap_call_timeout(s, "Logout", b.data, VSG_SOAP_STALE_LOGOUT_MS, &res, &err);
+            if (rc == VSG_OK)
+                VSG_LOGF_INFO(LOGGER, ((const char *[]){"file", s->session_file, NULL}),
+                              "logged out the vCenter session a previous process left (its event "
+                              "collector goes with it)");
+            else
+                VSG_LOGF_DEBUG(LOGGER, ((const char *[]){"file", s->session_file, NULL}),
+                               "the session a previous process left is gone already: %s", err.msg);
+        }
+        vsg_soap_result_cleanup(&res);
+        vsg_buf_cleanup(&b);
+    }
+    vsg_http_client_clear_cookies(s->http);
+done:
+    wipe(buf, sizeof buf);
+}
+
 enum vsg_err vsg_soap_login(struct vsg_soap_session *s, struct vsg_error *err)
 {
     struct vsg_buf b;
@@ -817,6 +911,7 @@ enum vsg_err vsg_soap_login(struct vsg_soap_session *s, struct vsg_error *err)
     s->generation++;
     VSG_LOGF_INFO(LOGGER, ((const char *[]){"url", s->url, "user", s->username, NULL}),
                   "logged in to vCenter");
+    if (s->session_file) session_file_save(s);
 done:
     if (b.data) wipe(b.data, b.cap);
     vsg_buf_cleanup(&b);
@@ -829,6 +924,7 @@ enum vsg_err vsg_soap_connect(struct vsg_soap_session *s, struct vsg_error *err)
     enum vsg_err rc;
     if ((rc = vsg_soap_negotiate(s, err)) != VSG_OK) return rc;
     if ((rc = vsg_soap_retrieve_service_content(s, err)) != VSG_OK) return rc;
+    if (s->session_file && !s->stale_checked) session_file_end_stale(s);
     return vsg_soap_login(s, err);
 }
 
@@ -852,6 +948,7 @@ enum vsg_err vsg_soap_logout(struct vsg_soap_session *s, struct vsg_error *err)
     vsg_http_client_clear_cookies(s->http);
     s->logged_in = 0;
     if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "logged out of vCenter");
+    if (rc == VSG_OK && s->session_file) (void)unlink(s->session_file);
     return rc;
 }
 

@@ -83,7 +83,23 @@ struct vsg_soap_opts {
     size_t max_body;          /* Response limit; 0 means VSG_SOAP_DEFAULT_MAX_BODY. */
     long keepalive_ms;        /* Idle time before CurrentTime; 0 means 5 min,
                                  negative disables the keep-alive. */
+    const char *session_file; /* Where the session cookie is kept while logged
+                                 in (mode 0600), or NULL; see below. */
 };
+
+/*
+ * The session file. A process killed without its Logout leaves its vCenter
+ * session, and the event collector that session made, until the session
+ * expires; vCenter refuses new collectors once too many are open. With a
+ * session file, each Login writes the session's cookie (with the URL and
+ * user) there, Logout removes it, and the first connect of a new process
+ * that finds one for the same URL and user logs that session out first
+ * (vCenter then ends its collectors), bounded to VSG_SOAP_STALE_LOGOUT_MS.
+ * The file holds a live credential: it is created 0600, and belongs in a
+ * private place (vsgate run: next to the checkpoint; the adapter Pod: an
+ * in-memory emptyDir).
+ */
+#define VSG_SOAP_STALE_LOGOUT_MS 5000L
 
 /* The parts of ServiceContent vsgate uses (never hard-coded: ESXi and
  * vCenter name these objects differently). */

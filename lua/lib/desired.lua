@@ -31,6 +31,13 @@ M.LABEL = "vspheresources.sources.tanzu.vmware.com/name"
 M.ADAPTER_CLUSTER_ROLE = "vsphere-receive-adapter-cm"
 M.CONTAINER = "adapter"
 M.ADAPTER_ARGS = { "adapter" }
+-- Where the adapter keeps its vCenter session cookie (VSPHERE_SESSION_FILE):
+-- an in-memory emptyDir, which outlives a container restart (a kill) but not
+-- the Pod, so the next container logs out the session a killed one left
+-- and frees its event collector (core/soap/session.h).
+M.SESSION_VOLUME = "vsgate-session"
+M.SESSION_DIR = "/var/run/vsgate"
+M.SESSION_FILE = M.SESSION_DIR .. "/vcenter-session"
 M.METRICS_COMPONENT = "vspheresource"
 M.DEFAULT_METRICS_DOMAIN = "tanzu.vmware.com/sources"
 M.DEFAULT_FILTER_KEY = "filter.lua"
@@ -254,6 +261,7 @@ function M.adapter_env(src, n, opts)
     env("VSPHERE_PAYLOAD_ENCODING", M.payload_encoding(src)),
     env("K_CE_OVERRIDES", M.ce_overrides(src)),
     env("K_SINK", opts.sink_uri),
+    env("VSPHERE_SESSION_FILE", M.SESSION_FILE),
   }
   local spec = spec_of(src)
   if str(spec.caCerts) then e[#e + 1] = env("VSPHERE_CA_CERTS", spec.caCerts) end
@@ -289,8 +297,10 @@ function M.make_deployment(src, n, opts)
               image = opts.image,
               args = T.copy(M.ADAPTER_ARGS),
               env = M.adapter_env(src, n, opts),
+              volumeMounts = { M.session_mount() },
             },
           },
+          volumes = { M.session_volume() },
         },
       },
     },
@@ -368,6 +378,21 @@ local function find_container(dep, name)
   return nil
 end
 
+function M.session_volume()
+  return { name = M.SESSION_VOLUME, emptyDir = { medium = "Memory", sizeLimit = "1Mi" } }
+end
+
+function M.session_mount()
+  return { name = M.SESSION_VOLUME, mountPath = M.SESSION_DIR }
+end
+
+local function has_named(list, name)
+  for _, x in ipairs(tbl(list) or {}) do
+    if type(x) == "table" and x.name == name then return true end
+  end
+  return false
+end
+
 local function label_of(t, key)
   local labels = tbl(t) and tbl(t.labels)
   return labels and labels[key]
@@ -410,7 +435,9 @@ function M.deployment_diff(current, want)
     if cc.image ~= wc.image then d[#d + 1] = p .. "image" end
     if not strings_equal(cc.args, wc.args) then d[#d + 1] = p .. "args" end
     if not strings_equal(own_env(cc.env), own_env(wc.env)) then d[#d + 1] = p .. "env" end
+    if not has_named(cc.volumeMounts, M.SESSION_VOLUME) then d[#d + 1] = p .. "volumeMounts" end
   end
+  if not has_named(T.get(ct, "spec", "volumes"), M.SESSION_VOLUME) then d[#d + 1] = "spec.template.spec.volumes" end
   return d
 end
 
@@ -445,6 +472,16 @@ function M.apply_deployment(current, want)
     if type(x) == "table" and M.BINDING_ENV[x.name] then e[#e + 1] = x end
   end
   cc.env = e
+  -- The session volume and its mount are added when missing (an adapter
+  -- Deployment from before them); the binding's are kept.
+  if not has_named(cc.volumeMounts, M.SESSION_VOLUME) then
+    cc.volumeMounts = tbl(cc.volumeMounts) or {}
+    cc.volumeMounts[#cc.volumeMounts + 1] = M.session_mount()
+  end
+  if not has_named(ct.spec.volumes, M.SESSION_VOLUME) then
+    ct.spec.volumes = tbl(ct.spec.volumes) or {}
+    ct.spec.volumes[#ct.spec.volumes + 1] = M.session_volume()
+  end
   return current
 end
 

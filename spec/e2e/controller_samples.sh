@@ -120,7 +120,8 @@ eq("image", ct["image"], "registry.example/vsgate:e2e")
 env = ct["env"]
 def val(e): return e.get("value", "")
 eq("env names", [e["name"] for e in env], ["NAMESPACE", "NAME", "K_METRICS_CONFIG", "K_LOGGING_CONFIG",
-   "VSPHERE_KVSTORE_CONFIGMAP", "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK"])
+   "VSPHERE_KVSTORE_CONFIGMAP", "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK",
+   "VSPHERE_SESSION_FILE"])
 E = {e["name"]: e for e in env}
 eq("NAMESPACE", E["NAMESPACE"].get("valueFrom"), {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}})
 eq("NAME", E["NAME"].get("valueFrom"), {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}})
@@ -129,6 +130,12 @@ eq("VSPHERE_CHECKPOINT_CONFIG", val(E["VSPHERE_CHECKPOINT_CONFIG"]), '{"maxAge":
 eq("VSPHERE_PAYLOAD_ENCODING", val(E["VSPHERE_PAYLOAD_ENCODING"]), "application/xml")
 eq("K_CE_OVERRIDES", val(E["K_CE_OVERRIDES"]), "")
 eq("K_SINK", val(E["K_SINK"]), sink)
+# Ours: the vCenter session survives a container restart in memory only.
+eq("VSPHERE_SESSION_FILE", val(E["VSPHERE_SESSION_FILE"]), "/var/run/vsgate/vcenter-session")
+eq("session mount", [m for m in ct.get("volumeMounts", []) if m["name"] == "vsgate-session"],
+   [{"name": "vsgate-session", "mountPath": "/var/run/vsgate"}])
+eq("session volume", [v for v in pod.get("volumes", []) if v["name"] == "vsgate-session"],
+   [{"name": "vsgate-session", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}])
 logcm, obscm = json.load(open(logf)), json.load(open(obsf))
 if logcm is None: eq("K_LOGGING_CONFIG", val(E["K_LOGGING_CONFIG"]), "")
 else:

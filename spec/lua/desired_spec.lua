@@ -87,10 +87,10 @@ describe("lib.desired children", function()
     for i, e in ipairs(desired.adapter_env(src, n, { sink_uri = "http://x" })) do names[i] = e.name end
     assert.same({ "NAMESPACE", "NAME", "K_METRICS_CONFIG", "K_LOGGING_CONFIG", "VSPHERE_KVSTORE_CONFIGMAP",
       "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK",
-      "VSPHERE_CA_CERTS", "VSPHERE_DELIVERY", "VSPHERE_FILTER_CONFIGMAP", "VSPHERE_FILTER_KEY",
+      "VSPHERE_SESSION_FILE", "VSPHERE_CA_CERTS", "VSPHERE_DELIVERY", "VSPHERE_FILTER_CONFIGMAP", "VSPHERE_FILTER_KEY",
       "VSPHERE_FILTER_ON_ERROR" }, names)
     local env = desired.adapter_env(src, n, { sink_uri = "http://x" })
-    assert.same({ name = "VSPHERE_FILTER_KEY", value = "filter.lua" }, env[13])
+    assert.same({ name = "VSPHERE_FILTER_KEY", value = "filter.lua" }, env[14])
   end)
 
   it("copies the auth spec into the binding", function()
@@ -161,10 +161,27 @@ describe("lib.desired children", function()
           local env = fixed.spec.template.spec.containers[1].env
           assert.equal("VC_URL", env[#env - 3].name)
           assert.equal("VC_PASSWORD", env[#env].name)
-          assert.equal("vsphere-binding", fixed.spec.template.spec.volumes[1].name)
+          local vols = {}
+          for _, v in ipairs(fixed.spec.template.spec.volumes) do vols[#vols + 1] = v.name end
+          assert.same({ "vsgate-session", "vsphere-binding" }, vols)
         end
       end)
     end
+
+    it("adds the session volume and mount to an adapter Deployment from before them", function()
+      local old = fake.copy(want)
+      old.spec.template.spec.volumes = nil
+      old.spec.template.spec.containers[1].volumeMounts = nil
+      kube.create(old)
+      local cur = stored()
+      assert.same({ "spec.template.spec.containers[adapter].volumeMounts", "spec.template.spec.volumes" },
+        desired.deployment_diff(cur, want))
+      local fixed = desired.apply_deployment(cur, want)
+      assert.same({}, desired.deployment_diff(fixed, want))
+      local mounts = {}
+      for _, m in ipairs(fixed.spec.template.spec.containers[1].volumeMounts) do mounts[m.name] = m.mountPath end
+      assert.same({ ["vsgate-session"] = "/var/run/vsgate", ["vsphere-binding"] = "/var/bindings/vsphere" }, mounts)
+    end)
 
     it("ignores labels, annotations and containers others add", function()
       kube.create(fake.copy(want))

@@ -93,6 +93,7 @@ local function expected_deployment(name, sink, o)
     { name = "VSPHERE_PAYLOAD_ENCODING", value = o.encoding or "application/xml" },
     { name = "K_CE_OVERRIDES", value = o.overrides or "" },
     { name = "K_SINK", value = sink },
+    { name = "VSPHERE_SESSION_FILE", value = "/var/run/vsgate/vcenter-session" },
   }
   for _, e in ipairs(o.extra_env or {}) do env[#env + 1] = e end
   return {
@@ -107,7 +108,9 @@ local function expected_deployment(name, sink, o)
         metadata = { labels = label },
         spec = {
           serviceAccountName = o.sa or "default",
-          containers = { { name = "adapter", image = IMAGE, args = { "adapter" }, env = env } },
+          containers = { { name = "adapter", image = IMAGE, args = { "adapter" }, env = env,
+            volumeMounts = { { name = "vsgate-session", mountPath = "/var/run/vsgate" } } } },
+          volumes = { { name = "vsgate-session", emptyDir = { medium = "Memory", sizeLimit = "1Mi" } } },
         },
       },
     },
@@ -341,7 +344,9 @@ describe("reconcilers.vspheresource", function()
         for _ = 1, 4 do table.remove(env) end
         assert.same(want.spec.template.spec.containers[1].env, env)
         assert.equal(want.spec.template.spec.serviceAccountName, got.spec.template.spec.serviceAccountName)
-        assert.equal("vsphere-binding", got.spec.template.spec.volumes[1].name)
+        local vols = {}
+        for _, v in ipairs(got.spec.template.spec.volumes) do vols[#vols + 1] = v.name end
+        assert.same({ "vsgate-session", "vsphere-binding" }, vols)
         assert.equal(2, status(base.name).observedGeneration)
         assert.equal(c[4] or base.sink, status(base.name).sinkUri)
         assert.equal("DeploymentUpdated", kube.events[#kube.events].reason)
@@ -569,7 +574,7 @@ describe("reconcilers.vspheresource", function()
         { name = "VSPHERE_FILTER_CONFIGMAP", value = "filters" },
         { name = "VSPHERE_FILTER_KEY", value = "filter.lua" },
         { name = "VSPHERE_FILTER_ON_ERROR", value = "drop" },
-      }, { env[10], env[11], env[12] })
+      }, { env[11], env[12], env[13] })
       assert.same({ "v1 ConfigMap ns filters", "v1 ServiceAccount ns default" }, tracked)
     end)
 
@@ -625,7 +630,7 @@ describe("reconcilers.vspheresource", function()
       reconcile("source")
       local env = kube:sent_of("Deployment")[1].spec.template.spec.containers[1].env
       assert.same({ name = "VSPHERE_DELIVERY",
-        value = '{"deadLetterSink":"http://dls.ns.svc.cluster.local","retry":2}' }, env[10])
+        value = '{"deadLetterSink":"http://dls.ns.svc.cluster.local","retry":2}' }, env[11])
     end)
   end)
 

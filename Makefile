@@ -52,6 +52,8 @@ bench-quick:
 # SOAK_MINUTES=5 for a quicker run.
 .PHONY: soak
 soak: deps
+	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate vsg-post-events
 	@spec/harness/build-peers >/dev/null
 	@BENCH_BUILD=$(BUILD_BENCH) bench/soak.sh
 

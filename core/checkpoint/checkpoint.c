@@ -371,6 +371,11 @@ enum vsg_err vsg_checkpoint_store_save(struct vsg_checkpoint_store *s,
     return s->ops->save(s, cp, err);
 }
 
+void vsg_checkpoint_store_set_timeout(struct vsg_checkpoint_store *s, long ms)
+{
+    if (s && s->ops->set_timeout) s->ops->set_timeout(s, ms);
+}
+
 void vsg_checkpoint_store_free(struct vsg_checkpoint_store *s)
 {
     if (s) s->ops->free(s);

@@ -160,6 +160,9 @@ struct vsg_checkpoint_store_ops {
                          struct vsg_error *err);
     /* Frees the store (never called with NULL). */
     void (*free)(struct vsg_checkpoint_store *s);
+    /* Optional: bounds each later request of load/save to `ms` (a last save
+     * while stopping must not wait out an unresponsive API server). */
+    void (*set_timeout)(struct vsg_checkpoint_store *s, long ms);
 };
 
 /* The common head of every store; implementations embed it first. */
@@ -178,6 +181,10 @@ enum vsg_err vsg_checkpoint_store_load(struct vsg_checkpoint_store *s, struct vs
 /* Saves `cp`. */
 enum vsg_err vsg_checkpoint_store_save(struct vsg_checkpoint_store *s,
                                        const struct vsg_checkpoint *cp, struct vsg_error *err);
+
+/* Bounds each later store request to `ms` where the store makes requests
+ * (the ConfigMap store); a no-op otherwise. */
+void vsg_checkpoint_store_set_timeout(struct vsg_checkpoint_store *s, long ms);
 
 /* Frees `s`. NULL is a no-op. */
 void vsg_checkpoint_store_free(struct vsg_checkpoint_store *s);

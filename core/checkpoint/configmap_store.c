@@ -131,11 +131,17 @@ static void cm_free(struct vsg_checkpoint_store *base)
     vsg_free(s);
 }
 
+static void cm_set_timeout(struct vsg_checkpoint_store *base, long ms)
+{
+    vsg_kube_client_set_timeout(((struct cm_store *)base)->kc, ms);
+}
+
 static const struct vsg_checkpoint_store_ops cm_ops = {
     .kind = "configmap",
     .load = cm_load,
     .save = cm_save,
     .free = cm_free,
+    .set_timeout = cm_set_timeout,
 };
 
 struct vsg_checkpoint_store *vsg_checkpoint_configmap_store_new(struct vsg_kube_client *kc,

@@ -42,6 +42,10 @@
 /* Time the vCenter calls of a shutdown (DestroyCollector, Logout) get in
  * all after a stop; an unresponsive server costs this once. */
 #define SHUTDOWN_VC_MS 1000
+/* Each API request of the last checkpoint save (a ConfigMap: get, then
+ * update) gets this long after a stop: an unresponsive API server costs
+ * at most twice this, and the stop still ends within 2 s. */
+#define SHUTDOWN_STORE_REQUEST_MS 400
 
 /* The process's sender and vCenter session, for the signal handler
  * (per-process singletons set while vsg_adapter_run() runs). */
@@ -718,6 +722,7 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
 
 shutdown:
     VSG_LOG_INFO(lg, "shutting down: saving checkpoint, destroying collector, logging out");
+    if (*stop) vsg_checkpoint_store_set_timeout(cfg->store, SHUTDOWN_STORE_REQUEST_MS);
     save_checkpoint(&e, 0);
     {
         /* The stop cancelled the session; its last calls get SHUTDOWN_VC_MS

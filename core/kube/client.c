@@ -27,6 +27,7 @@ struct vsg_kube_client {
     long last_status;             /* HTTP status of the last request. */
     struct vsg_kube_stats *stats; /* Counters to bump, or NULL. */
     char last_reason[64];         /* Status reason of the last failure, or "". */
+    long timeout_ms;              /* Overrides the default when > 0 (set_timeout). */
 };
 
 /* ====================================================================
@@ -69,6 +70,11 @@ nomem:
 fail:
     vsg_kube_client_free(c);
     return NULL;
+}
+
+void vsg_kube_client_set_timeout(struct vsg_kube_client *c, long timeout_ms)
+{
+    if (c) c->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
 }
 
 void vsg_kube_client_free(struct vsg_kube_client *c)
@@ -305,7 +311,7 @@ static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_
         .headers = headers,
         .body = payload,
         .body_len = payload ? strlen(payload) : 0,
-        .timeout_ms = req->timeout_ms,
+        .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms,
         .cancel = cancel,
     };
     if (st) {

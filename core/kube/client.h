@@ -88,6 +88,11 @@ struct vsg_kube_client *vsg_kube_client_new(const struct vsg_kube_config *cfg,
 /* Frees the client. NULL is a no-op. */
 void vsg_kube_client_free(struct vsg_kube_client *c);
 
+/* Bounds every later request without a timeout of its own to `timeout_ms`
+ * (0: back to VSG_KUBE_TIMEOUT_MS), e.g. a last save while stopping. Not
+ * thread-safe against requests running on `c`. */
+void vsg_kube_client_set_timeout(struct vsg_kube_client *c, long timeout_ms);
+
 /* Counts this client's requests into `stats` (borrowed; NULL stops). */
 void vsg_kube_client_set_stats(struct vsg_kube_client *c, struct vsg_kube_stats *stats);
 

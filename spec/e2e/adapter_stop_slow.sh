@@ -14,7 +14,10 @@
 # 5. in the login backoff, with nothing listening at the vCenter address;
 # 6. logged in to a private vcsim through a relay that then freezes (holds
 #    every connection, answers nothing): the shutdown's DestroyCollector and
-#    Logout give up within their 1 s and the process still exits in time.
+#    Logout give up within their 1 s and the process still exits in time;
+# 7. `vsgate adapter` with its checkpoint in a ConfigMap, the API server
+#    reached through such a relay that freezes: the last save gives up in
+#    time (each request 400 ms at most after a stop).
 # The time from the signal to the exit is measured here (ASan build included).
 . "$E2E_LIB"
 e2e_begin adapter_stop_slow
@@ -291,5 +294,31 @@ sleep 2.5
 stop_timed "vCenter unresponsive while logged in"
 has "$peer_log" held || fail "the shutdown did not try vCenter after the stop: $(tail -n 5 "$log")"
 has "$log" "logout failed" || fail "the Logout to a frozen vCenter did not fail: $(tail -n 5 "$log")"
+
+# ---- 7. `vsgate adapter` (checkpoint in a ConfigMap) while the API server stops answering:
+# the last checkpoint save is bounded too.
+ns7="stop-slow-$RANDOM$RANDOM"
+k create namespace "$ns7" >/dev/null || fail "cannot create namespace $ns7"
+server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+api_port=${server##*:}
+e2e_sink sink7
+peer relay7 relay 127.0.0.1 "$api_port" "$d/relay7.freeze"
+k config view --minify --raw | sed "s#$server#https://127.0.0.1:$peer_port#" >"$d/kubeconfig7"
+e2e_bg run7 "$d/run7.log" env -i PATH="$PATH" KUBECONFIG="$d/kubeconfig7" \
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+  VC_URL="$VCSIM_URL" VSPHERE_CA_CERTS="$(cat "$VSG_TEST_CA")" VC_SECRET_PATH="$d/secret" \
+  K_SINK="$E2E_SINK_URL" NAMESPACE="$ns7" VSPHERE_KVSTORE_CONFIGMAP=stop-slow-configmap \
+  VSPHERE_PAYLOAD_ENCODING=application/json \
+  VSPHERE_CHECKPOINT_CONFIG='{"maxAge":"5m0s","period":"1h"}' "$VSG_BIN" adapter
+pid=$E2E_PID log=$d/run7.log
+wait_for 30 "the adapter (ConfigMap checkpoint) to read events" has "$log" "event collector created"
+post_events "$VCSIM_URL" 2 "$p api"
+wait_for 30 "an event delivered by the adapter" has_msg "$E2E_SINK_REC" "$p api 1"
+touch "$d/relay7.freeze"
+sleep 0.5
+stop_timed "API server unresponsive at the last checkpoint save"
+has "$log" "could not save checkpoint" ||
+  fail "the last checkpoint save did not give up on the frozen API server: $(tail -n 5 "$log")"
+k delete namespace "$ns7" --wait=false >/dev/null 2>&1 || true
 
 echo "adapter_stop_slow: ok: every stop within $MAX_MS ms"

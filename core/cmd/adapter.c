@@ -750,6 +750,8 @@ shutdown:
     }
     rc = 0;
 out:
+    /* The handler runs on this thread only (the threads the adapter starts
+     * block its signals), so it cannot use them once they are freed. */
     running_sender = NULL;
     running_soap = NULL;
     vsg_ce_sender_free(e.sender);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -598,7 +599,16 @@ struct vsg_filter_watch *vsg_filter_watch_start(const struct vsg_filter_watch_co
             (w->events = vsg_kube_client_new(cfg->kube, err)) == NULL)
             goto fail;
     }
-    if (pthread_create(&w->thread, NULL, file ? file_thread : kube_thread, w) != 0) {
+    /* The thread never takes SIGTERM/SIGINT: their handler (the adapter's)
+     * runs on the thread that owns what it cancels. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int prc = pthread_create(&w->thread, NULL, file ? file_thread : kube_thread, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
         vsg_error_set(err, VSG_ERR_NOMEM, "filter watch: cannot start a thread");
         goto fail;
     }

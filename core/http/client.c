@@ -416,9 +416,9 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     c->errbuf[0] = '\0';
     /* Cancelled before it began (a stop signal): not even a connect. */
     if (req->cancel && *req->cancel) {
-        vsg_error_set(err, VSG_ERR_CANCELLED, "%s %s: cancelled", method, req->url);
-        redact_msg(err);
-        return VSG_ERR_CANCELLED;
+        char safe[VSG_ERROR_MSG_MAX];
+        vsg_url_redact(req->url, safe, sizeof safe);
+        return vsg_error_set(err, VSG_ERR_CANCELLED, "%s %s: cancelled", method, safe);
     }
 
     for (const char *const *hp = req->headers; hp && *hp; hp++) nh++;
@@ -470,19 +470,24 @@ enum vsg_err vsg_http_do(struct vsg_http_client *c,
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     rc = map_curl(cc, &x);
     if (rc != VSG_OK) {
+        /* The URL redacted before the message is cut to size (a cut before
+         * its '@' would leave user info the redaction cannot recognise),
+         * then the whole message once more (curl's text may quote it). */
+        char safe[VSG_ERROR_MSG_MAX];
+        vsg_url_redact(req->url, safe, sizeof safe);
         if (rc == VSG_ERR_TOOBIG)
             vsg_error_set(err, rc, "%s %s: response body larger than %zu bytes",
-                          method, req->url, c->max_body);
+                          method, safe, c->max_body);
         else if (cc == CURLE_ABORTED_BY_CALLBACK)
-            vsg_error_set(err, rc, "%s %s: cancelled", method, req->url);
+            vsg_error_set(err, rc, "%s %s: cancelled", method, safe);
         else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
             vsg_error_set(err, rc, "%s %s: only http:// and https:// URLs are allowed (%s)",
-                          method, req->url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+                          method, safe, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
         else
-            vsg_error_set(err, rc, "%s %s: %s", method, req->url,
+            vsg_error_set(err, rc, "%s %s: %s", method, safe,
                           c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+        redact_msg(err);
     }
-    if (rc != VSG_OK) redact_msg(err);
     /* The handle must not keep pointers into this call's stack. */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);

@@ -527,6 +527,7 @@ static enum vsg_err call(struct vsg_soap_session *s, const char *method, const c
                                method);
             goto done;
         }
+        if (timeout_ms <= 0) timeout_ms = s->timeout_ms;
         if (timeout_ms <= 0 || timeout_ms > left) timeout_ms = (long)left;
     }
     if (vsg_buf_puts(&env, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -806,7 +807,7 @@ static void session_file_save(struct vsg_soap_session *s)
     char *line = vsg_http_client_cookie_line(s->http, "vmware_soap_session");
     struct vsg_buf tmp;
     FILE *f = NULL;
-    int fd = -1, ok = 0;
+    int fd = -1, ok = 0, why = 0;
 
     vsg_buf_init(&tmp, 4096);
     if (!line || vsg_buf_printf(&tmp, "%s.tmp", s->session_file) != VSG_OK) goto done;
@@ -819,13 +820,14 @@ static void session_file_save(struct vsg_soap_session *s)
     f = NULL;
     ok = ok && rename(tmp.data, s->session_file) == 0;
 done:
+    why = errno;
     if (fd >= 0) close(fd);
     if (!ok) {
         if (tmp.data) (void)unlink(tmp.data);
         VSG_LOGF_WARN(LOGGER, ((const char *[]){"file", s->session_file, NULL}),
                       "cannot keep the session in the session file (a kill would leave the session "
                       "and its collector behind): %s",
-                      line ? strerror(errno) : "no session cookie");
+                      line ? strerror(why) : "no session cookie");
     }
     if (line) wipe_free_str(line);
     vsg_buf_cleanup(&tmp);

@@ -121,6 +121,7 @@ done:
 /* What the parser needs while it walks one document. */
 struct walk {
     yaml_document_t *doc;  /* The loaded document. */
+    yaml_node_t *root;     /* Its top-level mapping, or NULL when empty. */
     const char *origin;    /* File name for messages. */
     const char *dir;       /* Folder relative paths resolve against. */
     struct vsg_error *err; /* Where problems are described. */
@@ -191,40 +192,44 @@ static enum vsg_err get_bool(struct walk *w, yaml_node_t *map, const char *key, 
 
 /*
  * Finds the entry named `name` in the top-level list `list` ("clusters",
- * "users", "contexts"). *found says whether it exists; *out is its `inner`
- * mapping ("cluster", "user", "context"), or NULL when that is empty.
+ * "users", "contexts") of the `n` documents `ws`, the first that defines it
+ * winning (client-go's merge). *from is the walk it came from (NULL when no
+ * document has it); *out is its `inner` mapping ("cluster", "user",
+ * "context"), or NULL when that is empty.
  */
-static enum vsg_err find_named(struct walk *w, yaml_node_t *root, const char *list,
-                               const char *inner, const char *name, int *found,
-                               yaml_node_t **out)
+static enum vsg_err find_named(struct walk *ws, size_t n, const char *list, const char *inner,
+                               const char *name, struct walk **from, yaml_node_t **out)
 {
-    yaml_node_t *seq = map_get(w, root, list);
-    *found = 0;
+    *from = NULL;
     *out = NULL;
-    if (is_null(seq)) return VSG_OK;
-    if (seq->type != YAML_SEQUENCE_NODE)
-        return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: \"%s\" must be a list (line %zu)",
-                             w->origin, list, seq->start_mark.line + 1);
-    for (yaml_node_item_t *it = seq->data.sequence.items.start;
-         it < seq->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(w->doc, *it);
-        const char *n;
-        if (!e || e->type != YAML_MAPPING_NODE)
-            return vsg_error_set(w->err, VSG_ERR_INVAL,
-                                 "%s: every entry of \"%s\" must be a mapping (line %zu)",
-                                 w->origin, list, e ? e->start_mark.line + 1 : 0);
-        enum vsg_err rc = get_str(w, e, "name", list, &n);
-        if (rc != VSG_OK) return rc;
-        if (!n || strcmp(n, name) != 0) continue;
-        yaml_node_t *v = map_get(w, e, inner);
-        *found = 1;
-        if (is_null(v)) return VSG_OK;
-        if (v->type != YAML_MAPPING_NODE)
-            return vsg_error_set(w->err, VSG_ERR_INVAL,
-                                 "%s: %s \"%s\": \"%s\" must be a mapping (line %zu)",
-                                 w->origin, list, name, inner, v->start_mark.line + 1);
-        *out = v;
-        return VSG_OK;
+    for (size_t i = 0; i < n; i++) {
+        struct walk *w = &ws[i];
+        yaml_node_t *seq = map_get(w, w->root, list);
+        if (is_null(seq)) continue;
+        if (seq->type != YAML_SEQUENCE_NODE)
+            return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: \"%s\" must be a list (line %zu)",
+                                 w->origin, list, seq->start_mark.line + 1);
+        for (yaml_node_item_t *it = seq->data.sequence.items.start;
+             it < seq->data.sequence.items.top; it++) {
+            yaml_node_t *e = yaml_document_get_node(w->doc, *it);
+            const char *nm;
+            if (!e || e->type != YAML_MAPPING_NODE)
+                return vsg_error_set(w->err, VSG_ERR_INVAL,
+                                     "%s: every entry of \"%s\" must be a mapping (line %zu)",
+                                     w->origin, list, e ? e->start_mark.line + 1 : 0);
+            enum vsg_err rc = get_str(w, e, "name", list, &nm);
+            if (rc != VSG_OK) return rc;
+            if (!nm || strcmp(nm, name) != 0) continue;
+            yaml_node_t *v = map_get(w, e, inner);
+            *from = w;
+            if (is_null(v)) return VSG_OK;
+            if (v->type != YAML_MAPPING_NODE)
+                return vsg_error_set(w->err, VSG_ERR_INVAL,
+                                     "%s: %s \"%s\": \"%s\" must be a mapping (line %zu)",
+                                     w->origin, list, name, inner, v->start_mark.line + 1);
+            *out = v;
+            return VSG_OK;
+        }
     }
     return VSG_OK;
 }
@@ -277,159 +282,186 @@ static enum vsg_err read_token(const char *path, char **token, struct vsg_error 
  * Kubeconfig
  * ==================================================================== */
 
-/* Fills `cfg` from the loaded document (see the header for the rules). */
-static enum vsg_err walk_config(struct walk *w, const char *want_ctx, struct vsg_kube_config *cfg)
+/*
+ * Fills `cfg` from the `n` loaded documents `ws`: one file, or the
+ * $KUBECONFIG list merged (see the header for the rules). `label` names the
+ * whole set in messages about what none of them has.
+ */
+static enum vsg_err walk_config(struct walk *ws, size_t n, const char *label,
+                                const char *want_ctx, struct vsg_kube_config *cfg)
 {
-    yaml_node_t *root = yaml_document_get_root_node(w->doc);
+    struct walk *cw = NULL, *kw = NULL, *uw = NULL; /* Where the context, cluster, user are. */
     yaml_node_t *ctx = NULL, *cluster = NULL, *user = NULL;
-    int have_ctx = 0, have_cluster = 0, have_user = 0;
     const char *ctx_name = want_ctx, *cluster_name, *user_name, *ns, *server, *s;
     enum vsg_err rc;
-    struct vsg_error *err = w->err;
+    struct vsg_error *err = ws[0].err;
 
-    if (!root || is_null(root))
-        return vsg_error_set(err, VSG_ERR_INVAL, "%s: the file is empty", w->origin);
-    if (root->type != YAML_MAPPING_NODE)
-        return vsg_error_set(err, VSG_ERR_INVAL, "%s: not a kubeconfig (the top level must be a mapping)",
-                             w->origin);
-
-    if (!ctx_name || !*ctx_name) {
-        if ((rc = get_str(w, root, "current-context", "kubeconfig", &ctx_name)) != VSG_OK) return rc;
-        if (!ctx_name || !*ctx_name)
+    /* Every document is a mapping; an empty one is an error only alone. */
+    for (size_t i = 0; i < n; i++) {
+        struct walk *w = &ws[i];
+        w->root = yaml_document_get_root_node(w->doc);
+        if (!w->root || is_null(w->root)) {
+            w->root = NULL;
+            if (n == 1)
+                return vsg_error_set(err, VSG_ERR_INVAL, "%s: the file is empty", w->origin);
+            continue;
+        }
+        if (w->root->type != YAML_MAPPING_NODE)
             return vsg_error_set(err, VSG_ERR_INVAL,
-                                 "%s: no current-context is set and no context was named",
+                                 "%s: not a kubeconfig (the top level must be a mapping)",
                                  w->origin);
     }
-    if ((rc = find_named(w, root, "contexts", "context", ctx_name, &have_ctx, &ctx)) != VSG_OK)
-        return rc;
-    if (!have_ctx)
-        return vsg_error_set(err, VSG_ERR_INVAL, "%s: context \"%s\" does not exist", w->origin,
-                             ctx_name);
-    if ((rc = get_str(w, ctx, "cluster", "context", &cluster_name)) != VSG_OK) return rc;
-    if ((rc = get_str(w, ctx, "user", "context", &user_name)) != VSG_OK) return rc;
-    if ((rc = get_str(w, ctx, "namespace", "context", &ns)) != VSG_OK) return rc;
-    if (!cluster_name || !*cluster_name)
-        return vsg_error_set(err, VSG_ERR_INVAL, "%s: context \"%s\" names no cluster", w->origin,
-                             ctx_name);
-    if ((rc = find_named(w, root, "clusters", "cluster", cluster_name, &have_cluster,
-                         &cluster)) != VSG_OK)
-        return rc;
-    if (!have_cluster)
+
+    /* current-context: from the first document that sets one. */
+    for (size_t i = 0; (!ctx_name || !*ctx_name) && i < n; i++)
+        if ((rc = get_str(&ws[i], ws[i].root, "current-context", "kubeconfig", &ctx_name)) !=
+            VSG_OK)
+            return rc;
+    if (!ctx_name || !*ctx_name)
         return vsg_error_set(err, VSG_ERR_INVAL,
-                             "%s: cluster \"%s\" (of context \"%s\") does not exist", w->origin,
+                             "%s: no current-context is set and no context was named", label);
+    if ((rc = find_named(ws, n, "contexts", "context", ctx_name, &cw, &ctx)) != VSG_OK) return rc;
+    if (!cw)
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: context \"%s\" does not exist", label,
+                             ctx_name);
+    if ((rc = get_str(cw, ctx, "cluster", "context", &cluster_name)) != VSG_OK) return rc;
+    if ((rc = get_str(cw, ctx, "user", "context", &user_name)) != VSG_OK) return rc;
+    if ((rc = get_str(cw, ctx, "namespace", "context", &ns)) != VSG_OK) return rc;
+    if (!cluster_name || !*cluster_name)
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: context \"%s\" names no cluster",
+                             cw->origin, ctx_name);
+    if ((rc = find_named(ws, n, "clusters", "cluster", cluster_name, &kw, &cluster)) != VSG_OK)
+        return rc;
+    if (!kw)
+        return vsg_error_set(err, VSG_ERR_INVAL,
+                             "%s: cluster \"%s\" (of context \"%s\") does not exist", label,
                              cluster_name, ctx_name);
     if (user_name && *user_name) {
-        if ((rc = find_named(w, root, "users", "user", user_name, &have_user, &user)) != VSG_OK)
-            return rc;
-        if (!have_user)
+        if ((rc = find_named(ws, n, "users", "user", user_name, &uw, &user)) != VSG_OK) return rc;
+        if (!uw)
             return vsg_error_set(err, VSG_ERR_INVAL,
-                                 "%s: user \"%s\" (of context \"%s\") does not exist", w->origin,
+                                 "%s: user \"%s\" (of context \"%s\") does not exist", label,
                                  user_name, ctx_name);
     }
 
     /* The cluster. */
-    if ((rc = get_str(w, cluster, "server", "cluster", &server)) != VSG_OK) return rc;
+    if ((rc = get_str(kw, cluster, "server", "cluster", &server)) != VSG_OK) return rc;
     if (!server || !*server)
-        return vsg_error_set(err, VSG_ERR_INVAL, "%s: cluster \"%s\" has no server", w->origin,
+        return vsg_error_set(err, VSG_ERR_INVAL, "%s: cluster \"%s\" has no server", kw->origin,
                              cluster_name);
     {
         struct vsg_buf b;
-        size_t n = strlen(server);
-        while (n > 0 && server[n - 1] == '/') n--;
+        size_t len = strlen(server);
+        while (len > 0 && server[len - 1] == '/') len--;
         vsg_buf_init(&b, 64 * 1024);
         if (!strstr(server, "://")) rc = vsg_buf_puts(&b, "https://");
-        if (rc == VSG_OK) rc = vsg_buf_append(&b, server, n);
+        if (rc == VSG_OK) rc = vsg_buf_append(&b, server, len);
         if (rc == VSG_OK && !(cfg->server = vsg_buf_steal(&b))) rc = VSG_ERR_NOMEM;
         vsg_buf_cleanup(&b);
-        if (rc != VSG_OK) return vsg_error_set(err, rc, "%s: cluster \"%s\": bad server", w->origin,
+        if (rc != VSG_OK) return vsg_error_set(err, rc, "%s: cluster \"%s\": bad server", kw->origin,
                                                cluster_name);
     }
-    if ((rc = file_or_data(w, cluster, "cluster", "certificate-authority",
+    if ((rc = file_or_data(kw, cluster, "cluster", "certificate-authority",
                            "certificate-authority-data", &cfg->ca_file, &cfg->ca_pem)) != VSG_OK)
         return rc;
-    if ((rc = get_bool(w, cluster, "insecure-skip-tls-verify", "cluster", &cfg->insecure)) != VSG_OK)
+    if ((rc = get_bool(kw, cluster, "insecure-skip-tls-verify", "cluster", &cfg->insecure)) != VSG_OK)
         return rc;
     if (cfg->insecure && (cfg->ca_file || cfg->ca_pem))
         return vsg_error_set(err, VSG_ERR_INVAL,
                              "%s: cluster \"%s\": specifying a root certificates file with the "
                              "insecure flag is not allowed",
-                             w->origin, cluster_name);
+                             kw->origin, cluster_name);
 
     /* The user. */
     if (user) {
-        if ((rc = file_or_data(w, user, "user", "client-certificate", "client-certificate-data",
+        if ((rc = file_or_data(uw, user, "user", "client-certificate", "client-certificate-data",
                                &cfg->cert_file, &cfg->cert_pem)) != VSG_OK)
             return rc;
-        if ((rc = file_or_data(w, user, "user", "client-key", "client-key-data", &cfg->key_file,
+        if ((rc = file_or_data(uw, user, "user", "client-key", "client-key-data", &cfg->key_file,
                                &cfg->key_pem)) != VSG_OK)
             return rc;
         if ((cfg->cert_file || cfg->cert_pem) != (cfg->key_file || cfg->key_pem))
             return vsg_error_set(err, VSG_ERR_INVAL,
                                  "%s: user \"%s\": a client certificate needs a client key and "
                                  "the reverse",
-                                 w->origin, user_name);
-        if ((rc = get_str(w, user, "tokenFile", "user", &s)) != VSG_OK) return rc;
+                                 uw->origin, user_name);
+        if ((rc = get_str(uw, user, "tokenFile", "user", &s)) != VSG_OK) return rc;
         if (s && *s) {
-            if (!(cfg->token_file = resolve_path(w->dir, s)))
+            if (!(cfg->token_file = resolve_path(uw->dir, s)))
                 return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
             if ((rc = read_token(cfg->token_file, &cfg->token, err)) != VSG_OK)
                 return vsg_error_set(err, rc == VSG_ERR_NOTFOUND ? VSG_ERR_IO : rc,
-                                     "%s: user \"%s\": tokenFile: %s", w->origin, user_name,
+                                     "%s: user \"%s\": tokenFile: %s", uw->origin, user_name,
                                      err ? err->msg : "");
         } else {
-            if ((rc = get_str(w, user, "token", "user", &s)) != VSG_OK) return rc;
+            if ((rc = get_str(uw, user, "token", "user", &s)) != VSG_OK) return rc;
             if (s && *s && !(cfg->token = vsg_strdup(s)))
                 return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
         }
         if (!cfg->token && !cfg->cert_file && !cfg->cert_pem) {
-            const char *plugin = !is_null(map_get(w, user, "exec"))            ? "exec"
-                                 : !is_null(map_get(w, user, "auth-provider")) ? "auth-provider"
-                                                                               : NULL;
+            const char *plugin = !is_null(map_get(uw, user, "exec"))            ? "exec"
+                                 : !is_null(map_get(uw, user, "auth-provider")) ? "auth-provider"
+                                                                                : NULL;
             if (plugin)
                 return vsg_error_set(err, VSG_ERR_UNSUPPORTED,
                                      "%s: user \"%s\" uses an %s credential plugin, which vsgate "
                                      "does not support (use a token or client certificate)",
-                                     w->origin, user_name, plugin);
+                                     uw->origin, user_name, plugin);
         }
     }
 
     if (!(cfg->ns = vsg_strdup(ns && *ns ? ns : "default")) ||
-        !(cfg->context = vsg_strdup(ctx_name)) || !(cfg->origin = vsg_strdup(w->origin)))
+        !(cfg->context = vsg_strdup(ctx_name)) || !(cfg->origin = vsg_strdup(cw->origin)))
         return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
     return VSG_OK;
+}
+
+/* Loads `yaml` into `doc` (delete it after VSG_OK) and points w->doc at it;
+ * messages name w->origin. */
+static enum vsg_err load_doc(const char *yaml, size_t len, struct walk *w, yaml_document_t *doc)
+{
+    yaml_parser_t parser;
+    enum vsg_err rc = VSG_OK;
+
+    if (!yaml_parser_initialize(&parser))
+        return vsg_error_set(w->err, VSG_ERR_NOMEM, "%s: out of memory", w->origin);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&parser, doc)) {
+        if (parser.error == YAML_MEMORY_ERROR) {
+            rc = vsg_error_set(w->err, VSG_ERR_NOMEM, "%s: out of memory", w->origin);
+        } else {
+            rc = vsg_error_set(w->err, VSG_ERR_PARSE,
+                               "%s: invalid YAML at line %zu column %zu: %s%s%s", w->origin,
+                               parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                               parser.problem ? parser.problem : "syntax error",
+                               parser.context ? " " : "", parser.context ? parser.context : "");
+        }
+    } else {
+        w->doc = doc;
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* The folder of `path` ("." when it names none), or NULL when out of memory. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? vsg_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : vsg_strdup(".");
 }
 
 enum vsg_err vsg_kube_config_parse(const char *yaml, size_t len, const char *dir,
                                    const char *origin, const char *context,
                                    struct vsg_kube_config *cfg, struct vsg_error *err)
 {
-    yaml_parser_t parser;
     yaml_document_t doc;
-    int have_doc = 0;
     enum vsg_err rc;
-    struct walk w = {&doc, origin ? origin : "kubeconfig", dir, err};
+    struct walk w = {NULL, NULL, origin ? origin : "kubeconfig", dir, err};
 
     memset(cfg, 0, sizeof *cfg);
-    if (!yaml_parser_initialize(&parser))
-        return vsg_error_set(err, VSG_ERR_NOMEM, "%s: out of memory", w.origin);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        if (parser.error == YAML_MEMORY_ERROR) {
-            rc = vsg_error_set(err, VSG_ERR_NOMEM, "%s: out of memory", w.origin);
-        } else {
-            rc = vsg_error_set(err, VSG_ERR_PARSE, "%s: invalid YAML at line %zu column %zu: %s%s%s",
-                               w.origin, parser.problem_mark.line + 1,
-                               parser.problem_mark.column + 1,
-                               parser.problem ? parser.problem : "syntax error",
-                               parser.context ? " " : "", parser.context ? parser.context : "");
-        }
-        goto done;
-    }
-    have_doc = 1;
-    rc = walk_config(&w, context, cfg);
-done:
-    if (have_doc) yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    if ((rc = load_doc(yaml, len, &w, &doc)) != VSG_OK) return rc;
+    rc = walk_config(&w, 1, w.origin, context, cfg);
+    yaml_document_delete(&doc);
     if (rc != VSG_OK) vsg_kube_config_cleanup(cfg);
     return rc;
 }
@@ -447,9 +479,7 @@ enum vsg_err vsg_kube_config_load_file(const char *path, const char *context,
         if (rc == VSG_ERR_NOTFOUND) rc = VSG_ERR_IO; /* A named file must exist. */
         return vsg_error_set(err, rc, "kubeconfig: %s", err ? err->msg : path);
     }
-    const char *slash = strrchr(path, '/');
-    dir = slash ? vsg_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : vsg_strdup(".");
-    if (!dir) {
+    if (!(dir = dir_of(path))) {
         rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -457,6 +487,91 @@ enum vsg_err vsg_kube_config_load_file(const char *path, const char *context,
 done:
     vsg_free(data);
     vsg_free(dir);
+    return rc;
+}
+
+/*
+ * Loads the colon list `list` ($KUBECONFIG) merged as client-go does (see
+ * the header): files that do not exist are skipped, and *none is set (with
+ * VSG_ERR_NOTFOUND) when no listed file exists.
+ */
+static enum vsg_err load_merged(const char *list, const char *context,
+                                struct vsg_kube_config *cfg, struct vsg_error *err, int *none)
+{
+    size_t cap = 1, n = 0;
+    struct walk *ws = NULL;
+    yaml_document_t *docs = NULL;
+    char *label = NULL;
+    enum vsg_err rc = VSG_OK;
+
+    memset(cfg, 0, sizeof *cfg);
+    *none = 0;
+    for (const char *p = list; *p; p++) cap += *p == ':';
+    ws = vsg_calloc(cap, sizeof *ws);
+    docs = vsg_calloc(cap, sizeof *docs);
+    if (!ws || !docs) goto nomem;
+    for (const char *p = list; *p;) {
+        size_t plen = strcspn(p, ":");
+        struct walk *w = &ws[n];
+        char *data = NULL, *path;
+        size_t len = 0;
+        if (plen == 0) {
+            p++;
+            continue;
+        }
+        if (!(path = vsg_strndup(p, plen))) goto nomem;
+        p += plen;
+        w->origin = path;
+        w->err = err;
+        rc = slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
+        if (rc == VSG_ERR_NOTFOUND) {
+            vsg_free(path); /* Skipped silently, as client-go does. */
+            w->origin = NULL;
+            continue;
+        }
+        if (rc != VSG_OK) {
+            vsg_free(path);
+            w->origin = NULL;
+            vsg_error_set(err, rc, "kubeconfig: %s", err ? err->msg : "cannot read");
+            goto done;
+        }
+        if (!(w->dir = dir_of(path))) {
+            vsg_free(data);
+            n++; /* Freed below with the others. */
+            goto nomem;
+        }
+        rc = load_doc(data, len, w, &docs[n]);
+        vsg_free(data);
+        n++;
+        if (rc != VSG_OK) goto done;
+    }
+    if (n == 0) {
+        *none = 1;
+        rc = vsg_error_set(err, VSG_ERR_NOTFOUND, "$KUBECONFIG: none of its files exists (%s)",
+                           list);
+        goto done;
+    }
+    if (n > 1) {
+        struct vsg_buf b;
+        vsg_buf_init(&b, 64 * 1024);
+        if (vsg_buf_printf(&b, "$KUBECONFIG (%s)", list) == VSG_OK) label = vsg_buf_steal(&b);
+        vsg_buf_cleanup(&b);
+        if (!label) goto nomem;
+    }
+    rc = walk_config(ws, n, label ? label : ws[0].origin, context, cfg);
+    goto done;
+nomem:
+    rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+done:
+    for (size_t i = 0; ws && i < n; i++) {
+        if (ws[i].doc) yaml_document_delete(ws[i].doc);
+        vsg_free((char *)ws[i].origin);
+        vsg_free((char *)ws[i].dir);
+    }
+    vsg_free(ws);
+    vsg_free(docs);
+    vsg_free(label);
+    if (rc != VSG_OK) vsg_kube_config_cleanup(cfg);
     return rc;
 }
 
@@ -548,17 +663,22 @@ enum vsg_err vsg_kube_config_load(const char *kubeconfig, const char *context,
     /* 1. The explicit path. */
     if (kubeconfig && *kubeconfig) return vsg_kube_config_load_file(kubeconfig, context, cfg, err);
 
-    /* 2. $KUBECONFIG, first non-empty entry of the colon list. */
+    /* 2. $KUBECONFIG: one file as it is (it must exist), or the list merged. */
     if (env && *env) {
         const char *p = env;
         while (*p == ':') p++;
-        if (*p) {
-            size_t n = strcspn(p, ":");
-            char *first = vsg_strndup(p, n);
-            if (!first) return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
-            rc = vsg_kube_config_load_file(first, context, cfg, err);
-            vsg_free(first);
+        size_t n = strcspn(p, ":");
+        if (*p && !p[n + strspn(p + n, ":")]) {
+            char *only = vsg_strndup(p, n);
+            if (!only) return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            rc = vsg_kube_config_load_file(only, context, cfg, err);
+            vsg_free(only);
             return rc;
+        }
+        if (*p) {
+            int none;
+            rc = load_merged(env, context, cfg, err, &none);
+            if (!none) return rc;
         }
     }
 
@@ -577,6 +697,67 @@ enum vsg_err vsg_kube_config_load(const char *kubeconfig, const char *context,
     rc = vsg_error_set(err, VSG_ERR_NOTFOUND,
                        "no Kubernetes configuration: no --kubeconfig, no $KUBECONFIG, not "
                        "in a pod, and no ~/.kube/config");
+done:
+    vsg_buf_cleanup(&b);
+    return rc;
+}
+
+enum vsg_err vsg_kube_config_load_kubectl(const char *kubeconfig, const char *context,
+                                          struct vsg_kube_config *cfg, struct vsg_error *err)
+{
+    const char *env = getenv("KUBECONFIG");
+    const char *home = getenv("HOME");
+    const char *pod_ns = getenv("POD_NAMESPACE");
+    struct vsg_buf b;
+    enum vsg_err rc;
+    struct stat st;
+    int none = 1;
+
+    memset(cfg, 0, sizeof *cfg);
+    /* 1. The explicit path, which must exist. */
+    if (kubeconfig && *kubeconfig) {
+        if (stat(kubeconfig, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+            return vsg_error_set(err, VSG_ERR_IO, "config file '%s' can not be found",
+                                 kubeconfig);
+        return vsg_kube_config_load_file(kubeconfig, context, cfg, err);
+    }
+
+    /* 2. $KUBECONFIG merged; no existing file means not configured. */
+    if (env && env[strspn(env, ":")]) {
+        rc = load_merged(env, context, cfg, err, &none);
+        if (!none) return rc;
+    }
+
+    /* 3. ~/.kube/config. */
+    vsg_buf_init(&b, 64 * 1024);
+    if (home && *home) {
+        if (vsg_buf_printf(&b, "%s/.kube/config", home) != VSG_OK) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if (stat(b.data, &st) == 0) {
+            rc = vsg_kube_config_load_file(b.data, context, cfg, err);
+            goto done;
+        }
+    }
+
+    /* 4. In-cluster, the namespace from $POD_NAMESPACE when set. */
+    rc = vsg_kube_config_load_incluster(cfg, err);
+    if (rc == VSG_OK && pod_ns && *pod_ns) {
+        char *ns = vsg_strdup(pod_ns);
+        if (!ns) {
+            vsg_kube_config_cleanup(cfg);
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        vsg_free(cfg->ns);
+        cfg->ns = ns;
+    }
+    if (rc == VSG_ERR_NOTFOUND)
+        rc = vsg_error_set(err, VSG_ERR_NOTFOUND,
+                           "invalid configuration: no configuration has been provided, try "
+                           "--kubeconfig, setting $KUBECONFIG or creating ~/.kube/config "
+                           "(or run in a pod)");
 done:
     vsg_buf_cleanup(&b);
     return rc;

@@ -3,7 +3,8 @@
  * kubeconfig files (libyaml) and the in-cluster service account.
  *
  * Provides: struct vsg_kube_config and the loaders vsg_kube_config_load()
- * (the usual search order), vsg_kube_config_load_file(),
+ * (the usual search order), vsg_kube_config_load_kubectl() (kubectl's
+ * order), vsg_kube_config_load_file(),
  * vsg_kube_config_parse() (from memory, for tests) and
  * vsg_kube_config_load_incluster(); vsg_kube_config_cleanup().
  * Uses: libyaml (document API), OpenSSL (base64 of the *-data fields),
@@ -13,8 +14,10 @@
  *
  * Search order of vsg_kube_config_load() (the one knative.dev/pkg uses):
  *   1. an explicit kubeconfig path (the --kubeconfig flag), if given;
- *   2. $KUBECONFIG: its first non-empty entry if it is a colon list (the
- *      files are not merged as kubectl would);
+ *   2. $KUBECONFIG: a single file is loaded as it is (it must exist); a
+ *      colon list of several is merged as kubectl (client-go's clientcmd)
+ *      does, see below; when none of its files exists the step counts as
+ *      not configured;
  *   3. in-cluster: $KUBERNETES_SERVICE_HOST/_PORT plus the service account
  *      folder (/var/run/secrets/kubernetes.io/serviceaccount, or $VSG_SA_DIR)
  *      with files token, ca.crt and namespace;
@@ -22,6 +25,24 @@
  * A step that is not configured is skipped; a step that is configured but
  * broken is an error (no silent fall-through), except that a half-present
  * in-cluster setup falls through to ~/.kube/config when that file exists.
+ *
+ * Search order of vsg_kube_config_load_kubectl() (kubectl's):
+ *   1. the explicit path, if given; it must exist ("config file '<path>'
+ *      can not be found", VSG_ERR_IO, as the Go kn-vsphere plugin says);
+ *   2. $KUBECONFIG merged (even a single entry is skipped when missing);
+ *   3. ~/.kube/config, if it exists;
+ *   4. in-cluster, with the namespace from $POD_NAMESPACE when set, else
+ *      the service account's namespace file.
+ * Nothing configured is VSG_ERR_NOTFOUND ("invalid configuration: no
+ * configuration has been provided, ..."); a broken step is an error.
+ *
+ * Merging a $KUBECONFIG list (client-go's rules): the files in order;
+ * entries that do not exist are skipped silently, a file that exists but
+ * cannot be read or parsed is an error naming it; current-context comes
+ * from the first file that sets a non-empty one; a context, cluster or
+ * user is taken from the first file that defines that name (later ones of
+ * the same name are ignored); relative paths resolve against the folder of
+ * the file the entry came from; cfg->origin names the context's file.
  *
  * From a kubeconfig, the chosen context (current-context unless one is
  * named) gives: cluster server, certificate-authority (file) or
@@ -78,6 +99,14 @@ struct vsg_kube_config {
 enum vsg_err vsg_kube_config_load(const char *kubeconfig, const char *context,
                                   struct vsg_kube_config *cfg,
                                   struct vsg_error *err);
+
+/*
+ * Loads the configuration in kubectl's search order above; arguments,
+ * result and errors as for vsg_kube_config_load().
+ */
+enum vsg_err vsg_kube_config_load_kubectl(const char *kubeconfig, const char *context,
+                                          struct vsg_kube_config *cfg,
+                                          struct vsg_error *err);
 
 /* Loads the kubeconfig file at `path` (no search). VSG_ERR_IO when it
  * cannot be read, VSG_ERR_PARSE for bad YAML (with line and column),

@@ -1,7 +1,8 @@
 /*
  * test_kube_config.c - unit tests for kube/config.h: kubeconfig files
  * (relative paths, -data fields, tokens, several contexts, broken files),
- * the in-cluster service account, and the search order.
+ * the in-cluster service account, the search order, $KUBECONFIG lists
+ * merged as kubectl does, and kubectl's search order.
  */
 #include "check.h"
 
@@ -58,7 +59,44 @@ static void clear_env(void)
     unsetenv("KUBERNETES_SERVICE_HOST");
     unsetenv("KUBERNETES_SERVICE_PORT");
     unsetenv("VSG_SA_DIR");
+    unsetenv("POD_NAMESPACE");
     setenv("HOME", "/nonexistent-vsgate-home", 1);
+}
+
+/* The variables above as they were before a test, put back after it. */
+static const char *const env_names[] = {"KUBECONFIG", "KUBERNETES_SERVICE_HOST",
+                                        "KUBERNETES_SERVICE_PORT", "VSG_SA_DIR", "HOME",
+                                        "POD_NAMESPACE"};
+#define N_ENV (sizeof env_names / sizeof env_names[0])
+static char *saved_env[N_ENV];
+
+static void save_env(void)
+{
+    for (size_t i = 0; i < N_ENV; i++) {
+        const char *v = getenv(env_names[i]);
+        free(saved_env[i]);
+        saved_env[i] = v ? strdup(v) : NULL;
+    }
+}
+
+static void restore_env(void)
+{
+    for (size_t i = 0; i < N_ENV; i++) {
+        if (saved_env[i])
+            setenv(env_names[i], saved_env[i], 1);
+        else
+            unsetenv(env_names[i]);
+        free(saved_env[i]);
+        saved_env[i] = NULL;
+    }
+}
+
+/* `dir`/`name` into the static buffer `out` of `size` bytes; returns it. */
+static char *join(char *out, size_t size, const char *dir, const char *name)
+{
+    int n = snprintf(out, size, "%s/%s", dir, name);
+    CHECK(n > 0 && (size_t)n < size);
+    return out;
 }
 
 /* Parses `yaml` from memory and expects failure `code` whose message
@@ -393,6 +431,295 @@ static void test_search_order(void)
     clear_env();
 }
 
+/* ---- $KUBECONFIG lists, merged as kubectl does ----------------------- */
+
+/* Three entries: a missing file, a file with current-context and the
+ * context, and a file with the context's cluster (relative CA path). */
+static void test_merge_list(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char a[400], b[400], one[450], two[450], env[3000], want[500];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    CHECK(mkdir(join(a, sizeof a, tmpdir, "a"), 0700) == 0);
+    CHECK(mkdir(join(b, sizeof b, tmpdir, "b"), 0700) == 0);
+    write_file(a, "one.yaml",
+               "current-context: merged\n"
+               "contexts: [{name: merged, context: {cluster: far, user: u, namespace: m-ns}}]\n"
+               "users: [{name: u, user: {token: first-token}}]\n"
+               "clusters: [{name: near, cluster: {server: 'https://near'}}]\n");
+    write_file(b, "two.yaml",
+               "current-context: other\n"
+               "contexts:\n"
+               "- {name: merged, context: {cluster: near, namespace: ignored}}\n"
+               "- {name: other, context: {cluster: far}}\n"
+               "clusters: [{name: far, cluster: {server: 'https://far/', "
+               "certificate-authority: pki/ca.crt}}]\n"
+               "users: [{name: u, user: {token: second-token}}]\n");
+    join(one, sizeof one, a, "one.yaml");
+    join(two, sizeof two, b, "two.yaml");
+    snprintf(env, sizeof env, "%s/missing.yaml:%s:%s", tmpdir, one, two);
+    setenv("KUBECONFIG", env, 1);
+
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "merged");
+    CHECK_STR(cfg.server, "https://far");
+    CHECK_STR(cfg.ca_file, join(want, sizeof want, b, "pki/ca.crt"));
+    CHECK_STR(cfg.token, "first-token");
+    CHECK_STR(cfg.ns, "m-ns");
+    CHECK_STR(cfg.origin, one);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* The same through kubectl's order; a named context from the third file. */
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, "other", &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "other");
+    CHECK_STR(cfg.server, "https://far");
+    CHECK(cfg.token == NULL);
+    CHECK_STR(cfg.ns, "default");
+    CHECK_STR(cfg.origin, two);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* What no file has is reported against the whole list. */
+    CHECK_INT(vsg_kube_config_load(NULL, "nope", &cfg, &e), VSG_ERR_INVAL);
+    CHECK(strstr(e.msg, "$KUBECONFIG (") != NULL);
+    CHECK(strstr(e.msg, "context \"nope\" does not exist") != NULL);
+
+    /* A listed file that exists but does not parse is an error naming it. */
+    char bad[1300];
+    snprintf(bad, sizeof bad, "%s", fixture("malformed.yaml"));
+    snprintf(env, sizeof env, "%s:%s:%s", one, bad, two);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_ERR_PARSE);
+    CHECK(strstr(e.msg, "malformed.yaml: invalid YAML at line 6") != NULL);
+    CHECK(cfg.server == NULL);
+    /* So is one that cannot be read (a folder). */
+    snprintf(env, sizeof env, "%s:%s", one, b);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, b) != NULL);
+
+    rm_tmpdir();
+    restore_env();
+}
+
+/* A user defined in two files: the first definition wins, and its relative
+ * tokenFile resolves against its own file's folder. */
+static void test_merge_first_definition_wins(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char x[400], y[400], env[1000], want[500];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    CHECK(mkdir(join(x, sizeof x, tmpdir, "x"), 0700) == 0);
+    CHECK(mkdir(join(y, sizeof y, tmpdir, "y"), 0700) == 0);
+    write_file(x, "tok", "token-of-x\n");
+    write_file(x, "x.yaml", "users: [{name: u, user: {tokenFile: tok}}]\n");
+    write_file(y, "y.yaml",
+               "current-context: c\n"
+               "clusters: [{name: k, cluster: {server: 'https://k'}}]\n"
+               "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+               "users: [{name: u, user: {token: token-of-y}}, {name: v, user: {token: v}}]\n");
+    snprintf(env, sizeof env, "%s/x.yaml:%s/y.yaml", x, y);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.token_file, join(want, sizeof want, x, "tok"));
+    CHECK_STR(cfg.token, "token-of-x");
+    CHECK_STR(cfg.context, "c");
+    vsg_kube_config_cleanup(&cfg);
+
+    /* The other order: y's user. */
+    snprintf(env, sizeof env, "%s/y.yaml:%s/x.yaml", y, x);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK(cfg.token_file == NULL);
+    CHECK_STR(cfg.token, "token-of-y");
+    vsg_kube_config_cleanup(&cfg);
+    rm_tmpdir();
+    restore_env();
+}
+
+/* current-context comes from the first file that sets a non-empty one. */
+static void test_merge_current_context(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char env[1200];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    write_file(tmpdir, "1.yaml", "current-context: ''\n"
+                                 "clusters: [{name: k, cluster: {server: 'https://one'}}]\n");
+    write_file(tmpdir, "2.yaml", "current-context: c2\n");
+    write_file(tmpdir, "3.yaml", "current-context: c3\n"
+                                 "contexts: [{name: c2, context: {cluster: k, namespace: two}},\n"
+                                 "           {name: c3, context: {cluster: k, namespace: three}}]\n"
+                                 "clusters: [{name: k, cluster: {server: 'https://three'}}]\n");
+    write_file(tmpdir, "empty.yaml", "");
+    snprintf(env, sizeof env, "%s/empty.yaml:%s/1.yaml:%s/2.yaml:%s/3.yaml", tmpdir, tmpdir,
+             tmpdir, tmpdir);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "c2");
+    CHECK_STR(cfg.ns, "two");
+    CHECK_STR(cfg.server, "https://one"); /* Cluster k: first definition. */
+    vsg_kube_config_cleanup(&cfg);
+
+    /* No file sets one. */
+    snprintf(env, sizeof env, "%s/1.yaml:%s/empty.yaml", tmpdir, tmpdir);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_ERR_INVAL);
+    CHECK(strstr(e.msg, "no current-context is set") != NULL);
+    rm_tmpdir();
+    restore_env();
+}
+
+/* A list in which no file exists is not configured: the search goes on. */
+static void test_merge_none_exist(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char kc[400];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    setenv("HOME", tmpdir, 1);
+    setenv("KUBECONFIG", "/nonexistent/a.yaml::/nonexistent/b.yaml", 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "no Kubernetes configuration") != NULL);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "invalid configuration: no configuration has been provided") != NULL);
+
+    CHECK(mkdir(join(kc, sizeof kc, tmpdir, ".kube"), 0700) == 0);
+    write_file(kc, "config", "current-context: h\n"
+                             "clusters: [{name: c, cluster: {server: 'https://home'}}]\n"
+                             "contexts: [{name: h, context: {cluster: c}}]\n");
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    vsg_kube_config_cleanup(&cfg);
+    /* kubectl's order skips even a single missing entry. */
+    setenv("KUBECONFIG", "/nonexistent/a.yaml", 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    vsg_kube_config_cleanup(&cfg);
+    rm_tmpdir();
+    restore_env();
+}
+
+/* ---- kubectl's search order --------------------------------------------- */
+
+static void test_kubectl_explicit_missing(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    save_env();
+    clear_env();
+    CHECK_INT(vsg_kube_config_load_kubectl("/nonexistent/kc.yaml", NULL, &cfg, &e), VSG_ERR_IO);
+    CHECK_STR(e.msg, "config file '/nonexistent/kc.yaml' can not be found");
+    CHECK(cfg.server == NULL);
+    /* An explicit path beats $KUBECONFIG. */
+    setenv("KUBECONFIG", fixture("data.yaml"), 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(fixture("files.yaml"), NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "dev");
+    vsg_kube_config_cleanup(&cfg);
+    /* $KUBECONFIG when no path is given. */
+    CHECK_INT(vsg_kube_config_load_kubectl("", NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.context, "ctx");
+    vsg_kube_config_cleanup(&cfg);
+    restore_env();
+}
+
+/* ~/.kube/config beats in-cluster; in-cluster takes $POD_NAMESPACE. */
+static void test_kubectl_home_then_incluster(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char kc[400], sa[400], home_cfg[450];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    CHECK(mkdir(join(kc, sizeof kc, tmpdir, ".kube"), 0700) == 0);
+    write_file(kc, "config", "current-context: h\n"
+                             "clusters: [{name: c, cluster: {server: 'https://home'}}]\n"
+                             "contexts: [{name: h, context: {cluster: c, namespace: home-ns}}]\n");
+    join(home_cfg, sizeof home_cfg, kc, "config");
+    CHECK(mkdir(join(sa, sizeof sa, tmpdir, "sa"), 0700) == 0);
+    write_file(sa, "token", "sa-token\n");
+    write_file(sa, "ca.crt", "PEM\n");
+    write_file(sa, "namespace", "sa-ns\n");
+    setenv("HOME", tmpdir, 1);
+    setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    setenv("VSG_SA_DIR", sa, 1);
+    setenv("POD_NAMESPACE", "pod-ns", 1);
+
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    CHECK_INT(cfg.in_cluster, 0);
+    CHECK_STR(cfg.ns, "home-ns");
+    CHECK_STR(cfg.origin, home_cfg);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* No kubeconfig: in-cluster, namespace from $POD_NAMESPACE... */
+    CHECK(unlink(home_cfg) == 0);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://10.96.0.1:443");
+    CHECK_INT(cfg.in_cluster, 1);
+    CHECK_STR(cfg.token, "sa-token");
+    CHECK_STR(cfg.ns, "pod-ns");
+    CHECK_STR(cfg.origin, "in-cluster");
+    vsg_kube_config_cleanup(&cfg);
+    /* ...which vsg_kube_config_load() does not look at. */
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.ns, "sa-ns");
+    vsg_kube_config_cleanup(&cfg);
+    /* ...else from the service account. */
+    unsetenv("POD_NAMESPACE");
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.ns, "sa-ns");
+    vsg_kube_config_cleanup(&cfg);
+    /* A broken in-cluster setup is an error. */
+    unlink(join(kc, sizeof kc, sa, "token"));
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, "service account token") != NULL);
+    rm_tmpdir();
+    restore_env();
+}
+
+/* Every allocation failing in turn while loading a merged list. */
+static void test_merge_alloc_failures(void)
+{
+    char env[2700], first[1200];
+    int completed = 0;
+    save_env();
+    clear_env();
+    snprintf(first, sizeof first, "%s", fixture("data.yaml"));
+    snprintf(env, sizeof env, "/nonexistent/kc:%s:%s", first, fixture("files.yaml"));
+    setenv("KUBECONFIG", env, 1);
+    for (long n = 0; n < 300 && !completed; n++) {
+        struct vsg_kube_config cfg;
+        struct vsg_error e;
+        vsg_mem_fail_after(n);
+        enum vsg_err rc = vsg_kube_config_load_kubectl(NULL, "abs", &cfg, &e);
+        long injected = vsg_mem_injected_failures();
+        vsg_mem_fail_after(-1);
+        if (rc != VSG_OK) {
+            if (rc != VSG_ERR_NOMEM) fprintf(stderr, "  n=%ld: %s\n", n, e.msg);
+            CHECK_INT(rc, VSG_ERR_NOMEM);
+            CHECK(cfg.server == NULL && cfg.ns == NULL);
+        } else if (injected == 0) {
+            completed = 1;
+            CHECK_STR(cfg.token, "fixture-token-from-file");
+        }
+        vsg_kube_config_cleanup(&cfg);
+    }
+    CHECK(completed);
+    restore_env();
+}
+
 /* Every allocation failing in turn while loading both fixtures: NOMEM or
  * success, no crash, no leak, and the struct left empty on failure. */
 static void test_alloc_failures(void)
@@ -436,6 +763,13 @@ TEST_LIST = {
     {"yaml_features", test_yaml_features},
     {"incluster", test_incluster},
     {"search_order", test_search_order},
+    {"merge_list", test_merge_list},
+    {"merge_first_definition_wins", test_merge_first_definition_wins},
+    {"merge_current_context", test_merge_current_context},
+    {"merge_none_exist", test_merge_none_exist},
+    {"kubectl_explicit_missing", test_kubectl_explicit_missing},
+    {"kubectl_home_then_incluster", test_kubectl_home_then_incluster},
+    {"merge_alloc_failures", test_merge_alloc_failures},
     {"alloc_failures", test_alloc_failures},
     {NULL, NULL},
 };

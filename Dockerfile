@@ -28,7 +28,8 @@ RUN git config --global --add safe.directory /src \
  && DESTDIR=/out cmake --install /build --strip \
  && install -D -m 0755 -s /build/samples/bound-app/vsgate-list-vms /app/vsgate-list-vms \
  && install -D -m 0644 samples/bound-app/list-vms.lua /app/list-vms.lua \
- && /out/usr/bin/vsgate version
+ && /out/usr/bin/vsgate version \
+ && /out/usr/bin/kn-vsphere version
 
 # The sample bound app (samples/bound-app), for trying a VSphereBinding:
 #   docker build --target bound-app -t vsgate-bound-app:v0.1.0 .

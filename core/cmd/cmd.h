@@ -20,5 +20,7 @@ int vsg_cmd_run(int argc, char **argv);
 int vsg_cmd_sink(int argc, char **argv);
 int vsg_cmd_filter(int argc, char **argv);
 int vsg_cmd_controller(int argc, char **argv);
+/* auth, source, binding, completion: the kn-vsphere command line (kn.h). */
+int vsg_cmd_kn(int argc, char **argv);
 
 #endif

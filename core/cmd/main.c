@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/kn.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -18,6 +19,10 @@ static const struct vsg_cmd commands[] = {
     {"version", "print version, git revision, build date and library versions", vsg_cmd_version},
     {"sink", "run a CloudEvents receiver for tests (records events, fails on demand)", vsg_cmd_sink},
     {"filter", "`filter test`: run a Lua filter over recorded or live events", vsg_cmd_filter},
+    {"auth", "create and delete vSphere credentials (as `kn vsphere auth`)", vsg_cmd_kn},
+    {"source", "create, list, describe and delete VSphereSources (as `kn vsphere source`)", vsg_cmd_kn},
+    {"binding", "create, list, describe and delete VSphereBindings (as `kn vsphere binding`)", vsg_cmd_kn},
+    {"completion", "print a bash or zsh completion script", vsg_cmd_kn},
     {"help", "show this help", cmd_help},
     {NULL, NULL, NULL},
 };
@@ -43,8 +48,19 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
+int vsg_cmd_kn(int argc, char **argv) { return vsg_kn_main("vsgate", argc, argv); }
+
+/* The binary installed (or linked) as kn-vsphere is the kn plugin. */
+static int called_as_kn_plugin(const char *argv0)
+{
+    const char *base = strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    return strncmp(base, "kn-vsphere", 10) == 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 0 && called_as_kn_plugin(argv[0])) return vsg_kn_main("kn-vsphere", argc, argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -135,19 +135,22 @@ e2e_sink() {
   touch "$E2E_SINK_REC"
 }
 
-# e2e_vcsim TAG: a private vcsim (TLS from the harness CA) on a free port (or
-# on $E2E_VCSIM_PORT: a restart), for tests that leak collectors or sessions
-# on purpose; sets E2E_VC_URL, E2E_VC_PORT, E2E_GOVC_URL, E2E_PID.
+# e2e_vcsim TAG [vcsim flags...]: a private vcsim (TLS from the harness CA) on
+# a free port (or on $E2E_VCSIM_PORT: a restart), for tests that leak
+# collectors or sessions on purpose, or need `-username`/`-password` (vcsim
+# takes any login without them); sets E2E_VC_URL, E2E_VC_PORT, E2E_GOVC_URL
+# (user:pass, unless E2E_VCSIM_LOGIN gives another user:password), E2E_PID.
 e2e_vcsim() {
   local tag=$1 port
+  shift
   port=${E2E_VCSIM_PORT:-$(_e2e_free_port)}
   : >"$E2E_DIR/$tag.env"
   e2e_bg "$tag" "$E2E_DIR/$tag.log" env TZ=UTC "$VSG_PEER_BIN/vcsim" -l "127.0.0.1:$port" \
     -tlscert "$VSG_HARNESS_DIR/pki/serving.crt" -tlskey "$VSG_HARNESS_DIR/pki/serving.key" \
-    -E "$E2E_DIR/$tag.env"
+    -E "$E2E_DIR/$tag.env" "$@"
   E2E_VC_PORT=$port
   E2E_VC_URL="https://127.0.0.1:$port/sdk"
-  E2E_GOVC_URL="https://user:pass@127.0.0.1:$port/sdk"
+  E2E_GOVC_URL="https://${E2E_VCSIM_LOGIN:-user:pass}@127.0.0.1:$port/sdk"
   local i
   for i in $(seq 150); do
     GOVC_URL=$E2E_GOVC_URL "$GOVC" about >/dev/null 2>&1 && return 0

@@ -4,6 +4,7 @@
 #include "kube/config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "kube/exec_credential.h"
 
 /* ====================================================================
  * Small helpers
@@ -23,8 +25,8 @@
 
 /* Reads the whole file at `path` (at most `max` bytes) into a NUL-terminated
  * vsg_malloc'd buffer. VSG_ERR_NOTFOUND when it does not exist. */
-static enum vsg_err slurp(const char *path, size_t max, char **out, size_t *outlen,
-                          struct vsg_error *err)
+enum vsg_err vsg_kube_slurp(const char *path, size_t max, char **out, size_t *outlen,
+                            struct vsg_error *err)
 {
     struct vsg_buf b;
     char chunk[8192];
@@ -72,7 +74,7 @@ static char *dup_trimmed(const char *s, size_t n)
 }
 
 /* `rel` made absolute against `dir` when it is relative (and dir given). */
-static char *resolve_path(const char *dir, const char *rel)
+char *vsg_kube_resolve_path(const char *dir, const char *rel)
 {
     if (rel[0] == '/' || !dir || !*dir) return vsg_strdup(rel);
     struct vsg_buf b;
@@ -258,7 +260,7 @@ static enum vsg_err file_or_data(struct walk *w, yaml_node_t *map, const char *w
         return VSG_OK;
     }
     if (file && *file) {
-        if (!(*out_file = resolve_path(w->dir, file)))
+        if (!(*out_file = vsg_kube_resolve_path(w->dir, file)))
             return vsg_error_set(w->err, VSG_ERR_NOMEM, "%s: out of memory", w->origin);
     }
     return VSG_OK;
@@ -269,13 +271,119 @@ static enum vsg_err read_token(const char *path, char **token, struct vsg_error 
 {
     char *data = NULL;
     size_t len = 0;
-    enum vsg_err rc = slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
+    enum vsg_err rc = vsg_kube_slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
     if (rc != VSG_OK) return rc;
     vsg_free(*token);
     *token = dup_trimmed(data, len);
     vsg_free(data);
     if (!*token) return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
     return VSG_OK;
+}
+
+/* ====================================================================
+ * Exec credential plugins (run by kube/exec_credential.c)
+ * ==================================================================== */
+
+/* Sets "<origin>: user "<user>": exec: <detail>" (as exec_credential.c
+ * words its messages) and returns `code`. */
+static enum vsg_err exec_fail(const struct walk *w, const char *user_name, enum vsg_err code,
+                              const char *fmt, ...) VSG_PRINTF(4, 5);
+static enum vsg_err exec_fail(const struct walk *w, const char *user_name, enum vsg_err code,
+                              const char *fmt, ...)
+{
+    char detail[VSG_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return vsg_error_set(w->err, code, "%s: user \"%s\": exec: %s", w->origin, user_name, detail);
+}
+
+/*
+ * Reads the exec plugin settings `exec` of user `user_name` (from walk
+ * `w`) and runs the plugin once (see the header), which fills the token
+ * or client certificate of `cfg`, whose cluster is already filled.
+ */
+static enum vsg_err exec_plugin(struct walk *w, yaml_node_t *exec, const char *user_name,
+                                struct vsg_kube_config *cfg)
+{
+    struct vsg_kube_exec_spec spec = {0};
+    struct vsg_kube_exec_cluster cluster = {cfg->server, cfg->ca_pem, cfg->ca_file,
+                                            cfg->insecure};
+    struct vsg_kube_exec_env *vars = NULL;
+    const char **args_v = NULL;
+    yaml_node_t *args, *env;
+    size_t nargs = 0, nenv = 0;
+    enum vsg_err rc;
+
+    if (exec->type != YAML_MAPPING_NODE)
+        return vsg_error_set(w->err, VSG_ERR_INVAL, "%s: user \"%s\": \"exec\" must be a mapping "
+                             "(line %zu)", w->origin, user_name, exec->start_mark.line + 1);
+    spec.dir = w->dir;
+    spec.origin = w->origin;
+    spec.user = user_name;
+    if ((rc = get_str(w, exec, "command", "exec", &spec.command)) != VSG_OK ||
+        (rc = get_str(w, exec, "apiVersion", "exec", &spec.api_version)) != VSG_OK ||
+        (rc = get_str(w, exec, "installHint", "exec", &spec.install_hint)) != VSG_OK ||
+        (rc = get_str(w, exec, "interactiveMode", "exec", &spec.interactive_mode)) != VSG_OK ||
+        (rc = get_bool(w, exec, "provideClusterInfo", "exec", &spec.provide_cluster_info)) !=
+            VSG_OK)
+        return rc;
+    /* The settings first, then the lists, as before the split. */
+    if ((rc = vsg_kube_exec_check(&spec, w->err)) != VSG_OK) return rc;
+
+    /* args and env: lists (of strings, of {name, value}). */
+    args = map_get(w, exec, "args");
+    env = map_get(w, exec, "env");
+    if (!is_null(args) && args->type != YAML_SEQUENCE_NODE)
+        return exec_fail(w, user_name, VSG_ERR_INVAL, "\"args\" must be a list (line %zu)",
+                         args->start_mark.line + 1);
+    if (!is_null(env) && env->type != YAML_SEQUENCE_NODE)
+        return exec_fail(w, user_name, VSG_ERR_INVAL, "\"env\" must be a list (line %zu)",
+                         env->start_mark.line + 1);
+    if (!is_null(args))
+        nargs = (size_t)(args->data.sequence.items.top - args->data.sequence.items.start);
+    if (!is_null(env))
+        nenv = (size_t)(env->data.sequence.items.top - env->data.sequence.items.start);
+    args_v = vsg_calloc(nargs + 1, sizeof *args_v);
+    vars = vsg_calloc(nenv + 1, sizeof *vars);
+    if (!args_v || !vars) {
+        rc = vsg_error_set(w->err, VSG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        yaml_node_t *a = yaml_document_get_node(w->doc, args->data.sequence.items.start[i]);
+        if (!a || a->type != YAML_SCALAR_NODE) {
+            rc = exec_fail(w, user_name, VSG_ERR_INVAL, "every entry of \"args\" must be a "
+                           "string (line %zu)", a ? a->start_mark.line + 1 : 0);
+            goto done;
+        }
+        args_v[i] = (const char *)a->data.scalar.value;
+    }
+    for (size_t i = 0; i < nenv; i++) {
+        yaml_node_t *v = yaml_document_get_node(w->doc, env->data.sequence.items.start[i]);
+        if (!v || v->type != YAML_MAPPING_NODE) {
+            rc = exec_fail(w, user_name, VSG_ERR_INVAL, "every entry of \"env\" must be a "
+                           "mapping (line %zu)", v ? v->start_mark.line + 1 : 0);
+            goto done;
+        }
+        if ((rc = get_str(w, v, "name", "exec env", &vars[i].name)) != VSG_OK ||
+            (rc = get_str(w, v, "value", "exec env", &vars[i].value)) != VSG_OK)
+            goto done;
+        if (!vars[i].name || !*vars[i].name || strchr(vars[i].name, '=')) {
+            rc = exec_fail(w, user_name, VSG_ERR_INVAL, "env variable name must be specified, "
+                           "without '=' (line %zu)", v->start_mark.line + 1);
+            goto done;
+        }
+    }
+    spec.args = args_v;
+    spec.env = vars;
+    spec.nenv = nenv;
+    rc = vsg_kube_exec_credential(&spec, &cluster, cfg, w->err);
+done:
+    vsg_free(args_v);
+    vsg_free(vars);
+    return rc;
 }
 
 /* ====================================================================
@@ -387,7 +495,7 @@ static enum vsg_err walk_config(struct walk *ws, size_t n, const char *label,
                                  uw->origin, user_name);
         if ((rc = get_str(uw, user, "tokenFile", "user", &s)) != VSG_OK) return rc;
         if (s && *s) {
-            if (!(cfg->token_file = resolve_path(uw->dir, s)))
+            if (!(cfg->token_file = vsg_kube_resolve_path(uw->dir, s)))
                 return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
             if ((rc = read_token(cfg->token_file, &cfg->token, err)) != VSG_OK)
                 return vsg_error_set(err, rc == VSG_ERR_NOTFOUND ? VSG_ERR_IO : rc,
@@ -398,15 +506,18 @@ static enum vsg_err walk_config(struct walk *ws, size_t n, const char *label,
             if (s && *s && !(cfg->token = vsg_strdup(s)))
                 return vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
         }
+        /* Nothing else: an exec plugin runs now; auth-provider is refused. */
         if (!cfg->token && !cfg->cert_file && !cfg->cert_pem) {
-            const char *plugin = !is_null(map_get(uw, user, "exec"))            ? "exec"
-                                 : !is_null(map_get(uw, user, "auth-provider")) ? "auth-provider"
-                                                                                : NULL;
-            if (plugin)
+            yaml_node_t *ex = map_get(uw, user, "exec");
+            if (!is_null(ex)) {
+                if ((rc = exec_plugin(uw, ex, user_name, cfg)) != VSG_OK) return rc;
+            } else if (!is_null(map_get(uw, user, "auth-provider"))) {
                 return vsg_error_set(err, VSG_ERR_UNSUPPORTED,
-                                     "%s: user \"%s\" uses an %s credential plugin, which vsgate "
-                                     "does not support (use a token or client certificate)",
-                                     uw->origin, user_name, plugin);
+                                     "%s: user \"%s\" uses an auth-provider plugin; kubectl "
+                                     "dropped those in 1.26 and vsgate does not support them "
+                                     "(use an exec plugin, a token or a client certificate)",
+                                     uw->origin, user_name);
+            }
         }
     }
 
@@ -474,7 +585,7 @@ enum vsg_err vsg_kube_config_load_file(const char *path, const char *context,
     enum vsg_err rc;
 
     memset(cfg, 0, sizeof *cfg);
-    rc = slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
+    rc = vsg_kube_slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
     if (rc != VSG_OK) {
         if (rc == VSG_ERR_NOTFOUND) rc = VSG_ERR_IO; /* A named file must exist. */
         return vsg_error_set(err, rc, "kubeconfig: %s", err ? err->msg : path);
@@ -523,7 +634,7 @@ static enum vsg_err load_merged(const char *list, const char *context,
         p += plen;
         w->origin = path;
         w->err = err;
-        rc = slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
+        rc = vsg_kube_slurp(path, VSG_KUBE_CONFIG_MAX_FILE, &data, &len, err);
         if (rc == VSG_ERR_NOTFOUND) {
             vsg_free(path); /* Skipped silently, as client-go does. */
             w->origin = NULL;
@@ -625,7 +736,7 @@ enum vsg_err vsg_kube_config_load_incluster(struct vsg_kube_config *cfg, struct 
     }
     vsg_buf_reset(&b);
     if (vsg_buf_printf(&b, "%s/namespace", dir) != VSG_OK) goto nomem;
-    rc = slurp(b.data, 64 * 1024, &data, &len, NULL);
+    rc = vsg_kube_slurp(b.data, 64 * 1024, &data, &len, NULL);
     if (rc == VSG_OK) cfg->ns = dup_trimmed(data, len);
     if (cfg->ns && !*cfg->ns) {
         vsg_free(cfg->ns);
@@ -728,9 +839,9 @@ enum vsg_err vsg_kube_config_load_kubectl(const char *kubeconfig, const char *co
         if (!none) return rc;
     }
 
-    /* 3. ~/.kube/config. */
+    /* 3. ~/.kube/config, only when $KUBECONFIG is unset or empty. */
     vsg_buf_init(&b, 64 * 1024);
-    if (home && *home) {
+    if (!(env && *env) && home && *home) {
         if (vsg_buf_printf(&b, "%s/.kube/config", home) != VSG_OK) {
             rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
             goto done;
@@ -753,7 +864,13 @@ enum vsg_err vsg_kube_config_load_kubectl(const char *kubeconfig, const char *co
         vsg_free(cfg->ns);
         cfg->ns = ns;
     }
-    if (rc == VSG_ERR_NOTFOUND)
+    if (rc == VSG_ERR_NOTFOUND && env && *env)
+        rc = vsg_error_set(err, VSG_ERR_NOTFOUND,
+                           "invalid configuration: no configuration has been provided: none "
+                           "of the files in $KUBECONFIG (%s) exists, and ~/.kube/config is not "
+                           "read while $KUBECONFIG is set",
+                           env);
+    else if (rc == VSG_ERR_NOTFOUND)
         rc = vsg_error_set(err, VSG_ERR_NOTFOUND,
                            "invalid configuration: no configuration has been provided, try "
                            "--kubeconfig, setting $KUBECONFIG or creating ~/.kube/config "

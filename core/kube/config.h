@@ -8,7 +8,7 @@
  * vsg_kube_config_parse() (from memory, for tests) and
  * vsg_kube_config_load_incluster(); vsg_kube_config_cleanup().
  * Uses: libyaml (document API), OpenSSL (base64 of the *-data fields),
- * base/.
+ * kube/exec_credential.h (exec plugins), base/.
  * Owns: a struct vsg_kube_config is caller-allocated and owns every string
  * in it until vsg_kube_config_cleanup().
  *
@@ -30,7 +30,9 @@
  *   1. the explicit path, if given; it must exist ("config file '<path>'
  *      can not be found", VSG_ERR_IO, as the Go kn-vsphere plugin says);
  *   2. $KUBECONFIG merged (even a single entry is skipped when missing);
- *   3. ~/.kube/config, if it exists;
+ *   3. ~/.kube/config, if it exists, but only when $KUBECONFIG is unset
+ *      or empty: as in kubectl, a non-empty $KUBECONFIG none of whose
+ *      files exists goes straight on to step 4;
  *   4. in-cluster, with the namespace from $POD_NAMESPACE when set, else
  *      the service account's namespace file.
  * Nothing configured is VSG_ERR_NOTFOUND ("invalid configuration: no
@@ -50,9 +52,18 @@
  * client-go), insecure-skip-tls-verify, user client-certificate(-data),
  * client-key(-data), token or tokenFile (the file wins and is re-read when
  * it changes), and the context namespace ("default" when unset). Relative
- * file paths are resolved against the kubeconfig's folder. exec and
- * auth-provider credential plugins are not supported: a user that has
- * nothing else is an error naming them.
+ * file paths are resolved against the kubeconfig's folder. auth-provider
+ * plugins (gone from kubectl since 1.26) are not supported: a user that has
+ * nothing else is VSG_ERR_UNSUPPORTED.
+ *
+ * Exec credential plugins (client-go's, users: exec:): when the user has no
+ * token and no client certificate, its exec plugin runs once, at load time
+ * (a token that expires later is not renewed; load again), and gives
+ * cfg->token, or cfg->cert_pem and cfg->key_pem. The settings read are
+ * command, args, env, apiVersion, installHint, interactiveMode and
+ * provideClusterInfo; a command with a slash resolves against the folder
+ * of the kubeconfig the user came from. How the plugin runs and what its
+ * failures say: kube/exec_credential.h.
  */
 #ifndef VSG_KUBE_CONFIG_H
 #define VSG_KUBE_CONFIG_H
@@ -133,5 +144,19 @@ enum vsg_err vsg_kube_config_load_incluster(struct vsg_kube_config *cfg,
 /* Frees every string and zeroes `cfg`. NULL is a no-op; safe to call on a
  * zeroed or half-filled struct. */
 void vsg_kube_config_cleanup(struct vsg_kube_config *cfg);
+
+/* ====================================================================
+ * For kube/ only (config.c and exec_credential.c), not an API
+ * ==================================================================== */
+
+/* Reads the whole file `path`, at most `max` bytes, into *out (NUL
+ * terminated, owned) and its length into *outlen. VSG_ERR_NOTFOUND when
+ * it does not exist, VSG_ERR_IO or VSG_ERR_TOOBIG otherwise. */
+enum vsg_err vsg_kube_slurp(const char *path, size_t max, char **out, size_t *outlen,
+                            struct vsg_error *err);
+
+/* `rel` resolved against `dir` (unchanged when absolute or dir is empty),
+ * owned; NULL when out of memory. */
+char *vsg_kube_resolve_path(const char *dir, const char *rel);
 
 #endif

@@ -2,7 +2,8 @@
  * test_kube_config.c - unit tests for kube/config.h: kubeconfig files
  * (relative paths, -data fields, tokens, several contexts, broken files),
  * the in-cluster service account, the search order, $KUBECONFIG lists
- * merged as kubectl does, and kubectl's search order.
+ * merged as kubectl does, kubectl's search order, and exec credential
+ * plugins (small /bin/sh scripts).
  */
 #include "check.h"
 
@@ -66,7 +67,7 @@ static void clear_env(void)
 /* The variables above as they were before a test, put back after it. */
 static const char *const env_names[] = {"KUBECONFIG", "KUBERNETES_SERVICE_HOST",
                                         "KUBERNETES_SERVICE_PORT", "VSG_SA_DIR", "HOME",
-                                        "POD_NAMESPACE"};
+                                        "POD_NAMESPACE", "PATH", "MY_SECRET", "VSG_TEST_OURS"};
 #define N_ENV (sizeof env_names / sizeof env_names[0])
 static char *saved_env[N_ENV];
 
@@ -274,7 +275,12 @@ static void test_invalid_content(void)
                        "clusters: [{name: c, cluster: {server: h}}]\n"
                        "users: [{name: u, user: {exec: {command: aws}}}]\n"
                        "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
-                       VSG_ERR_UNSUPPORTED, "exec credential plugin");
+                       VSG_ERR_INVAL, "user \"u\": exec: apiVersion must be specified");
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h}}]\n"
+                       "users: [{name: u, user: {exec: [aws]}}]\n"
+                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                       VSG_ERR_INVAL, "\"exec\" must be a mapping");
     expect_parse_error("current-context: x\n"
                        "clusters: [{name: c, cluster: {server: h}}]\n"
                        "users: [{name: u, user: {tokenFile: /nonexistent/tok}}]\n"
@@ -600,8 +606,32 @@ static void test_merge_none_exist(void)
     CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
     CHECK_STR(cfg.server, "https://home");
     vsg_kube_config_cleanup(&cfg);
-    /* kubectl's order skips even a single missing entry. */
+    /* kubectl's order skips even a single missing entry, and while
+     * $KUBECONFIG is set it never reads ~/.kube/config... */
     setenv("KUBECONFIG", "/nonexistent/a.yaml", 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "invalid configuration: no configuration has been provided") != NULL);
+    CHECK(strstr(e.msg, "$KUBECONFIG (/nonexistent/a.yaml)") != NULL);
+    CHECK(cfg.server == NULL);
+    setenv("KUBECONFIG", ":", 1); /* Set and non-empty, though it lists nothing. */
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_ERR_NOTFOUND);
+    /* ...but goes on to in-cluster. */
+    setenv("KUBECONFIG", "/nonexistent/a.yaml:/nonexistent/b.yaml", 1);
+    write_file(tmpdir, "token", "sa-token\n");
+    write_file(tmpdir, "ca.crt", "PEM\n");
+    setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    setenv("VSG_SA_DIR", tmpdir, 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_INT(cfg.in_cluster, 1);
+    CHECK_STR(cfg.token, "sa-token");
+    vsg_kube_config_cleanup(&cfg);
+    /* An unset or empty $KUBECONFIG: ~/.kube/config beats in-cluster. */
+    setenv("KUBECONFIG", "", 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.server, "https://home");
+    vsg_kube_config_cleanup(&cfg);
+    unsetenv("KUBECONFIG");
     CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
     CHECK_STR(cfg.server, "https://home");
     vsg_kube_config_cleanup(&cfg);
@@ -689,6 +719,382 @@ static void test_kubectl_home_then_incluster(void)
     restore_env();
 }
 
+/* ---- exec credential plugins -------------------------------------------- */
+
+#define EXEC_V1 "client.authentication.k8s.io/v1"
+#define EXEC_V1BETA1 "client.authentication.k8s.io/v1beta1"
+
+/* A plugin that answers the apiVersion it was asked for, with a token made
+ * of $MY_SECRET, its second argument, that version's last part and
+ * $VSG_TEST_OURS; it saves $KUBERNETES_EXEC_INFO in $OUT_DIR/info.json and
+ * fails unless its stdin is /dev/null. */
+static const char token_plugin[] =
+    "#!/bin/sh\n"
+    "test \"$(readlink /proc/self/fd/0)\" = /dev/null || exit 9\n"
+    "v=$(printf '%s' \"$KUBERNETES_EXEC_INFO\" | "
+    "sed -n 's/.*\"apiVersion\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+    "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$OUT_DIR/info.json\"\n"
+    "echo 'token plugin: hello on stderr' >&2\n"
+    "printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"%s\",'"
+    "'\"status\":{\"token\":\"%s-%s-%s-%s\"}}\\n' \"$v\" \"$MY_SECRET\" \"$2\" \"${v##*/}\" "
+    "\"$VSG_TEST_OURS\"\n";
+
+/* Writes the script `script` as `dir`/`name` (mode 0755). */
+static void write_script(const char *dir, const char *name, const char *script)
+{
+    char path[700];
+    write_file(dir, name, script);
+    CHECK(chmod(join(path, sizeof path, dir, name), 0755) == 0);
+}
+
+/* Writes `dir`/kc.yaml, whose user u has `exec` (a YAML flow mapping), and
+ * returns its path (a static buffer). */
+static const char *exec_kubeconfig(const char *dir, const char *exec)
+{
+    static char kc[700];
+    char yaml[4096];
+    int n = snprintf(yaml, sizeof yaml,
+                     "current-context: x\n"
+                     "clusters: [{name: c, cluster: {server: 'https://k:6443', "
+                     "certificate-authority-data: Q0EtUEVNCg==}}]\n"
+                     "contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]\n"
+                     "users: [{name: u, user: {exec: %s}}]\n",
+                     exec);
+    CHECK(n > 0 && (size_t)n < sizeof yaml);
+    write_file(dir, "kc.yaml", yaml);
+    return join(kc, sizeof kc, dir, "kc.yaml");
+}
+
+/* Reads `dir`/`name` into `out` (NUL-terminated, at most size - 1 bytes). */
+static const char *read_back(const char *dir, const char *name, char *out, size_t size)
+{
+    char path[700];
+    FILE *f = fopen(join(path, sizeof path, dir, name), "r");
+    CHECK(f != NULL);
+    size_t n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return out;
+}
+
+/* Loads `kc` and expects failure `code` whose message has `needle` and
+ * never the secret the failing plugins print. */
+static void expect_exec_error(const char *kc, enum vsg_err code, const char *needle)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    enum vsg_err rc = vsg_kube_config_load_file(kc, NULL, &cfg, &e);
+    if (rc != code || !strstr(e.msg, needle))
+        fprintf(stderr, "  got %s: %s\n  want %s\n", vsg_errname(rc), e.msg, needle);
+    CHECK_INT(rc, code);
+    CHECK(strstr(e.msg, needle) != NULL);
+    CHECK(strstr(e.msg, kc) != NULL);
+    CHECK(strstr(e.msg, "user \"u\"") != NULL);
+    CHECK(strstr(e.msg, "SUPERSECRET") == NULL);
+    CHECK(cfg.server == NULL && cfg.token == NULL);
+}
+
+/* Command found in $PATH, args, env entries (winning over ours), our own
+ * environment, KUBERNETES_EXEC_INFO with and without the cluster. */
+static void test_exec_plugin_token(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char bin[400], path[2000], exec[1200], info[2000];
+    const char *kc;
+    save_env();
+    clear_env();
+    make_tmpdir();
+    CHECK(mkdir(join(bin, sizeof bin, tmpdir, "bin"), 0700) == 0);
+    write_script(bin, "vsg-test-plugin", token_plugin);
+    const char *our_path = getenv("PATH");
+    snprintf(path, sizeof path, "/nonexistent-bin::%s:%s", bin, our_path ? our_path : "/bin:/usr/bin");
+    setenv("PATH", path, 1);
+    setenv("MY_SECRET", "outer", 1);
+    setenv("VSG_TEST_OURS", "ours", 1);
+
+    snprintf(exec, sizeof exec,
+             "{apiVersion: " EXEC_V1 ", command: vsg-test-plugin, args: [--region, eu], "
+             "interactiveMode: Never, installHint: 'not shown', "
+             "env: [{name: MY_SECRET, value: s3cret}, {name: OUT_DIR, value: '%s'}]}",
+             tmpdir);
+    kc = exec_kubeconfig(tmpdir, exec);
+    CHECK_INT(vsg_kube_config_load_file(kc, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.token, "s3cret-eu-v1-ours");
+    CHECK(cfg.token_file == NULL && cfg.cert_pem == NULL && cfg.key_pem == NULL);
+    CHECK_STR(cfg.server, "https://k:6443");
+    CHECK_STR(cfg.ca_pem, "CA-PEM\n");
+    CHECK_STR(cfg.ns, "ns");
+    CHECK_STR(cfg.origin, kc);
+    vsg_kube_config_cleanup(&cfg);
+    CHECK_STR(read_back(tmpdir, "info.json", info, sizeof info),
+              "{\"apiVersion\":\"" EXEC_V1 "\",\"kind\":\"ExecCredential\","
+              "\"spec\":{\"interactive\":false}}");
+
+    /* v1beta1 (interactiveMode may be left out), with the cluster. */
+    snprintf(exec, sizeof exec,
+             "{apiVersion: " EXEC_V1BETA1 ", command: vsg-test-plugin, args: [-r, us], "
+             "provideClusterInfo: true, "
+             "env: [{name: MY_SECRET, value: other}, {name: OUT_DIR, value: '%s'}]}",
+             tmpdir);
+    kc = exec_kubeconfig(tmpdir, exec);
+    CHECK_INT(vsg_kube_config_load_kubectl(kc, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.token, "other-us-v1beta1-ours");
+    vsg_kube_config_cleanup(&cfg);
+    CHECK_STR(read_back(tmpdir, "info.json", info, sizeof info),
+              "{\"apiVersion\":\"" EXEC_V1BETA1 "\",\"kind\":\"ExecCredential\","
+              "\"spec\":{\"cluster\":{\"server\":\"https://k:6443\","
+              "\"certificate-authority-data\":\"Q0EtUEVNCg==\"},\"interactive\":false}}");
+
+    /* A static token wins: the plugin does not run. */
+    write_file(tmpdir, "kc2.yaml",
+               "current-context: x\n"
+               "clusters: [{name: c, cluster: {server: 'https://k'}}]\n"
+               "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+               "users: [{name: u, user: {token: static, "
+               "exec: {apiVersion: " EXEC_V1 ", command: vsg-no-such-plugin}}}]\n");
+    CHECK_INT(vsg_kube_config_load_file(join(info, sizeof info, tmpdir, "kc2.yaml"), NULL, &cfg,
+                                         &e),
+              VSG_OK);
+    CHECK_STR(cfg.token, "static");
+    vsg_kube_config_cleanup(&cfg);
+    rm_tmpdir();
+    restore_env();
+}
+
+/* A command with a slash resolves against the folder of the kubeconfig the
+ * user came from (here the second file of a $KUBECONFIG list), not ours. */
+static void test_exec_plugin_relative_command(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    char a[400], b[400], sub[450], env[1000], yaml[1500];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    CHECK(mkdir(join(a, sizeof a, tmpdir, "a"), 0700) == 0);
+    CHECK(mkdir(join(b, sizeof b, tmpdir, "b"), 0700) == 0);
+    CHECK(mkdir(join(sub, sizeof sub, b, "sub"), 0700) == 0);
+    write_script(sub, "plugin", token_plugin);
+    write_file(a, "a.yaml",
+               "current-context: x\n"
+               "clusters: [{name: c, cluster: {server: 'https://k'}}]\n"
+               "contexts: [{name: x, context: {cluster: c, user: u}}]\n");
+    snprintf(yaml, sizeof yaml,
+             "users: [{name: u, user: {exec: {apiVersion: " EXEC_V1 ", command: sub/plugin, "
+             "args: [x, rel], interactiveMode: IfAvailable, "
+             "env: [{name: MY_SECRET, value: r}, {name: OUT_DIR, value: '%s'}]}}}]\n",
+             tmpdir);
+    write_file(b, "b.yaml", yaml);
+    snprintf(env, sizeof env, "%s/a.yaml:%s/b.yaml", a, b);
+    setenv("KUBECONFIG", env, 1);
+    setenv("VSG_TEST_OURS", "o", 1);
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.token, "r-rel-v1-o");
+    vsg_kube_config_cleanup(&cfg);
+
+    /* The same from the first file of the list. */
+    snprintf(env, sizeof env, "%s/b.yaml:%s/a.yaml", b, a);
+    setenv("KUBECONFIG", env, 1);
+    CHECK_INT(vsg_kube_config_load(NULL, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.token, "r-rel-v1-o");
+    vsg_kube_config_cleanup(&cfg);
+    /* A user defined first in a/a.yaml: a/sub/plugin does not exist. */
+    snprintf(env, sizeof env, "%s/a.yaml:%s/b.yaml", a, b);
+    setenv("KUBECONFIG", env, 1);
+    write_file(a, "a.yaml",
+               "current-context: x\n"
+               "clusters: [{name: c, cluster: {server: 'https://k'}}]\n"
+               "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+               "users: [{name: u, user: {exec: {apiVersion: " EXEC_V1 ", command: sub/plugin, "
+               "interactiveMode: Never}}}]\n");
+    CHECK_INT(vsg_kube_config_load_kubectl(NULL, NULL, &cfg, &e), VSG_ERR_IO);
+    CHECK(strstr(e.msg, "exec: executable sub/plugin not found") != NULL);
+    CHECK(strstr(e.msg, "a.yaml: user \"u\"") != NULL);
+    rm_tmpdir();
+    restore_env();
+}
+
+/* A client certificate and key (PEM text) instead of a token. */
+static void test_exec_plugin_client_cert(void)
+{
+    struct vsg_kube_config cfg;
+    struct vsg_error e;
+    const char *kc;
+    save_env();
+    clear_env();
+    make_tmpdir();
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\n"
+                 "printf '%s\\n' '{\"apiVersion\": \"" EXEC_V1BETA1 "\", \"kind\": \"ExecCredential\",'\n"
+                 "printf '%s\\n' ' \"status\": {\"expirationTimestamp\": \"2030-01-01T00:00:00Z\",'\n"
+                 "printf '%s\\n' '  \"clientCertificateData\": \"-----BEGIN CERTIFICATE-----\\nQ0VSVA==\\n"
+                 "-----END CERTIFICATE-----\\n\",'\n"
+                 "printf '%s\\n' '  \"clientKeyData\": \"-----BEGIN PRIVATE KEY-----\\nS0VZ\\n"
+                 "-----END PRIVATE KEY-----\\n\"}}'\n");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1BETA1 ", command: ./plugin}");
+    CHECK_INT(vsg_kube_config_load_file(kc, NULL, &cfg, &e), VSG_OK);
+    CHECK_STR(cfg.cert_pem, "-----BEGIN CERTIFICATE-----\nQ0VSVA==\n-----END CERTIFICATE-----\n");
+    CHECK_STR(cfg.key_pem, "-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n");
+    CHECK(cfg.token == NULL && cfg.cert_file == NULL && cfg.key_file == NULL);
+    vsg_kube_config_cleanup(&cfg);
+
+    /* A certificate without its key. */
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\n"
+                 "echo '{\"apiVersion\":\"" EXEC_V1BETA1 "\",\"kind\":\"ExecCredential\","
+                 "\"status\":{\"clientCertificateData\":\"C\"}}'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "only a client certificate or key, not both");
+    /* Neither token nor certificate. */
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\n"
+                 "echo '{\"apiVersion\":\"" EXEC_V1BETA1 "\",\"kind\":\"ExecCredential\","
+                 "\"status\":{\"token\":\"\"}}'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "neither a token nor a client certificate");
+    rm_tmpdir();
+    restore_env();
+}
+
+/* Failures: each names the kubeconfig, the user and the command, and none
+ * shows the secret the plugin printed. */
+static void test_exec_plugin_errors(void)
+{
+    const char *kc;
+    char exec[600];
+    save_env();
+    clear_env();
+    make_tmpdir();
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin, "
+                                 "interactiveMode: Never}");
+
+    /* Exit code 3, after printing a token. */
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\n"
+                 "echo '{\"apiVersion\":\"" EXEC_V1 "\",\"kind\":\"ExecCredential\","
+                 "\"status\":{\"token\":\"SUPERSECRET\"}}'\n"
+                 "echo 'plugin: no credentials' >&2\n"
+                 "exit 3\n");
+    expect_exec_error(kc, VSG_ERR_IO, "exec: executable ./plugin failed with exit code 3");
+    /* Killed by a signal. */
+    write_script(tmpdir, "plugin", "#!/bin/sh\nkill -TERM $$\n");
+    expect_exec_error(kc, VSG_ERR_IO, "executable ./plugin was killed by signal 15");
+    /* Not JSON (and the secret in it not quoted). */
+    write_script(tmpdir, "plugin", "#!/bin/sh\necho 'token: SUPERSECRET'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL,
+                      "exec: the plugin's output is not an ExecCredential: invalid JSON");
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"SUPERSECRET\"'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "not an ExecCredential: invalid JSON");
+    write_script(tmpdir, "plugin", "#!/bin/sh\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "not an ExecCredential: it is empty");
+    write_script(tmpdir, "plugin", "#!/bin/sh\necho '[\"SUPERSECRET\"]'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "not an ExecCredential: not a JSON object");
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\necho '{\"apiVersion\":\"" EXEC_V1 "\",\"kind\":\"ExecCredential\","
+                 "\"status\":{\"token\":\"SUPERSECRET\"}} {}'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "not an ExecCredential: text after the JSON value");
+    /* Wrong kind, no status. */
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\necho '{\"apiVersion\":\"" EXEC_V1 "\",\"kind\":\"Secret\","
+                 "\"status\":{\"token\":\"SUPERSECRET\"}}'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "not an ExecCredential: kind is \"Secret\"");
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\necho '{\"apiVersion\":\"" EXEC_V1 "\",\"kind\":\"ExecCredential\"}'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL, "not an ExecCredential: it has no status");
+    /* Wrong apiVersion. */
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\necho '{\"apiVersion\":\"" EXEC_V1BETA1 "\",\"kind\":\"ExecCredential\","
+                 "\"status\":{\"token\":\"SUPERSECRET\"}}'\n");
+    expect_exec_error(kc, VSG_ERR_INVAL,
+                      "exec: apiVersion " EXEC_V1 " was asked for, the plugin answered " EXEC_V1BETA1);
+    /* More than 1 MiB of output. */
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\nhead -c 1100000 /dev/zero | tr '\\0' x\n");
+    expect_exec_error(kc, VSG_ERR_IO, "executable ./plugin wrote more than 1048576 bytes");
+    /* A file without an execute bit is not found either. */
+    CHECK(chmod(join(exec, sizeof exec, tmpdir, "plugin"), 0644) == 0);
+    expect_exec_error(kc, VSG_ERR_IO, "exec: executable ./plugin not found");
+
+    /* Missing command: not found, with the installHint. */
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: vsg-no-such-plugin, "
+                                 "interactiveMode: Never, "
+                                 "installHint: 'Install it with: apt install vsg-plugin'}");
+    expect_exec_error(kc, VSG_ERR_IO,
+                      "exec: executable vsg-no-such-plugin not found: Install it with: apt "
+                      "install vsg-plugin");
+
+    /* Settings client-go refuses too. */
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "exec: interactiveMode must be specified");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin, "
+                                 "interactiveMode: Always}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "interactiveMode Always needs a terminal");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin, "
+                                 "interactiveMode: Sometimes}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "invalid interactiveMode \"Sometimes\"");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: client.authentication.k8s.io/v1alpha1, "
+                                 "command: ./plugin}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "invalid apiVersion");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", interactiveMode: Never}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "exec: command must be specified");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin, "
+                                 "interactiveMode: Never, env: [{value: x}]}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "env variable name must be specified");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin, "
+                                 "interactiveMode: Never, args: [[a]]}");
+    expect_exec_error(kc, VSG_ERR_INVAL, "every entry of \"args\" must be a string");
+    rm_tmpdir();
+    restore_env();
+}
+
+/* auth-provider users stay refused, saying why. */
+static void test_auth_provider_refused(void)
+{
+    expect_parse_error("current-context: x\n"
+                       "clusters: [{name: c, cluster: {server: h}}]\n"
+                       "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n"
+                       "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                       VSG_ERR_UNSUPPORTED,
+                       "test.yaml: user \"u\" uses an auth-provider plugin; kubectl dropped "
+                       "those in 1.26 and vsgate does not support them");
+}
+
+/* Every allocation failing in turn while running a plugin. */
+static void test_exec_alloc_failures(void)
+{
+    const char *kc;
+    int completed = 0;
+    save_env();
+    clear_env();
+    make_tmpdir();
+    write_script(tmpdir, "plugin",
+                 "#!/bin/sh\necho '{\"apiVersion\":\"" EXEC_V1 "\",\"kind\":\"ExecCredential\","
+                 "\"status\":{\"token\":\"t\"}}'\n");
+    kc = exec_kubeconfig(tmpdir, "{apiVersion: " EXEC_V1 ", command: ./plugin, "
+                                 "interactiveMode: Never, provideClusterInfo: true, "
+                                 "args: [a, b], env: [{name: A, value: b}]}");
+    for (long n = 0; n < 300 && !completed; n++) {
+        struct vsg_kube_config cfg;
+        struct vsg_error e;
+        vsg_mem_fail_after(n);
+        enum vsg_err rc = vsg_kube_config_load_file(kc, NULL, &cfg, &e);
+        long injected = vsg_mem_injected_failures();
+        vsg_mem_fail_after(-1);
+        if (rc != VSG_OK) {
+            if (rc != VSG_ERR_NOMEM) fprintf(stderr, "  n=%ld: %s\n", n, e.msg);
+            CHECK_INT(rc, VSG_ERR_NOMEM);
+            CHECK(cfg.server == NULL && cfg.token == NULL);
+        } else if (injected == 0) {
+            completed = 1;
+            CHECK_STR(cfg.token, "t");
+        }
+        vsg_kube_config_cleanup(&cfg);
+    }
+    CHECK(completed);
+    rm_tmpdir();
+    restore_env();
+}
+
 /* Every allocation failing in turn while loading a merged list. */
 static void test_merge_alloc_failures(void)
 {
@@ -769,6 +1175,12 @@ TEST_LIST = {
     {"merge_none_exist", test_merge_none_exist},
     {"kubectl_explicit_missing", test_kubectl_explicit_missing},
     {"kubectl_home_then_incluster", test_kubectl_home_then_incluster},
+    {"exec_plugin_token", test_exec_plugin_token},
+    {"exec_plugin_relative_command", test_exec_plugin_relative_command},
+    {"exec_plugin_client_cert", test_exec_plugin_client_cert},
+    {"exec_plugin_errors", test_exec_plugin_errors},
+    {"auth_provider_refused", test_auth_provider_refused},
+    {"exec_alloc_failures", test_exec_alloc_failures},
     {"merge_alloc_failures", test_merge_alloc_failures},
     {"alloc_failures", test_alloc_failures},
     {NULL, NULL},

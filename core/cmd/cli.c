@@ -350,9 +350,16 @@ int vsg_cli_main_io(const struct vsg_cli_cmd *root, int argc, char **argv, FILE 
         return 1;
     }
 
+    /* `root help a b`: the help of `root a b` (cobra's help command). */
+    int first = 1, help_cmd = 0;
+    if (argc > 1 && root->subs && strcmp(argv[1], "help") == 0 && !find_sub(root, "help")) {
+        help_cmd = 1;
+        first = 2;
+    }
+
     /* Find the command: words that name subcommands, in order, skipping
      * flags and their values. */
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         char *a = argv[i];
         if (strcmp(a, "--") == 0) {
             while (i < argc) rest[nrest++] = argv[i++];
@@ -379,6 +386,12 @@ int vsg_cli_main_io(const struct vsg_cli_cmd *root, int argc, char **argv, FILE 
         rest[nrest++] = a;
     }
 
+    if (help_cmd) {
+        collect_flags(&c);
+        print_help(&c);
+        rc = 0;
+        goto done;
+    }
     rc = parse_flags(&c, rest, nrest);
     if (rc == 1) goto done;
     const struct vsg_cli_cmd *cmd = c.path[c.depth - 1];
@@ -387,6 +400,7 @@ int vsg_cli_main_io(const struct vsg_cli_cmd *root, int argc, char **argv, FILE 
         rc = 0;
         goto done;
     }
+    if (cmd->pre && (rc = cmd->pre(&c)) != 0) goto done;
     /* Required flags, named in sorted order as cobra does. */
     {
         const struct vsg_cli_flag *missing[VSG_CLI_MAX_FLAGS];
@@ -520,19 +534,19 @@ int vsg_cli_completion(const struct vsg_cli_cmd *root, const char *shell, FILE *
     fprintf(out,
             "__%s_complete() {\n"
             "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-            "  local path=%s w i skip=0 cmds flags takes values next\n"
+            "  local cpath=%s w i skip=0 cmds flags takes values next\n"
             "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
             "    w=${COMP_WORDS[i]}\n"
             "    if ((skip)); then skip=0; continue; fi\n"
             "    if [[ $w == -* ]]; then\n"
-            "      __%s_arm \"$path\"\n"
+            "      __%s_arm \"$cpath\"\n"
             "      [[ $w != *=* && \" $takes \" == *\" $w \"* ]] && skip=1\n"
             "      continue\n"
             "    fi\n"
-            "    next=\"$path $w\"\n"
-            "    __%s_arm \"$next\" && path=$next\n"
+            "    next=\"$cpath $w\"\n"
+            "    __%s_arm \"$next\" && cpath=$next\n"
             "  done\n"
-            "  __%s_arm \"$path\"\n"
+            "  __%s_arm \"$cpath\"\n"
             "  if [[ -n $values ]]; then COMPREPLY=($(compgen -W \"$values\" -- \"$cur\")); return; fi\n"
             "  if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n"
             "  else COMPREPLY=($(compgen -W \"$cmds\" -- \"$cur\")); fi\n"

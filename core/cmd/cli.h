@@ -11,6 +11,10 @@
  * Uses: base/vtime.h (Go durations). Owns: nothing; tables are static and
  * flag values point into argv.
  *
+ * Order as cobra's: parse, help, the command's `pre` checks, the
+ * required flags, `run`. At the root, `help [command...]` prints that
+ * command's help.
+ *
  * Parsing follows pflag: `--name value`, `--name=value`, `-n value`,
  * `-nvalue`, `-n=value`; a bool flag takes no value (`--flag=false` sets
  * it false); `--` ends the flags; flags may come before or after
@@ -56,6 +60,8 @@ struct vsg_cli_cmd {
     const struct vsg_cli_flag *persistent;  /* Flags its subcommands inherit, or NULL. */
     const struct vsg_cli_cmd *const *subs;  /* Subcommands, NULL-terminated, or NULL. */
     int (*run)(struct vsg_cli_ctx *ctx);    /* NULL for a group (prints its help). */
+    int (*pre)(struct vsg_cli_ctx *ctx);    /* Checks run before the required-flag check
+                                               (cobra's PreRunE), or NULL. */
 };
 
 #define VSG_CLI_MAX_FLAGS 48

@@ -14,15 +14,19 @@
 #include "cmd/kn.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/url.h"
 #include "cmd/cli_print.h"
+#include "cmd/selector.h"
 #include "soap/session.h"
 
 #ifndef VSG_VERSION
@@ -88,10 +92,21 @@ int vsg_kn_output_check(struct vsg_cli_ctx *c, int allow_name)
     return -1;
 }
 
+/* Drops metadata.managedFields, as kubectl and kn print objects. */
+static void drop_managed_fields(cJSON *obj)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "managedFields");
+}
+
 int vsg_kn_print_obj(struct vsg_cli_ctx *c, const cJSON *obj)
 {
     const char *o = vsg_cli_str(c, "output");
-    enum vsg_err rc = strcmp(o, "yaml") == 0 ? vsg_cli_print_yaml(c->out, obj) : vsg_cli_print_json(c->out, obj);
+    cJSON *copy = cJSON_Duplicate(obj, 1), *it;
+    if (!copy) return vsg_cli_fail(c, "out of memory");
+    drop_managed_fields(copy);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(copy, "items")) drop_managed_fields(it);
+    enum vsg_err rc = strcmp(o, "yaml") == 0 ? vsg_cli_print_yaml(c->out, copy) : vsg_cli_print_json(c->out, copy);
+    cJSON_Delete(copy);
     if (rc != VSG_OK) return vsg_cli_fail(c, "cannot print: %s", vsg_strerror(rc));
     return 0;
 }
@@ -114,13 +129,11 @@ static int dry_run_mode(struct vsg_cli_ctx *c)
  * `done` (plus " (dry run)"). `what` names the object in
  * "failed to create <what>: ...".
  */
-static int create_obj(struct vsg_cli_ctx *c, cJSON *obj, const char *api_version,
-                      const char *resource, const char *what, const char *done)
+static int create_obj(struct vsg_cli_ctx *c, struct vsg_kn *kn, int dry, cJSON *obj,
+                      const char *api_version, const char *resource, const char *what, const char *done)
 {
-    int dry = dry_run_mode(c), r = 0;
-    if (dry < 0 || vsg_kn_output_check(c, 0) < 0) return 1;
-    struct vsg_kn k;
-    if (vsg_kn_open(&k, c, dry == 1)) return 1;
+    struct vsg_kn k = *kn; /* Borrowed: the caller closes it. */
+    int r = 0;
     cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     if (!cJSON_AddStringToObject(md, "namespace", k.ns)) {
         r = vsg_cli_fail(c, "out of memory");
@@ -160,7 +173,45 @@ static int create_obj(struct vsg_cli_ctx *c, cJSON *obj, const char *api_version
     cJSON_Delete(created);
     vsg_buf_cleanup(&path);
 out:
-    vsg_kn_close(&k);
+    return r;
+}
+
+/* Before a create: --dry-run and -o checked, then the API opened (a
+ * client-side dry run also works without any configuration). 0, or 1
+ * after the error. */
+static int create_begin(struct vsg_cli_ctx *c, struct vsg_kn *k, int *dry)
+{
+    *dry = dry_run_mode(c);
+    if (*dry < 0 || vsg_kn_output_check(c, 0) < 0) return 1;
+    return vsg_kn_open(k, c, *dry == 1);
+}
+
+/*
+ * What Go's url.Parse refuses that a user can type: control characters,
+ * a missing scheme before "://", bad %-escapes. "" when none, else the
+ * reason.
+ */
+static const char *url_problem(const char *u)
+{
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return "net/url: invalid control character in URL";
+    if (u[0] == ':') return "missing protocol scheme";
+    for (const char *p = strchr(u, '%'); p; p = strchr(p + 1, '%')) {
+        const char *hex = "0123456789abcdefABCDEF";
+        if (!p[1] || !p[2] || !strchr(hex, p[1]) || !strchr(hex, p[2])) return "invalid URL escape";
+    }
+    return "";
+}
+
+/* Fails with "failed to parse <what>: parse "<url>": <reason>" (the URL
+ * without user info) when url_problem() finds one; else 0. */
+static int check_url(struct vsg_cli_ctx *c, const char *what, const char *u)
+{
+    const char *why = url_problem(u);
+    if (!*why) return 0;
+    char *shown = vsg_url_redact_dup(u);
+    int r = vsg_cli_fail(c, "failed to parse %s: parse \"%s\": %s", what, shown ? shown : "", why);
+    vsg_free(shown);
     return r;
 }
 
@@ -207,52 +258,81 @@ static cJSON *new_obj(const char *api_version, const char *kind, const char *nam
  * auth
  * ==================================================================== */
 
-/* --password-stdin: a TTY is asked without echo; a pipe is read whole
- * (one trailing newline dropped). NULL on failure with errno set. */
-static char *read_password(struct vsg_cli_ctx *c)
+/* The terminal's settings while the password is read without echo, for
+ * a signal that ends the process meanwhile. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_quiet;
+
+static void tty_restore_and_reraise(int sig)
+{
+    if (tty_quiet) (void)tcsetattr(STDIN_FILENO, TCSANOW, &tty_saved);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/*
+ * --password-stdin: a TTY is asked without echo (restored also when a
+ * signal ends the process); a pipe is read whole, one trailing newline
+ * (and a \r before it) dropped. NULL on failure with *why set.
+ */
+static char *read_password(struct vsg_cli_ctx *c, const char **why)
 {
     struct vsg_buf b;
     char chunk[4096];
+    char *res = NULL;
     vsg_buf_init(&b, 64 * 1024);
+    *why = "out of memory";
     if (isatty(STDIN_FILENO)) {
-        struct termios old, quiet;
-        int have = tcgetattr(STDIN_FILENO, &old) == 0;
-        fprintf(c->err, "Password:\n");
+        struct sigaction sa, old_sa[sizeof tty_signals / sizeof tty_signals[0]];
+        int have = tcgetattr(STDIN_FILENO, &tty_saved) == 0;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = tty_restore_and_reraise;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; have && i < sizeof tty_signals / sizeof tty_signals[0]; i++)
+            (void)sigaction(tty_signals[i], &sa, &old_sa[i]);
+        /* Echo off before the prompt: nothing typed after it shows. */
         if (have) {
-            quiet = old;
+            struct termios quiet = tty_saved;
             quiet.c_lflag &= ~(tcflag_t)ECHO;
+            tty_quiet = 1;
             (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
         }
+        fprintf(c->err, "Password:\n");
+        fflush(c->err);
+        errno = 0;
         char *line = fgets(chunk, sizeof chunk, stdin);
-        if (have) (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fputc('\n', c->err);
-        if (line && vsg_buf_puts(&b, line) != VSG_OK) line = NULL;
-        if (!line) {
-            vsg_buf_cleanup(&b);
-            if (!errno) errno = EIO;
-            return NULL;
+        int eof = !line && feof(stdin), e = errno;
+        if (have) {
+            (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+            tty_quiet = 0;
+            for (size_t i = 0; i < sizeof tty_signals / sizeof tty_signals[0]; i++)
+                (void)sigaction(tty_signals[i], &old_sa[i], NULL);
         }
+        fputc('\n', c->err);
+        if (!line) {
+            *why = eof ? "EOF" : strerror(e ? e : EIO);
+            goto out;
+        }
+        if (vsg_buf_puts(&b, line) != VSG_OK) goto out;
     } else {
         size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-            if (vsg_buf_append(&b, chunk, n) != VSG_OK) {
-                vsg_buf_cleanup(&b);
-                errno = EFBIG;
-                return NULL;
-            }
-        }
+        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+            if (vsg_buf_append(&b, chunk, n) != VSG_OK) goto out;
         if (ferror(stdin)) {
-            vsg_buf_cleanup(&b);
-            return NULL;
+            *why = strerror(errno ? errno : EIO);
+            goto out;
         }
     }
     if (b.len > 0 && b.data[b.len - 1] == '\n') b.len--;
     if (b.len > 0 && b.data[b.len - 1] == '\r') b.len--;
-    if (vsg_buf_putc(&b, '\0') != VSG_OK) {
-        vsg_buf_cleanup(&b);
-        return NULL;
-    }
-    return vsg_buf_steal(&b);
+    if (vsg_buf_putc(&b, '\0') == VSG_OK) res = vsg_buf_steal(&b);
+out:
+    memset(chunk, 0, sizeof chunk);
+    if (b.data) memset(b.data, 0, b.len);
+    vsg_buf_cleanup(&b);
+    return res;
 }
 
 /* Logs in to `url` over SOAP and out again. 0, or 1 after the error. */
@@ -260,6 +340,7 @@ static int verify_login(struct vsg_cli_ctx *c, const char *url, const char *user
 {
     struct vsg_soap_opts o;
     struct vsg_error err;
+    if (check_url(c, "vCenter URL", url)) return 1;
     memset(&o, 0, sizeof o);
     o.url = url;
     o.username = user;
@@ -278,11 +359,13 @@ static int verify_login(struct vsg_cli_ctx *c, const char *url, const char *user
     return r;
 }
 
-static int auth_create(struct vsg_cli_ctx *c)
+/* kn-vsphere's PreRunE checks (they come before cobra's required-flag
+ * check, so a missing --name reads as below, not "required flag(s)"). */
+static int auth_create_pre(struct vsg_cli_ctx *c)
 {
-    const char *user = vsg_cli_str(c, "username"), *password = vsg_cli_str(c, "password");
+    const char *password = vsg_cli_str(c, "password");
     int from_stdin = vsg_cli_bool(c, "password-stdin");
-    if (!*user)
+    if (!*vsg_cli_str(c, "username"))
         return vsg_cli_fail(c, "'username' requires a nonempty username provided with the --username option");
     if (!*password && !from_stdin)
         return vsg_cli_fail(c, "'password' requires a nonempty password provided with the --password option "
@@ -292,13 +375,25 @@ static int auth_create(struct vsg_cli_ctx *c)
                                "--password-stdin option to get prompted for one, do not set both");
     if (!*vsg_cli_str(c, "name"))
         return vsg_cli_fail(c, "'name' requires a nonempty secret name provided with the --name option");
+    return 0;
+}
 
+static int auth_create(struct vsg_cli_ctx *c)
+{
+    const char *user = vsg_cli_str(c, "username"), *password = vsg_cli_str(c, "password");
+    struct vsg_kn k;
+    int dry, r = 0;
+    /* The cluster first: no password is asked for a command that cannot run. */
+    if (create_begin(c, &k, &dry)) return 1;
     char *read = NULL;
-    if (from_stdin) {
-        if (!(read = read_password(c))) return vsg_cli_fail(c, "failed to get password: %s", strerror(errno));
+    if (vsg_cli_bool(c, "password-stdin")) {
+        const char *why;
+        if (!(read = read_password(c, &why))) {
+            r = vsg_cli_fail(c, "failed to get password: %s", why);
+            goto out;
+        }
         password = read;
     }
-    int r = 0;
     const char *verify = vsg_cli_str(c, "verify-url");
     if (*verify && (r = verify_login(c, verify, user, password)) != 0) goto out;
 
@@ -310,20 +405,26 @@ static int auth_create(struct vsg_cli_ctx *c)
         r = vsg_cli_fail(c, "out of memory");
         goto out;
     }
-    r = create_obj(c, o, "v1", "secrets", "Secret", "Created vSphere credentials");
+    r = create_obj(c, &k, dry, o, "v1", "secrets", "Secret", "Created vSphere credentials");
     cJSON_Delete(o);
 out:
     if (read) {
         memset(read, 0, strlen(read));
         vsg_free(read);
     }
+    vsg_kn_close(&k);
     return r;
+}
+
+static int auth_delete_pre(struct vsg_cli_ctx *c)
+{
+    if (!*vsg_cli_str(c, "name"))
+        return vsg_cli_fail(c, "'name' requires a nonempty secret name provided with the --name option");
+    return 0;
 }
 
 static int auth_delete(struct vsg_cli_ctx *c)
 {
-    if (!*vsg_cli_str(c, "name"))
-        return vsg_cli_fail(c, "'name' requires a nonempty secret name provided with the --name option");
     return delete_obj(c, "v1", "secrets", "Secret", "Deleted vSphere credentials", 1);
 }
 
@@ -354,32 +455,48 @@ static int check_vauth(struct vsg_cli_ctx *c)
     return 0;
 }
 
-static int source_create(struct vsg_cli_ctx *c)
+/* "xml" or "json" for --encoding in any case, else NULL. */
+static const char *encoding_of(const char *enc)
+{
+    if (strcasecmp(enc, "xml") == 0) return "xml";
+    if (strcasecmp(enc, "json") == 0) return "json";
+    return NULL;
+}
+
+static int source_create_pre(struct vsg_cli_ctx *c)
 {
     if (check_vauth(c)) return 1;
-    const char *uri = vsg_cli_str(c, "sink-uri"), *av = vsg_cli_str(c, "sink-api-version"),
-               *kind = vsg_cli_str(c, "sink-kind"), *name = vsg_cli_str(c, "sink-name");
+    const char *av = vsg_cli_str(c, "sink-api-version"), *kind = vsg_cli_str(c, "sink-kind"),
+               *name = vsg_cli_str(c, "sink-name");
     int none = !*av && !*kind && !*name, all = *av && *kind && *name;
-    if ((!*uri && none) || (!none && !all))
+    if ((!*vsg_cli_str(c, "sink-uri") && none) || (!none && !all))
         return vsg_cli_fail(c, "sink requires an URI\nand/or a nonempty API version --sink-api-version option,"
                                "\nwith a nonempty kind --sink-kind option,\nand with a nonempty name with the "
                                "--sink-name");
-    const char *enc = vsg_cli_str(c, "encoding");
-    char lower[16];
-    size_t n = strlen(enc);
-    if (n >= sizeof lower) n = sizeof lower - 1;
-    for (size_t i = 0; i < n; i++) lower[i] = (char)(enc[i] >= 'A' && enc[i] <= 'Z' ? enc[i] + 32 : enc[i]);
-    lower[n] = '\0';
-    if (strcmp(enc, lower) != 0 && strlen(enc) >= sizeof lower) lower[0] = '\0';
-    if (strcmp(lower, "xml") != 0 && strcmp(lower, "json") != 0)
-        return vsg_cli_fail(c, "invalid encoding scheme \"%s\"", enc);
+    if (!encoding_of(vsg_cli_str(c, "encoding")))
+        return vsg_cli_fail(c, "invalid encoding scheme \"%s\"", vsg_cli_str(c, "encoding"));
     const char *fcm = vsg_cli_str(c, "filter-configmap"), *fon = vsg_cli_str(c, "filter-on-error");
     if (*fon && !*fcm) return vsg_cli_fail(c, "--filter-on-error needs --filter-configmap");
     if (*fon && strcmp(fon, "drop") != 0 && strcmp(fon, "deliver") != 0)
         return vsg_cli_fail(c, "invalid --filter-on-error \"%s\": use drop or deliver", fon);
+    return 0;
+}
 
+static int source_create(struct vsg_cli_ctx *c)
+{
+    const char *uri = vsg_cli_str(c, "sink-uri"), *av = vsg_cli_str(c, "sink-api-version"),
+               *kind = vsg_cli_str(c, "sink-kind"), *name = vsg_cli_str(c, "sink-name"),
+               *fcm = vsg_cli_str(c, "filter-configmap"), *fon = vsg_cli_str(c, "filter-on-error");
+    int none = !*av;
+    struct vsg_kn k;
+    int dry;
+    if (create_begin(c, &k, &dry)) return 1;
+    if (check_url(c, "source address", vsg_cli_str(c, "vc-address")) || check_url(c, "sink address", uri)) {
+        vsg_kn_close(&k);
+        return 1;
+    }
     char ct[32];
-    snprintf(ct, sizeof ct, "application/%s", lower);
+    snprintf(ct, sizeof ct, "application/%s", encoding_of(vsg_cli_str(c, "encoding")));
     const char *sa = vsg_cli_str(c, "service-account-name");
     cJSON *o = new_obj(VSG_KN_API_VERSION, "VSphereSource", vsg_cli_str(c, "name"));
     cJSON *spec = o ? cJSON_AddObjectToObject(o, "spec") : NULL, *sink, *ref, *cp, *f, *fr;
@@ -399,17 +516,31 @@ static int source_create(struct vsg_cli_ctx *c)
                         (fr = cJSON_AddObjectToObject(f, "configMapRef")) &&
                         cJSON_AddStringToObject(fr, "name", fcm) &&
                         (!*fon || cJSON_AddStringToObject(f, "onError", fon))));
-    int r = ok ? create_obj(c, o, VSG_KN_API_VERSION, "vspheresources", "source", "Created source")
+    int r = ok ? create_obj(c, &k, dry, o, VSG_KN_API_VERSION, "vspheresources", "source", "Created source")
                : vsg_cli_fail(c, "out of memory");
     cJSON_Delete(o);
+    vsg_kn_close(&k);
     return r;
+}
+
+static int name_pre(struct vsg_cli_ctx *c)
+{
+    if (!*vsg_cli_str(c, "name"))
+        return vsg_cli_fail(c, "'name' requires a nonempty name provided with the --name option");
+    return 0;
 }
 
 static int source_delete(struct vsg_cli_ctx *c)
 {
-    if (!*vsg_cli_str(c, "name"))
-        return vsg_cli_fail(c, "'name' requires a nonempty name provided with the --name option");
     return delete_obj(c, VSG_KN_API_VERSION, "vspheresources", "source", "Deleted source", 0);
+}
+
+/* `list`: -n and -A exclude each other (kn-vsphere's PreRunE). */
+static int list_pre(struct vsg_cli_ctx *c)
+{
+    if (*vsg_cli_str(c, "namespace") && vsg_cli_bool(c, "all-namespaces"))
+        return vsg_cli_fail(c, "'--namespace' and '--all-namespaces' options are mutually exclusive");
+    return 0;
 }
 
 static int source_list(struct vsg_cli_ctx *c) { return vsg_kn_list(c, "vspheresources", "sources"); }
@@ -418,179 +549,14 @@ static int source_list(struct vsg_cli_ctx *c) { return vsg_kn_list(c, "vsphereso
  * binding
  * ==================================================================== */
 
-/* Label selector syntax (k8s.io/apimachinery labels.Parse) to a
- * LabelSelector as metav1.ParseToLabelSelector builds it. NULL with `msg`
- * set on a syntax error. */
-static int sel_key_char(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-           ch == '_' || ch == '.' || ch == '/';
-}
-
-static const char *skip_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t') p++;
-    return p;
-}
-
-static char *take_word(const char **pp)
-{
-    const char *p = skip_ws(*pp), *s = p;
-    while (*p && sel_key_char(*p)) p++;
-    *pp = p;
-    return p > s ? vsg_strndup(s, (size_t)(p - s)) : NULL;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds {key, operator, values} to `exprs` with `vals` sorted. */
-static int add_expr(cJSON *exprs, const char *key, const char *op, char **vals, int nv)
-{
-    cJSON *e = cJSON_CreateObject(), *va;
-    if (!e) return 0;
-    cJSON_AddItemToArray(exprs, e);
-    if (!cJSON_AddStringToObject(e, "key", key) || !cJSON_AddStringToObject(e, "operator", op)) return 0;
-    if (!nv) return 1;
-    qsort(vals, (size_t)nv, sizeof *vals, cmp_str);
-    if (!(va = cJSON_AddArrayToObject(e, "values"))) return 0;
-    for (int i = 0; i < nv; i++) {
-        cJSON *s = cJSON_CreateString(vals[i]);
-        if (!s) return 0;
-        cJSON_AddItemToArray(va, s);
-    }
-    return 1;
-}
-
-static cJSON *parse_selector(const char *text, char *msg, size_t msgsz)
-{
-    cJSON *sel = cJSON_CreateObject(), *labels = cJSON_CreateObject(), *exprs = cJSON_CreateArray();
-    const char *p = text;
-    char *key = NULL, *vals[64];
-    int nv = 0, ok = sel && labels && exprs;
-    msg[0] = '\0';
-    while (ok && *skip_ws(p)) {
-        nv = 0;
-        p = skip_ws(p);
-        int not = *p == '!';
-        if (not) p++;
-        if (!(key = take_word(&p))) {
-            snprintf(msg, msgsz, "found '%.20s', expected: identifier", *p ? p : "<end>");
-            ok = 0;
-            break;
-        }
-        p = skip_ws(p);
-        if (not) {
-            ok = add_expr(exprs, key, "DoesNotExist", NULL, 0);
-        } else if (*p == ',' || !*p) {
-            ok = add_expr(exprs, key, "Exists", NULL, 0);
-        } else if (p[0] == '=' || (p[0] == '!' && p[1] == '=')) {
-            int ne = p[0] == '!';
-            p += (p[0] == '=' && p[1] == '=') || ne ? 2 : 1;
-            char *v = take_word(&p);
-            if (!v && !(v = vsg_strdup(""))) ok = 0;
-            if (ok && ne) {
-                vals[nv++] = v;
-                ok = add_expr(exprs, key, "NotIn", vals, nv);
-            } else if (ok) {
-                cJSON_DeleteItemFromObjectCaseSensitive(labels, key);
-                ok = cJSON_AddStringToObject(labels, key, v) != NULL;
-                vsg_free(v);
-                nv = 0;
-            }
-        } else if (strncmp(p, "in", 2) == 0 || strncmp(p, "notin", 5) == 0) {
-            const char *op = p[0] == 'i' ? "In" : "NotIn";
-            p = skip_ws(p + (p[0] == 'i' ? 2 : 5));
-            if (*p != '(') {
-                snprintf(msg, msgsz, "found '%.20s', expected: '('", *p ? p : "<end>");
-                ok = 0;
-                break;
-            }
-            p++;
-            for (;;) {
-                char *v = take_word(&p);
-                if (v && nv < 64) vals[nv++] = v;
-                else vsg_free(v);
-                p = skip_ws(p);
-                if (*p == ',') {
-                    p++;
-                    continue;
-                }
-                if (*p == ')') {
-                    p++;
-                    break;
-                }
-                snprintf(msg, msgsz, "found '%.20s', expected: ',', or ')'", *p ? p : "<end>");
-                ok = 0;
-                break;
-            }
-            if (ok && !nv) {
-                snprintf(msg, msgsz, "for 'in', 'notin' operators, values set can't be empty");
-                ok = 0;
-            }
-            if (ok) ok = add_expr(exprs, key, op, vals, nv);
-        } else {
-            snprintf(msg, msgsz, "found '%.20s', expected: in, notin, =, ==, !=, gt, lt", p);
-            ok = 0;
-        }
-        for (int i = 0; i < nv; i++) vsg_free(vals[i]);
-        nv = 0;
-        vsg_free(key);
-        key = NULL;
-        p = skip_ws(p);
-        if (ok && *p == ',') {
-            p++;
-            if (!*skip_ws(p)) {
-                snprintf(msg, msgsz, "found '<end>', expected: identifier");
-                ok = 0;
-            }
-        } else if (ok && *p) {
-            snprintf(msg, msgsz, "found '%.20s', expected: ','", p);
-            ok = 0;
-        }
-    }
-    for (int i = 0; i < nv; i++) vsg_free(vals[i]);
-    vsg_free(key);
-    if (!ok) {
-        if (!msg[0]) snprintf(msg, msgsz, "out of memory");
-        cJSON_Delete(sel);
-        cJSON_Delete(labels);
-        cJSON_Delete(exprs);
-        return NULL;
-    }
-    if (cJSON_GetArraySize(labels))
-        cJSON_AddItemToObject(sel, "matchLabels", labels);
-    else
-        cJSON_Delete(labels);
-    /* labels.Parse sorts the requirements by key (a stable sort). */
-    int ne = cJSON_GetArraySize(exprs);
-    for (int i = 1; i < ne; i++)
-        for (int j = i; j > 0; j--) {
-            cJSON *a = cJSON_GetArrayItem(exprs, j - 1), *b = cJSON_GetArrayItem(exprs, j);
-            if (strcmp(cJSON_GetObjectItemCaseSensitive(a, "key")->valuestring,
-                       cJSON_GetObjectItemCaseSensitive(b, "key")->valuestring) <= 0)
-                break;
-            cJSON_DetachItemViaPointer(exprs, b);
-            cJSON_InsertItemInArray(exprs, j - 1, b);
-        }
-    if (ne)
-        cJSON_AddItemToObject(sel, "matchExpressions", exprs);
-    else
-        cJSON_Delete(exprs);
-    return sel;
-}
-
-static int binding_create(struct vsg_cli_ctx *c)
+static int binding_create_pre(struct vsg_cli_ctx *c)
 {
     if (check_vauth(c)) return 1;
-    const char *av = vsg_cli_str(c, "subject-api-version"), *kind = vsg_cli_str(c, "subject-kind"),
-               *name = vsg_cli_str(c, "subject-name"), *sel = vsg_cli_str(c, "subject-selector");
-    if (!*av)
+    const char *name = vsg_cli_str(c, "subject-name"), *sel = vsg_cli_str(c, "subject-selector");
+    if (!*vsg_cli_str(c, "subject-api-version"))
         return vsg_cli_fail(c, "'subject-api-version' requires a nonempty subject API version provided with "
                                "the --subject-api-version option");
-    if (!*kind)
+    if (!*vsg_cli_str(c, "subject-kind"))
         return vsg_cli_fail(c, "'subject-kind' requires a nonempty subject kind provided with the "
                                "--subject-kind option");
     if (!*name && !*sel)
@@ -599,30 +565,46 @@ static int binding_create(struct vsg_cli_ctx *c)
     if (*name && *sel)
         return vsg_cli_fail(c, "subject can optionally be configured with one of the following flags (but "
                                "several were set):\n\t--subject-name, --subject-selector");
-    char msg[160];
-    cJSON *selector = NULL;
-    if (*sel && !(selector = parse_selector(sel, msg, sizeof msg)))
-        return vsg_cli_fail(c, "failed to parse subject selector: unable to parse requirement: %s", msg);
-    cJSON *o = new_obj(VSG_KN_API_VERSION, "VSphereBinding", vsg_cli_str(c, "name"));
+    return 0;
+}
+
+static int binding_create(struct vsg_cli_ctx *c)
+{
+    const char *av = vsg_cli_str(c, "subject-api-version"), *kind = vsg_cli_str(c, "subject-kind"),
+               *name = vsg_cli_str(c, "subject-name"), *sel = vsg_cli_str(c, "subject-selector");
+    struct vsg_kn k;
+    int dry, r;
+    char msg[256];
+    cJSON *selector = NULL, *o = NULL;
+    if (create_begin(c, &k, &dry)) return 1;
+    if (check_url(c, "binding address", vsg_cli_str(c, "vc-address"))) {
+        r = 1;
+        goto out;
+    }
+    if (*sel && !(selector = vsg_selector_parse(sel, msg, sizeof msg))) {
+        r = vsg_cli_fail(c, "failed to parse subject selector: %s", msg);
+        goto out;
+    }
+    o = new_obj(VSG_KN_API_VERSION, "VSphereBinding", vsg_cli_str(c, "name"));
     cJSON *spec = o ? cJSON_AddObjectToObject(o, "spec") : NULL, *subj;
     int ok = spec && (subj = cJSON_AddObjectToObject(spec, "subject")) &&
              cJSON_AddStringToObject(subj, "apiVersion", av) && cJSON_AddStringToObject(subj, "kind", kind) &&
              (!*name || cJSON_AddStringToObject(subj, "name", name)) && add_vauth(c, spec);
     if (ok && selector) {
-        cJSON_AddItemToObject(subj, "selector", selector);
-        selector = NULL;
+        ok = cJSON_AddItemToObject(subj, "selector", selector);
+        if (ok) selector = NULL;
     }
-    int r = ok ? create_obj(c, o, VSG_KN_API_VERSION, "vspherebindings", "Binding", "Created binding")
-               : vsg_cli_fail(c, "out of memory");
+    r = ok ? create_obj(c, &k, dry, o, VSG_KN_API_VERSION, "vspherebindings", "Binding", "Created binding")
+           : vsg_cli_fail(c, "out of memory");
+out:
     cJSON_Delete(selector);
     cJSON_Delete(o);
+    vsg_kn_close(&k);
     return r;
 }
 
 static int binding_delete(struct vsg_cli_ctx *c)
 {
-    if (!*vsg_cli_str(c, "name"))
-        return vsg_cli_fail(c, "'name' requires a nonempty name provided with the --name option");
     return delete_obj(c, VSG_KN_API_VERSION, "vspherebindings", "binding", "Deleted binding", 0);
 }
 
@@ -701,17 +683,17 @@ static const struct vsg_cli_cmd auth_create_cmd = {
     "kn vsphere auth create --namespace ns --username john-doe --password s3cr3t --name vsphere-credentials\n\n"
     "# Create vSphere credentials in the specified namespace with the password retrieved via standard input\n"
     "kn vsphere auth create --namespace ns --username john-doe --password-stdin --name vsphere-credentials\n",
-    auth_create_flags, NULL, NULL, auth_create};
+    auth_create_flags, NULL, NULL, auth_create, auth_create_pre};
 static const struct vsg_cli_cmd auth_delete_cmd = {
     "delete", NULL, NULL, "Delete vSphere credentials",
     "# Delete vSphere credentials in the default namespace\n"
     "kn vsphere auth delete --name vsphere-credentials\n\n"
     "# Delete vSphere credentials in the specified namespace\n"
     "kn vsphere auth delete --namespace ns --name vsphere-credentials\n",
-    auth_delete_flags, NULL, NULL, auth_delete};
+    auth_delete_flags, NULL, NULL, auth_delete, auth_delete_pre};
 static const struct vsg_cli_cmd *const auth_subs[] = {&auth_create_cmd, &auth_delete_cmd, NULL};
 static const struct vsg_cli_cmd auth_cmd = {"auth", NULL, NULL, "Manage vSphere credentials", NULL, NULL,
-                                            group_flags, auth_subs, NULL};
+                                            group_flags, auth_subs, NULL, NULL};
 
 static const struct vsg_cli_flag source_create_flags[] = {
     {"name", 0, VSG_CLI_STRING, NULL, "name of the source to create", 1, NULL},
@@ -755,14 +737,14 @@ static const struct vsg_cli_cmd source_create_cmd = {
     "kn vsphere source create --namespace ns --name vc-01-source --vc-address https://my-vsphere-endpoint.local --skip-tls-verify --secret-ref vsphere-credentials --sink-api-version v1 --sink-kind Service --sink-name the-service-name --checkpoint-age 1h --checkpoint-period 30s\n\n"
     "# Keep the YAML in git instead of creating it\n"
     "vsgate source create --name vc-01-source -a https://vc.corp.local -s vsphere-credentials -u http://sink --dry-run=client -o yaml\n",
-    source_create_flags, NULL, NULL, source_create};
+    source_create_flags, NULL, NULL, source_create, source_create_pre};
 static const struct vsg_cli_cmd source_delete_cmd = {
     "delete", NULL, NULL, "Delete a vSphere source",
     "# Delete the source in the default namespace\n"
     "kn vsphere source delete --name vc-01-source\n\n"
     "# Delete the source in the specified namespace\n"
     "kn vsphere source delete --namespace ns --name vc-01-source\n",
-    name_flag_source_delete, NULL, NULL, source_delete};
+    name_flag_source_delete, NULL, NULL, source_delete, name_pre};
 static const char *const ls_alias[] = {"ls", NULL};
 static const struct vsg_cli_cmd source_list_cmd = {
     "list", ls_alias, NULL, "List vSphere sources",
@@ -772,17 +754,17 @@ static const struct vsg_cli_cmd source_list_cmd = {
     "kn vsphere source list --namespace ns\n\n"
     "# List the sources in all namespaces with JSON output\n"
     "kn vsphere source list --all-namespaces -o json\n",
-    list_flags, NULL, NULL, source_list};
+    list_flags, NULL, NULL, source_list, list_pre};
 static const struct vsg_cli_cmd source_describe_cmd = {
     "describe", NULL, "NAME",
     "Show a vSphere source: spec, conditions, adapter, checkpoint and filter",
     "# Describe the source vc-01-source in the default namespace\n"
     "vsgate source describe vc-01-source\n",
-    NULL, NULL, NULL, vsg_kn_source_describe};
+    NULL, NULL, NULL, vsg_kn_source_describe, NULL};
 static const struct vsg_cli_cmd *const source_subs[] = {&source_create_cmd, &source_delete_cmd,
                                                         &source_describe_cmd, &source_list_cmd, NULL};
 static const struct vsg_cli_cmd source_cmd = {"source", NULL, NULL, "Manage vSphere Event Sources", NULL, NULL,
-                                              group_flags, source_subs, NULL};
+                                              group_flags, source_subs, NULL, NULL};
 
 static const struct vsg_cli_flag binding_create_flags[] = {
     {"name", 0, VSG_CLI_STRING, NULL, "name of the binding to create", 1, NULL},
@@ -808,14 +790,14 @@ static const struct vsg_cli_cmd binding_create_cmd = {
     "kn vsphere binding create --name vc-binding --vc-address https://my-vsphere-endpoint.local --skip-tls-verify --secret-ref vsphere-credentials --subject-api-version apps/v1 --subject-kind Deployment --subject-name my-simple-app\n\n"
     "# Create the binding in the specified namespace, targeting a selection of Job subjects\n"
     "kn vsphere binding create --namespace ns --name vc-binding --vc-address https://my-vsphere-endpoint.local --skip-tls-verify --secret-ref vsphere-credentials --subject-api-version batch/v1 --subject-kind Job --subject-selector foo=bar\n",
-    binding_create_flags, NULL, NULL, binding_create};
+    binding_create_flags, NULL, NULL, binding_create, binding_create_pre};
 static const struct vsg_cli_cmd binding_delete_cmd = {
     "delete", NULL, NULL, "Delete a vSphere binding",
     "# Delete the binding in the default namespace\n"
     "kn vsphere binding delete --name vc-binding\n\n"
     "# Delete the binding in the specified namespace\n"
     "kn vsphere binding delete --namespace ns --name vc-binding\n",
-    name_flag_binding_delete, NULL, NULL, binding_delete};
+    name_flag_binding_delete, NULL, NULL, binding_delete, name_pre};
 static const struct vsg_cli_cmd binding_list_cmd = {
     "list", ls_alias, NULL, "List vSphere bindings",
     "# List the bindings in the default namespace\n"
@@ -824,24 +806,24 @@ static const struct vsg_cli_cmd binding_list_cmd = {
     "kn vsphere binding list --namespace ns\n\n"
     "# List the bindings in all namespaces with JSON output\n"
     "kn vsphere binding list --all-namespaces -o json\n",
-    list_flags, NULL, NULL, binding_list};
+    list_flags, NULL, NULL, binding_list, list_pre};
 static const struct vsg_cli_cmd binding_describe_cmd = {
     "describe", NULL, "NAME", "Show a vSphere binding: spec, conditions and the subjects it binds now",
     "# Describe the binding vc-binding in the default namespace\n"
     "vsgate binding describe vc-binding\n",
-    NULL, NULL, NULL, vsg_kn_binding_describe};
+    NULL, NULL, NULL, vsg_kn_binding_describe, NULL};
 static const struct vsg_cli_cmd *const binding_subs[] = {&binding_create_cmd, &binding_delete_cmd,
                                                          &binding_describe_cmd, &binding_list_cmd, NULL};
 static const struct vsg_cli_cmd binding_cmd = {"binding", NULL, NULL, "Manage vSphere API bindings", NULL, NULL,
-                                               group_flags, binding_subs, NULL};
+                                               group_flags, binding_subs, NULL, NULL};
 
 static const struct vsg_cli_cmd completion_cmd = {
     "completion", NULL, "bash|zsh", "Print a shell completion script",
     "# Complete commands and flags in this bash session\n"
     "source <(vsgate completion bash)\n",
-    NULL, NULL, NULL, completion};
+    NULL, NULL, NULL, completion, NULL};
 static const struct vsg_cli_cmd version_cmd = {"version", NULL, NULL, "Prints the plugin version", NULL, NULL,
-                                               NULL, NULL, kn_version};
+                                               NULL, NULL, kn_version, NULL};
 
 static const struct vsg_cli_cmd *const kn_subs[] = {&auth_cmd, &binding_cmd, &completion_cmd,
                                                     &source_cmd, &version_cmd, NULL};
@@ -849,23 +831,23 @@ static const struct vsg_cli_cmd kn_root = {
     "kn-vsphere", NULL, NULL,
     "Knative plugin to create Knative compatible Event Sources for VMware vSphere events,\n"
     "and Bindings to access the vSphere API",
-    NULL, NULL, NULL, kn_subs, NULL};
+    NULL, NULL, NULL, kn_subs, NULL, NULL};
 
 /* vsgate's own commands (main.c runs them) appear only for completion. */
 static const struct vsg_cli_cmd plain_cmds[] = {
-    {"controller", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-    {"adapter", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-    {"run", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-    {"sink", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-    {"filter", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-    {"help", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"controller", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"adapter", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"run", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"sink", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"filter", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"help", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 static const struct vsg_cli_cmd *const vsgate_subs[] = {
     &plain_cmds[1], &auth_cmd, &binding_cmd, &completion_cmd, &plain_cmds[0], &plain_cmds[4],
     &plain_cmds[5], &plain_cmds[2], &plain_cmds[3], &source_cmd, &version_cmd, NULL};
 static const struct vsg_cli_cmd vsgate_root = {
     "vsgate", NULL, NULL, "vsgate - vSphere events to CloudEvents, and vCenter credentials for workloads",
-    NULL, NULL, NULL, vsgate_subs, NULL};
+    NULL, NULL, NULL, vsgate_subs, NULL, NULL};
 
 int vsg_kn_main(const char *root, int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "base/vtime.h"
 #include "cmd/kn.h"
+#include "cmd/selector.h"
 #include "http/client.h"
 #include "kube/discovery.h"
 
@@ -117,8 +118,6 @@ static void table_free(struct table *t)
 int vsg_kn_list(struct vsg_cli_ctx *c, const char *resource, const char *what)
 {
     int all = vsg_cli_bool(c, "all-namespaces");
-    if (*vsg_cli_str(c, "namespace") && all)
-        return vsg_cli_fail(c, "'--namespace' and '--all-namespaces' options are mutually exclusive");
     if (vsg_kn_output_check(c, 1) < 0) return 1;
     struct vsg_kn k;
     if (vsg_kn_open(&k, c, 0)) return 1;
@@ -395,37 +394,6 @@ int vsg_kn_source_describe(struct vsg_cli_ctx *c)
     return 0;
 }
 
-/* A LabelSelector back to selector syntax (for a list query). */
-static int selector_text(const cJSON *sel, struct vsg_buf *b)
-{
-    const cJSON *l, *e, *v;
-    int first = 1;
-    enum vsg_err rc = VSG_OK;
-    cJSON_ArrayForEach(l, jobj(sel, "matchLabels")) {
-        rc = vsg_buf_printf(b, "%s%s=%s", first ? "" : ",", l->string, cJSON_IsString(l) ? l->valuestring : "");
-        first = 0;
-    }
-    cJSON_ArrayForEach(e, jobj(sel, "matchExpressions")) {
-        const char *op = jstr(e, "operator"), *key = jstr(e, "key");
-        if (!first) rc = vsg_buf_putc(b, ',');
-        first = 0;
-        if (strcmp(op, "Exists") == 0) {
-            rc = vsg_buf_puts(b, key);
-        } else if (strcmp(op, "DoesNotExist") == 0) {
-            rc = vsg_buf_printf(b, "!%s", key);
-        } else {
-            rc = vsg_buf_printf(b, "%s %s (", key, strcmp(op, "In") == 0 ? "in" : "notin");
-            int f2 = 1;
-            cJSON_ArrayForEach(v, jobj(e, "values")) {
-                rc = vsg_buf_printf(b, "%s%s", f2 ? "" : ",", cJSON_IsString(v) ? v->valuestring : "");
-                f2 = 0;
-            }
-            rc = vsg_buf_putc(b, ')');
-        }
-    }
-    return rc == VSG_OK ? 0 : -1;
-}
-
 /* Nonzero when the object's pod template carries the binding's volume. */
 static int is_bound(const cJSON *o)
 {
@@ -445,7 +413,7 @@ int vsg_kn_binding_describe(struct vsg_cli_ctx *c)
     describe_head(&k, b);
     struct vsg_buf q;
     vsg_buf_init(&q, 16384);
-    if (sel && selector_text(sel, &q) != 0) vsg_buf_reset(&q);
+    if (sel && vsg_selector_text(sel, &q) != VSG_OK) vsg_buf_reset(&q);
     fprintf(out, FIELD "%s %s ", "Subject:", jstr(subj, "kind"), jstr(subj, "apiVersion"));
     if (*jstr(subj, "name"))
         fprintf(out, "named %s\n", jstr(subj, "name"));
@@ -487,9 +455,13 @@ int vsg_kn_binding_describe(struct vsg_cli_ctx *c)
         cJSON_ArrayForEach(o, found)
             if (is_bound(o)) fprintf(out, "%s%s/%s", nb++ ? ", " : "", jstr(subj, "kind"), jstr(jobj(o, "metadata"), "name"));
         fprintf(out, "%s\n", nb ? "" : "none");
-        cJSON_ArrayForEach(o, found)
-            if (!is_bound(o)) fprintf(out, "%s%s/%s", nn++ ? ", " : FIELD, jstr(subj, "kind"), jstr(jobj(o, "metadata"), "name"));
-        if (nn) fprintf(out, "  (matched, not bound)\n");
+        cJSON_ArrayForEach(o, found) {
+            if (is_bound(o)) continue;
+            if (!nn++) fprintf(out, FIELD, "Not bound:");
+            else fputs(", ", out);
+            fprintf(out, "%s/%s", jstr(subj, "kind"), jstr(jobj(o, "metadata"), "name"));
+        }
+        if (nn) fputs(" (matched, not carrying the binding yet)\n", out);
     }
     cJSON_Delete(found);
     vsg_kube_discovery_free(d);

@@ -56,13 +56,16 @@ expect_contains "$out" "Global Flags:
 expect_contains "$out" "Examples:" "help examples"
 out=$(vs source)
 expect_contains "$out" "Available Commands:" "group alone prints help"
+[ "$("$KN" help source create)" = "$("$KN" source create --help)" ] || fail "kn-vsphere help source create"
 err "unknown subcommand" 'unknown command "frob" for "vsgate source"' vs source frob
 err "unknown flag" "unknown flag: --frob" vs source list --frob
 err "unknown shorthand" "unknown shorthand flag: 'z' in -z" vs source list -z
 err "missing value" "flag needs an argument: --name" vs source delete --name
 
 # ---- auth --------------------------------------------------------------------
-err "auth create without flags" 'required flag(s) "name", "username" not set' vs auth create -n "$ns"
+# kn-vsphere's own checks run before cobra's required-flag check, so a
+# missing flag reads as its message, not "required flag(s) ... not set".
+err "auth create without flags" "'username' requires a nonempty username provided with the --username option" vs auth create -n "$ns"
 err "auth create without password" "'password' requires a nonempty password provided with the --password option or prompted later via the --password-std-in option" \
   vs auth create -n "$ns" -u u --name c
 err "auth create, both passwords" "either set an explicit password with the --password option or set the --password-stdin option to get prompted for one, do not set both" \
@@ -105,6 +108,42 @@ err "auth create twice" 'failed to create Secret: secrets "creds" already exists
 # A piped password: read whole, one trailing newline dropped.
 printf 'from stdin\n' | "$KN" auth create -n "$ns" -u u -i --name piped >/dev/null || fail "auth create -i"
 [ "$(k -n "$ns" get secret piped -o jsonpath='{.data.password}' | base64 -d)" = 'from stdin' ] || fail "piped password"
+# A password typed at a terminal: prompted on stderr, never echoed; with a
+# broken kubeconfig nothing is asked at all.
+cat >"$E2E_DIR/on_a_tty.py" <<'PY'
+import os, pty, sys, time
+want_prompt, password = sys.argv[1] == "prompt", sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[3], sys.argv[3:])
+out, sent, deadline = b"", False, time.time() + 30
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if want_prompt and not sent and b"Password:" in out:
+        time.sleep(0.2)
+        os.write(fd, password.encode() + b"\n")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+out=$(python3 "$E2E_DIR/on_a_tty.py" prompt 'typed s3cret' "$VSG_BIN" auth create -n "$ns" -u u -i --name typed) ||
+  fail "auth create -i at a terminal: $out"
+expect_contains "$out" "Password:" "the terminal prompt"
+expect_contains "$out" "Created vSphere credentials" "auth create -i at a terminal"
+case "$out" in *"typed s3cret"*) fail "the typed password was echoed: $out" ;; esac
+[ "$(k -n "$ns" get secret typed -o jsonpath='{.data.password}' | base64 -d)" = 'typed s3cret' ] || fail "typed password"
+out=$(python3 "$E2E_DIR/on_a_tty.py" none x "$VSG_BIN" auth create -n "$ns" -u u -i --name never --kubeconfig "$E2E_DIR/nope") &&
+  fail "auth create with a missing kubeconfig succeeded"
+case "$out" in *Password:*) fail "the password was asked before the kubeconfig was found: $out" ;; esac
+expect_contains "$out" "config file '$E2E_DIR/nope' can not be found" "auth create, missing kubeconfig"
+
 # --verify-url logs in to vCenter first; a refused login creates nothing. A
 # private vcsim that checks the password (the harness one takes any).
 E2E_VCSIM_LOGIN='vc-admin:r1ght-pass' e2e_vcsim vc -username vc-admin -password 'r1ght-pass'
@@ -131,7 +170,8 @@ sink_msg='sink requires an URI
 and/or a nonempty API version --sink-api-version option,
 with a nonempty kind --sink-kind option,
 and with a nonempty name with the --sink-name'
-err "source create without flags" 'required flag(s) "name", "secret-ref", "vc-address" not set' vs source create -n "$ns"
+err "source create without flags" "'name' requires a nonempty name provided with the --name option" vs source create -n "$ns"
+err "source delete without flags" "'name' requires a nonempty name provided with the --name option" vs source delete -n "$ns"
 err "source create without sink" "$sink_msg" vs source create -n "$ns" --name s -a https://vc -s creds
 err "source create, half a sink ref" "$sink_msg" vs source create -n "$ns" --name s -a https://vc -s creds -u http://x --sink-kind Service
 err "source create, empty address" "'address' requires a nonempty address provided with the --vc-address option" \
@@ -141,6 +181,10 @@ err "source create, bad duration" 'invalid argument "5 minutes" for "--checkpoin
   vs source create -n "$ns" --name s -a https://vc -s creds -u http://x --checkpoint-age "5 minutes"
 err "source create, bad dry-run" 'Invalid dry-run value (maybe). Must be "none", "server", or "client".' \
   vs source create -n "$ns" --name s -a https://vc -s creds -u http://x --dry-run maybe
+err "source create, control character" 'failed to parse source address: parse "https://vc'$'\t''x": net/url: invalid control character in URL' \
+  vs source create -n "$ns" --name s -a "https://vc"$'\t'"x" -s creds -u http://x
+err "source create, bad escape in the sink" 'failed to parse sink address: parse "http://***@sink/%zz": invalid URL escape' \
+  vs source create -n "$ns" --name s -a https://vc -s creds -u "http://u:s3cr3t@sink/%zz"
 # The webhook judges what the CLI passes on; its message reaches the user.
 err "source create, address without scheme" "failed to create source: admission webhook" \
   vs source create -n "$ns" --name s -a vcenter.corp.local -s creds -u http://x
@@ -192,6 +236,8 @@ expect_contains "$out" "$ns" "-A lists this namespace"
 err "-n with -A" "'--namespace' and '--all-namespaces' options are mutually exclusive" vs source list -n "$ns" -A
 [ "$(vs source list -n "$ns" -o json | jq -r '.kind + " " + (.items | length | tostring)')" = "VSphereSourceList 3" ] || fail "list -o json"
 expect_contains "$(vs source list -n "$ns" -o yaml)" "kind: VSphereSourceList" "list -o yaml"
+[ "$(vs source list -n "$ns" -o json | jq '[.items[].metadata.managedFields // empty] | length')" = 0 ] ||
+  fail "list -o json prints managedFields (kubectl and kn leave them out)"
 expect_contains "$(vs source list -n "$ns" -o name)" "vspheresource.sources.tanzu.vmware.com/src1" "list -o name"
 err "list -o bad" 'unable to match a printer suitable for the output format "wide", allowed formats are: json,name,yaml' vs source list -n "$ns" -o wide
 empty=$(new_ns cli-empty)
@@ -218,8 +264,9 @@ err "source delete again" 'failed to delete source: vspheresources.sources.tanzu
   "$KN" source delete -n "$ns" --name src1
 
 # ---- binding -------------------------------------------------------------------
-err "binding create without flags" 'required flag(s) "name", "secret-ref", "subject-api-version", "subject-kind", "vc-address" not set' \
-  vs binding create -n "$ns"
+err "binding create without flags" "'name' requires a nonempty name provided with the --name option" vs binding create -n "$ns"
+err "binding create without a kind" "'subject-kind' requires a nonempty subject kind provided with the --subject-kind option" \
+  vs binding create -n "$ns" --name b -a https://vc -s creds --subject-api-version apps/v1
 err "binding create without subject" "subject requires a nonempty subject name provided with the --subject-name option,
 or a nonempty subject selector with the --subject-selector option" \
   vs binding create -n "$ns" --name b -a https://vc -s creds --subject-api-version apps/v1 --subject-kind Deployment
@@ -238,6 +285,16 @@ spec:
     metadata: {labels: {app: app}}
     spec: {containers: [{name: app, image: registry.example/app:1}]}
 YAML
+cat <<YAML | k -n "$ns" apply -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app2, labels: {team: a, bindings.knative.dev/exclude: "true"}}
+spec:
+  selector: {matchLabels: {app: app2}}
+  template:
+    metadata: {labels: {app: app2}}
+    spec: {containers: [{name: app, image: registry.example/app:1}]}
+YAML
 ok "binding create by name" "Created binding" "$KN" binding create -n "$ns" --name by-name -a https://vc.example -k -s creds \
   --subject-api-version apps/v1 --subject-kind Deployment --subject-name app
 ok "binding create by selector" "Created binding" vs binding create -n "$ns" --name by-sel -a https://vc.example -s creds \
@@ -253,7 +310,8 @@ expect_contains "$out" "Subject:          Deployment apps/v1 named app" "binding
 expect_contains "$out" "Bound:            Deployment/app" "binding describe bound"
 out=$(vs binding describe -n "$ns" by-sel)
 expect_contains "$out" 'selected by "team=a"' "binding describe selector"
-expect_contains "$out" "Deployment/app" "binding describe selector match"
+expect_contains "$out" "Bound:            Deployment/app" "binding describe selector match"
+expect_contains "$out" "Not bound:        Deployment/app2 (matched, not carrying the binding yet)" "binding describe, excluded subject"
 ok "binding delete" "Deleted binding" "$KN" binding delete -n "$ns" --name by-name
 # The reconciler undoes the binding, then lets its finalizer go.
 wait_for 60 "by-name gone" sh -c "! $KUBECTL --kubeconfig $KUBECONFIG -n $ns get vspherebinding by-name >/dev/null 2>&1"
@@ -269,6 +327,19 @@ expect_contains "$(KUBECONFIG="$E2E_DIR/missing:$E2E_DIR/kc-ns" vs source list)"
 expect_contains "$(env -u KUBECONFIG HOME="$E2E_DIR/nohome" "$KN" source list --kubeconfig "$E2E_DIR/kc-ns")" "from-yaml" "--kubeconfig"
 mkdir -p "$E2E_DIR/home/.kube" && cp "$E2E_DIR/kc-ns" "$E2E_DIR/home/.kube/config"
 expect_contains "$(env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$E2E_DIR/home" "$VSG_BIN" source list)" "from-yaml" "~/.kube/config"
+err "\$KUBECONFIG naming only missing files (no fallback to ~/.kube/config)" "invalid configuration: no configuration has been provided" \
+  env -u KUBERNETES_SERVICE_HOST KUBECONFIG="$E2E_DIR/missing" HOME="$E2E_DIR/home" "$VSG_BIN" source list
+# A user whose credentials come from an exec plugin (as on EKS, GKE, AKS):
+# here the harness's client certificate, handed over as ExecCredential.
+cat >"$E2E_DIR/cred-plugin" <<SH
+#!/bin/sh
+jq -n --rawfile c "$VSG_HARNESS_DIR/pki/admin.crt" --rawfile k "$VSG_HARNESS_DIR/pki/admin.key" \
+  '{apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: {clientCertificateData: \$c, clientKeyData: \$k}}'
+SH
+chmod +x "$E2E_DIR/cred-plugin"
+sed -e "s|users: .*|users: [{name: admin, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ./cred-plugin, interactiveMode: Never}}}]|" \
+  "$E2E_DIR/kc-ns" >"$E2E_DIR/kc-exec"
+expect_contains "$(vs source list --kubeconfig "$E2E_DIR/kc-exec")" "from-yaml" "a kubeconfig with an exec credential plugin"
 err "--context that does not exist" "$KUBECONFIG: context \"nope\" does not exist" vs source list --context nope
 err "--kubeconfig that does not exist" "config file '$E2E_DIR/nope' can not be found" vs source list --kubeconfig "$E2E_DIR/nope"
 err "no configuration at all" "invalid configuration: no configuration has been provided" \

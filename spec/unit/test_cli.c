@@ -23,6 +23,13 @@ static int run_show(struct vsg_cli_ctx *c)
     return 0;
 }
 
+/* A PreRunE-like check: --name bad is refused before the required flags. */
+static int pre_check(struct vsg_cli_ctx *c)
+{
+    if (strcmp(vsg_cli_str(c, "name"), "bad") == 0) return vsg_cli_fail(c, "'name' must not be bad");
+    return 0;
+}
+
 static const char *const encs[] = {"xml", "json", NULL};
 static const struct vsg_cli_flag leaf_flags[] = {
     {"name", 0, VSG_CLI_STRING, NULL, "name of the thing", 1, NULL},
@@ -38,12 +45,12 @@ static const struct vsg_cli_flag group_flags[] = {
 };
 static const char *const ls[] = {"ls", NULL};
 static const struct vsg_cli_cmd leaf = {"create", NULL, NULL, "Create a thing", "# an example\nroot thing create --name x\n",
-                                        leaf_flags, NULL, NULL, run_show};
-static const struct vsg_cli_cmd lister = {"list", ls, NULL, "List things", NULL, NULL, NULL, NULL, run_show};
+                                        leaf_flags, NULL, NULL, run_show, pre_check};
+static const struct vsg_cli_cmd lister = {"list", ls, NULL, "List things", NULL, NULL, NULL, NULL, run_show, NULL};
 static const struct vsg_cli_cmd *const thing_subs[] = {&leaf, &lister, NULL};
-static const struct vsg_cli_cmd thing = {"thing", NULL, NULL, "Manage things", NULL, NULL, group_flags, thing_subs, NULL};
+static const struct vsg_cli_cmd thing = {"thing", NULL, NULL, "Manage things", NULL, NULL, group_flags, thing_subs, NULL, NULL};
 static const struct vsg_cli_cmd *const root_subs[] = {&thing, NULL};
-static const struct vsg_cli_cmd root = {"root", NULL, NULL, "The root", NULL, NULL, NULL, root_subs, NULL};
+static const struct vsg_cli_cmd root = {"root", NULL, NULL, "The root", NULL, NULL, NULL, root_subs, NULL, NULL};
 
 /* Runs `line` (words split on spaces; "_" stands for an empty word);
  * returns the exit status, stdout in out[] and stderr in err[]. */
@@ -105,6 +112,10 @@ static void test_errors(void)
     CHECK_INT(run("thing create --name x -a h --skip=maybe"), 1);
     CHECK_STR(err, "Error: invalid argument \"maybe\" for \"-k, --skip\" flag: strconv.ParseBool: parsing "
                    "\"maybe\": invalid syntax\nRun 'root thing create --help' for usage.\n");
+    /* The command's own checks come first, as cobra runs PreRunE before
+     * the required-flag check. */
+    CHECK_INT(run("thing create --name bad"), 1);
+    CHECK_STR(err, "Error: 'name' must not be bad\nRun 'root thing create --help' for usage.\n");
     CHECK_INT(run("thing frob"), 1);
     CHECK_STR(err, "Error: unknown command \"frob\" for \"root thing\"\nRun 'root thing --help' for usage.\n");
     CHECK(seen[0] == '\0');
@@ -149,6 +160,14 @@ static void test_help(void)
                    "  -n, --namespace string   namespace to use\n"
                    "\n"
                    "Use \"root thing [command] --help\" for more information about a command.\n");
+    /* cobra's help command at the root. */
+    char want[sizeof out];
+    CHECK_INT(run("thing --help"), 0);
+    memcpy(want, out, sizeof want);
+    CHECK_INT(run("help thing"), 0);
+    CHECK_STR(out, want);
+    CHECK_INT(run("help thing frob"), 1);
+    CHECK_STR(err, "Error: unknown command \"frob\" for \"root thing\"\nRun 'root thing --help' for usage.\n");
     CHECK_INT(run("thing list -h"), 0);
     CHECK(strstr(out, "Aliases:\n  list, ls\n") != NULL);
 }

@@ -2,7 +2,7 @@
 # controller becomes Ready through its own probes within 60 s; every shipped object exists and
 # is healthy; the webhooks answer through their Service (a bad VSphereSource is denied by the
 # validating webhook, with the field named); a Deployment in a namespace with no binding is
-# admitted and left alone.
+# admitted and left alone; the image's kn-vsphere works in a pod (in-cluster configuration).
 . "$T_LIB"
 t_begin install
 rel=$(release_file "$VSG_IMAGE")
@@ -64,4 +64,11 @@ kc -n "$ns" create deployment plain --image="$VSG_PAUSE_IMAGE" >/dev/null || fai
 kc -n "$ns" rollout status deploy/plain --timeout=60s >/dev/null || fail "the plain Deployment does not run"
 envs=$(kc -n "$ns" get deploy plain -o jsonpath='{.spec.template.spec.containers[0].env}')
 [ -z "$envs" ] || fail "a Deployment in a namespace without bindings was mutated: $envs"
-say "install ok: Ready in ${ready}s, $n objects, webhooks by Service"
+# The image's kn-vsphere (a link to vsgate) in the controller's pod: in-cluster configuration,
+# the pod's service account, and its namespace when -n is not given.
+out=$(kc -n vmware-sources exec "$pod" -- /usr/bin/kn-vsphere source list -n "$ns" 2>&1) ||
+  fail "kn-vsphere source list in the pod: $out"
+expect_contains "$out" "good" "kn-vsphere in the pod lists the source"
+out=$(kc -n vmware-sources exec "$pod" -- /usr/bin/kn-vsphere source list 2>&1) || fail "kn-vsphere in the pod: $out"
+[ "$out" = "No sources found." ] || fail "kn-vsphere in the pod, its own namespace: $out"
+say "install ok: Ready in ${ready}s, $n objects, webhooks by Service, kn-vsphere in the image"

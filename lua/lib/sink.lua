@@ -7,7 +7,8 @@
 --     cluster_domain = "cluster.local" -- optional
 --   })
 --   -- uri: "http://svc.default.svc.cluster.local"; or nil and
---   -- fail = { reason = "SinkNotFound", message = "...", retry = true|false }
+--   -- fail = { reason = "SinkNotFound", message = "...", retry = true|false,
+--   --         unserved = true when the ref's kind is not served at all }
 --
 -- Rules (CONTRACTS §1-2):
 --  - uri only: must be absolute (scheme and host); used as is.
@@ -30,8 +31,8 @@ function M.describe(ref, ns)
     tostring(ref.apiVersion), ns)
 end
 
-local function fail(reason, message, retry)
-  return nil, { reason = reason, message = message, retry = retry or false }
+local function fail(reason, message, retry, unserved)
+  return nil, { reason = reason, message = message, retry = retry or false, unserved = unserved or nil }
 end
 
 -- The absolute URL of a ref, parsed, or nil and a failure.
@@ -41,6 +42,13 @@ local function ref_url(ref, ns, opts, what, reason)
   local obj, err = opts.get(ref.apiVersion, ref.kind, ns, ref.name)
   if not obj then
     if err == nil or (type(err) == "table" and err.code == "NotFound") then
+      -- A 404 without the API server's reason NotFound comes from discovery:
+      -- the kind is not served (yet). Nothing can be watched for it, so the
+      -- reconciler looks again later (`unserved`).
+      if type(err) == "table" and err.reason ~= "NotFound" then
+        return fail(reason, string.format("%s not found: the API server does not serve %s %s (is its CRD installed?)",
+          desc, ref.apiVersion, ref.kind), false, true)
+      end
       return fail(reason, desc .. " not found")
     end
     local msg = type(err) == "table" and (err.message or err.code) or tostring(err)

@@ -156,12 +156,14 @@ local function key(api, kind, ns, name)
   return table.concat({ api, kind, ns or "", name }, "|")
 end
 
-local function err(code, status, message)
-  return { code = code, status = status, message = message, retryable = false }
+local function err(code, status, message, reason)
+  return { code = code, status = status, message = message, retryable = false, reason = reason or code }
 end
 
 --- A fresh, empty fake API server. opts.binding_webhook: see above;
--- opts.forbidden: set of "apiVersion|kind" the controller may not read.
+-- opts.forbidden: set of "apiVersion|kind" the controller may not read;
+-- opts.unserved: set of "apiVersion|kind" the API server does not serve
+-- (404 from discovery, with no Status reason, as vsg.kube reports it).
 function M.new(opts)
   opts = opts or {}
   local k = setmetatable({ objects = {}, log = {}, events = {}, sent = {}, uid = 0, rv = 0, opts = opts }, Kube)
@@ -289,6 +291,9 @@ end
 function Kube:get(api, kind, ns, name)
   if self.opts.forbidden and self.opts.forbidden[api .. "|" .. kind] then
     return nil, err("Forbidden", 403, string.format('%s "%s" is forbidden', kind, name))
+  end
+  if self.opts.unserved and self.opts.unserved[api .. "|" .. kind] then
+    return nil, err("NotFound", 404, string.format("%s %s is not served", api, kind), "")
   end
   local o = self.objects[key(api, kind, ns, name)]
   if not o then

@@ -90,6 +90,15 @@ describe("lib.sink", function()
     assert.same({ "v1 Service ns nope" }, tracked)
   end)
 
+  it("says when the ref's kind is not served (a CRD installed later)", function()
+    kube = fake.new({ unserved = { ["eventing.knative.dev/v1|Broker"] = true } })
+    local uri, f = sink.resolve({ ref = ref("eventing.knative.dev/v1", "Broker", "default") }, "ns", opts())
+    assert.is_nil(uri)
+    assert.same({ reason = "SinkNotFound", retry = false, unserved = true,
+      message = 'sink Broker "default" (eventing.knative.dev/v1) in namespace "ns" not found: the API server '
+        .. "does not serve eventing.knative.dev/v1 Broker (is its CRD installed?)" }, f)
+  end)
+
   it("asks for a retry on API errors other than NotFound, with the given names", function()
     kube = fake.new({ forbidden = { ["eventing.knative.dev/v1|Broker"] = true } })
     local uri, f = sink.resolve({ ref = ref("eventing.knative.dev/v1", "Broker", "b") }, "ns", opts(),

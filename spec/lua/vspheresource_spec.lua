@@ -542,6 +542,22 @@ describe("reconcilers.vspheresource", function()
       assert.truthy(kube:find("apps/v1", "Deployment", NS, "source-adapter"))
     end)
 
+    it("looks again later while the sink's kind is not served (its CRD comes later)", function()
+      new_cluster({ binding_webhook = true, unserved = { ["eventing.knative.dev/v1beta1|Broker"] = true } })
+      add_source("source", spec)
+      local res, err = reconcile("source")
+      assert.is_nil(err)
+      assert.same({ requeue_after = 5 }, res)
+      local c = status("source").conditions[1]
+      assert.equal("SinkNotFound", c.reason)
+      assert.truthy(c.message:find("does not serve eventing.knative.dev/v1beta1 Broker (is its CRD installed?)",
+        1, true))
+      -- Half the time waited, between 5 s and 60 s.
+      assert.equal(5, reconciler.unserved_requeue(0))
+      assert.equal(15, reconciler.unserved_requeue(30))
+      assert.equal(60, reconciler.unserved_requeue(3600))
+    end)
+
     it("backs off on API errors reading the sink", function()
       new_cluster({ forbidden = { ["eventing.knative.dev/v1beta1|Broker"] = true } })
       add_source("source", spec)

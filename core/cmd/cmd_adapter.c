@@ -230,7 +230,9 @@ int vsg_cmd_adapter(int argc, char **argv)
         wc.ns = ns;
         wc.configmap = env("VSPHERE_FILTER_CONFIGMAP");
         wc.key = env("VSPHERE_FILTER_KEY");
-        wc.source_name = env("NAME");
+        /* Events go on the source: VSPHERE_SOURCE_NAME (the reconciler sets
+         * it); NAME, the Knative contract's, is the pod's name there. */
+        wc.source_name = env("VSPHERE_SOURCE_NAME") ? env("VSPHERE_SOURCE_NAME") : env("NAME");
         if (!(watch = vsg_filter_watch_start(&wc, &err))) FAIL("filter: %s", err.msg);
         cfg.filter = filter;
     }

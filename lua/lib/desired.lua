@@ -262,6 +262,8 @@ function M.adapter_env(src, n, opts)
     env("K_CE_OVERRIDES", M.ce_overrides(src)),
     env("K_SINK", opts.sink_uri),
     env("VSPHERE_SESSION_FILE", M.SESSION_FILE),
+    -- The adapter's Kubernetes Events name the source (NAME is the pod's).
+    env("VSPHERE_SOURCE_NAME", src.metadata.name),
   }
   local spec = spec_of(src)
   if str(spec.caCerts) then e[#e + 1] = env("VSPHERE_CA_CERTS", spec.caCerts) end

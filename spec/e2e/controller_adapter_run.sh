@@ -8,7 +8,8 @@
 # (TokenRequest), so the adapter only has what the controller's RoleBinding
 # gives it. govc vm.power -off/-on reach the sink; after SIGTERM the
 # checkpoint ConfigMap <n>-configmap has key checkpoint with the compat key
-# order and names the last delivered event.
+# order and names the last delivered event. The adapter's Events (a broken
+# filter version) are recorded on the VSphereSource itself.
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 . "$(dirname "$0")/controller_more_lib.sh"
@@ -25,10 +26,12 @@ vmid=$("$GOVC" ls -i vm/DC0_H0_VM0); vmid=${vmid#VirtualMachine:}
 k -n "$ns" create secret generic vsphere-credentials --type=kubernetes.io/basic-auth \
   --from-literal=username="$VCSIM_USER" --from-literal=password="$VCSIM_PASSWORD" >/dev/null
 k -n "$ns" create serviceaccount default >/dev/null
+# A filter that passes everything (broken later: its Event must reach the source).
+k -n "$ns" create configmap run-filter --from-literal=filter.lua='function filter(e) return e end' >/dev/null
 jq -n --arg n "$n" --arg addr "$VCSIM_URL" --arg ca "$(cat "$VSG_TEST_CA")" --arg sink "$E2E_SINK_URL" '{
   apiVersion: "sources.tanzu.vmware.com/v1alpha1", kind: "VSphereSource", metadata: {name: $n},
   spec: {address: $addr, secretRef: {name: "vsphere-credentials"}, caCerts: $ca, sink: {uri: $sink},
-         ceOverrides: {extensions: {team: "vsgate-e2e"}},
+         ceOverrides: {extensions: {team: "vsgate-e2e"}}, filter: {configMapRef: {name: "run-filter"}},
          checkpointConfig: {maxAgeSeconds: 300, periodSeconds: 1}, payloadEncoding: "application/json"}}' |
   k -n "$ns" apply -f - >/dev/null
 ctl_start a --lease-name "ctl-run-$ns"
@@ -44,9 +47,12 @@ k -n "$ns" get deploy "$n-adapter" -o json >"$d/deploy.json"
 k -n "$ns" get vspherebinding "$n-vspherebinding" -o json >"$d/binding.json"
 jq -e '.spec.template.spec.containers[0].args == ["adapter"]' "$d/deploy.json" >/dev/null || fail "adapter args"
 # NAMESPACE/NAME are fieldRefs of the pod: its namespace and (made up) name.
+# VC_USERNAME/VC_PASSWORD (from the Secret, if the binding reconciler got
+# there first) are left out: VC_SECRET_PATH below gives the credentials.
 mapfile -d '' envs < <(jq -j --arg ns "$ns" --arg pod "$n-adapter-e2e" '.spec.template.spec.containers[0].env[]
   | if .valueFrom.fieldRef.fieldPath == "metadata.namespace" then "\(.name)=\($ns)"
     elif .valueFrom.fieldRef.fieldPath == "metadata.name" then "\(.name)=\($pod)"
+    elif .valueFrom.secretKeyRef then empty
     elif .valueFrom then error("unexpected valueFrom in \(.name)")
     else "\(.name)=\(.value // "")" end | . + "\u0000"' "$d/deploy.json")
 [ "${#envs[@]}" -ge 9 ] || fail "the Deployment's env: ${envs[*]}"
@@ -95,6 +101,14 @@ types=$(vm_events | jq -r '.attributes.type' | tr '\n' ' ')
 [ "$types" = "com.vmware.vsphere.VmPoweredOffEvent.v0 com.vmware.vsphere.VmPoweredOnEvent.v0 " ] || fail "VM events: $types"
 vm_events | jq -e --arg src "$VCSIM_URL" --arg ns "$ns" 'select(.attributes.source != $src or .attributes.team != "vsgate-e2e")' >/dev/null &&
   fail "events without the source URL or the ceOverrides extension: $(vm_events | jq -c .attributes)"
+# The adapter's Kubernetes Events name the source (VSPHERE_SOURCE_NAME), not a
+# VSphereSource called after the pod (NAME): a broken filter version is one.
+k -n "$ns" create configmap run-filter --from-literal=filter.lua='function filter(e) return e' \
+  --dry-run=client -o yaml | k -n "$ns" replace -f - >/dev/null
+events_of() { k -n "$ns" get events --field-selector "involvedObject.kind=VSphereSource,involvedObject.name=$1" \
+  -o jsonpath='{range .items[*]}{.type} {.reason}{"\n"}{end}'; }
+wait_for 30 "a Warning FilterInvalid Event on VSphereSource $n" sh -c "$(declare -f k events_of); ns=$ns; events_of $n | grep -q '^Warning FilterInvalid'"
+[ -z "$(events_of "$n-adapter-e2e")" ] || fail "Events on a VSphereSource named after the pod: $(events_of "$n-adapter-e2e")"
 sleep 2   # > the 1 s checkpoint period
 
 e2e_stop "$pid_ad"

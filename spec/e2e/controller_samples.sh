@@ -121,7 +121,7 @@ env = ct["env"]
 def val(e): return e.get("value", "")
 eq("env names", [e["name"] for e in env], ["NAMESPACE", "NAME", "K_METRICS_CONFIG", "K_LOGGING_CONFIG",
    "VSPHERE_KVSTORE_CONFIGMAP", "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK",
-   "VSPHERE_SESSION_FILE"])
+   "VSPHERE_SESSION_FILE", "VSPHERE_SOURCE_NAME"])
 E = {e["name"]: e for e in env}
 eq("NAMESPACE", E["NAMESPACE"].get("valueFrom"), {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}})
 eq("NAME", E["NAME"].get("valueFrom"), {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}})
@@ -132,6 +132,8 @@ eq("K_CE_OVERRIDES", val(E["K_CE_OVERRIDES"]), "")
 eq("K_SINK", val(E["K_SINK"]), sink)
 # Ours: the vCenter session survives a container restart in memory only.
 eq("VSPHERE_SESSION_FILE", val(E["VSPHERE_SESSION_FILE"]), "/var/run/vsgate/vcenter-session")
+# Ours: the adapter's Events go to the source, not to a VSphereSource named after the pod.
+eq("VSPHERE_SOURCE_NAME", val(E["VSPHERE_SOURCE_NAME"]), n)
 eq("session mount", [m for m in ct.get("volumeMounts", []) if m["name"] == "vsgate-session"],
    [{"name": "vsgate-session", "mountPath": "/var/run/vsgate"}])
 eq("session volume", [v for v in pod.get("volumes", []) if v["name"] == "vsgate-session"],

@@ -87,10 +87,12 @@ describe("lib.desired children", function()
     for i, e in ipairs(desired.adapter_env(src, n, { sink_uri = "http://x" })) do names[i] = e.name end
     assert.same({ "NAMESPACE", "NAME", "K_METRICS_CONFIG", "K_LOGGING_CONFIG", "VSPHERE_KVSTORE_CONFIGMAP",
       "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK",
-      "VSPHERE_SESSION_FILE", "VSPHERE_CA_CERTS", "VSPHERE_DELIVERY", "VSPHERE_FILTER_CONFIGMAP", "VSPHERE_FILTER_KEY",
+      "VSPHERE_SESSION_FILE", "VSPHERE_SOURCE_NAME", "VSPHERE_CA_CERTS", "VSPHERE_DELIVERY",
+      "VSPHERE_FILTER_CONFIGMAP", "VSPHERE_FILTER_KEY",
       "VSPHERE_FILTER_ON_ERROR" }, names)
     local env = desired.adapter_env(src, n, { sink_uri = "http://x" })
-    assert.same({ name = "VSPHERE_FILTER_KEY", value = "filter.lua" }, env[14])
+    assert.same({ name = "VSPHERE_FILTER_KEY", value = "filter.lua" }, env[15])
+    assert.same({ name = "VSPHERE_SOURCE_NAME", value = src.metadata.name }, env[11])
   end)
 
   it("copies the auth spec into the binding", function()

@@ -94,6 +94,7 @@ local function expected_deployment(name, sink, o)
     { name = "K_CE_OVERRIDES", value = o.overrides or "" },
     { name = "K_SINK", value = sink },
     { name = "VSPHERE_SESSION_FILE", value = "/var/run/vsgate/vcenter-session" },
+    { name = "VSPHERE_SOURCE_NAME", value = name },
   }
   for _, e in ipairs(o.extra_env or {}) do env[#env + 1] = e end
   return {
@@ -590,7 +591,7 @@ describe("reconcilers.vspheresource", function()
         { name = "VSPHERE_FILTER_CONFIGMAP", value = "filters" },
         { name = "VSPHERE_FILTER_KEY", value = "filter.lua" },
         { name = "VSPHERE_FILTER_ON_ERROR", value = "drop" },
-      }, { env[11], env[12], env[13] })
+      }, { env[12], env[13], env[14] })
       assert.same({ "v1 ConfigMap ns filters", "v1 ServiceAccount ns default" }, tracked)
     end)
 
@@ -646,7 +647,7 @@ describe("reconcilers.vspheresource", function()
       reconcile("source")
       local env = kube:sent_of("Deployment")[1].spec.template.spec.containers[1].env
       assert.same({ name = "VSPHERE_DELIVERY",
-        value = '{"deadLetterSink":"http://dls.ns.svc.cluster.local","retry":2}' }, env[11])
+        value = '{"deadLetterSink":"http://dls.ns.svc.cluster.local","retry":2}' }, env[12])
     end)
   end)
 

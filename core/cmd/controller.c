@@ -645,6 +645,8 @@ struct call_args {
     const char *cfg[6];           /* adapter_image, logging, metrics, system ns, metrics domain,
                                      binding selection mode. */
     enum outcome out;             /* Result. */
+    int conflict;                 /* OUT_ERROR from a Conflict or AlreadyExists: a stale
+                                     read, retried without a Warning Event. */
     double requeue_after;         /* Seconds, for OUT_REQUEUE. */
     char msg[1024];               /* For OUT_ERROR. */
 };
@@ -686,6 +688,12 @@ static int call_protected(lua_State *L)
     if (lua_isnil(L, 3)) {
         if (!lua_isnil(L, 4)) {
             a->out = OUT_ERROR;
+            if (lua_istable(L, 4)) {
+                lua_getfield(L, 4, "code");
+                const char *code = lua_tostring(L, -1);
+                a->conflict = code && (strcmp(code, "Conflict") == 0 || strcmp(code, "AlreadyExists") == 0);
+                lua_pop(L, 1);
+            }
             snprintf(a->msg, sizeof a->msg, "%s", luaL_tolstring(L, 4, NULL));
         }
     } else if (lua_istable(L, 3)) {
@@ -886,6 +894,12 @@ result:;
         (void)vsg_kube_queue_add_after(r->queue, key, ms);
     } else if (is_stopping(ctl)) {
         VSG_LOG_INFO(LOGGER, "%s %s: reconcile interrupted by the shutdown: %s", r->kind, key, a.msg);
+    } else if (a.conflict) {
+        /* Another writer got there first (a status update racing the
+         * informer, a child created meanwhile): read again, no Warning. */
+        int64_t d = 0;
+        (void)vsg_kube_queue_add_rate_limited(r->queue, key, &d);
+        VSG_LOG_DEBUG(LOGGER, "%s %s: conflict, retrying in %lld ms: %s", r->kind, key, (long long)d, a.msg);
     } else {
         int64_t d = 0;
         (void)vsg_kube_queue_add_rate_limited(r->queue, key, &d);

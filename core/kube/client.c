@@ -4,6 +4,7 @@
 #include "kube/client.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -505,6 +506,101 @@ done:
  * Events
  * ==================================================================== */
 
+/*
+ * Repeated Events are counted, not repeated (client-go's EventCorrelator):
+ * an Event equal to one recorded in this process less than
+ * VSG_KUBE_EVENT_SERIES_MS ago (same object, type, reason, message and
+ * component) raises that Event's count and lastTimestamp with a merge
+ * patch. The table is process-wide and small; the oldest entry makes room.
+ */
+#define SERIES_SLOTS 256
+
+struct series {
+    uint64_t hash;       /* Of the fields that make two Events the same; 0 = free. */
+    char name[256];      /* The Event recorded. */
+    char ns[64];         /* Its namespace (the hash may collide: compared too). */
+    long count;          /* Its count so far. */
+    int64_t last_ms;     /* Monotonic time of the last one. */
+};
+
+static struct series series_tab[SERIES_SLOTS];
+static pthread_mutex_t series_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* FNV-1a over the strings, each with its terminating NUL. */
+static uint64_t event_hash(const struct vsg_kube_event *ev)
+{
+    const char *parts[] = {ev->ns, ev->api_version, ev->kind, ev->name, ev->uid, ev->type,
+                           ev->reason, ev->message, ev->component};
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        const unsigned char *p = (const unsigned char *)(parts[i] ? parts[i] : "");
+        do {
+            h ^= *p;
+            h *= 1099511628211u;
+        } while (*p++);
+    }
+    return h ? h : 1;
+}
+
+/* The series an Event continues: copies its name and count, 1 when found. */
+static int series_find(uint64_t h, const char *ns, int64_t now, char *name, size_t namesz, long *count)
+{
+    int found = 0;
+    pthread_mutex_lock(&series_mu);
+    for (size_t i = 0; i < SERIES_SLOTS; i++) {
+        struct series *s = &series_tab[i];
+        if (s->hash != h || strcmp(s->ns, ns) != 0) continue;
+        if (now - s->last_ms < VSG_KUBE_EVENT_SERIES_MS) {
+            snprintf(name, namesz, "%s", s->name);
+            *count = s->count;
+            found = 1;
+        } else {
+            s->hash = 0;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&series_mu);
+    return found;
+}
+
+/* Records that Event `name` now has `count`. */
+static void series_put(uint64_t h, const char *ns, const char *name, long count, int64_t now)
+{
+    pthread_mutex_lock(&series_mu);
+    struct series *slot = NULL, *oldest = &series_tab[0];
+    for (size_t i = 0; i < SERIES_SLOTS && !slot; i++) {
+        struct series *s = &series_tab[i];
+        if (s->hash == h && strcmp(s->ns, ns) == 0) slot = s;
+        else if (s->last_ms < oldest->last_ms) oldest = s;
+    }
+    if (!slot) slot = oldest;
+    slot->hash = h;
+    snprintf(slot->name, sizeof slot->name, "%s", name);
+    snprintf(slot->ns, sizeof slot->ns, "%s", ns);
+    slot->count = count;
+    slot->last_ms = now;
+    pthread_mutex_unlock(&series_mu);
+}
+
+/* Raises the count of Event ns/name to `count`, lastTimestamp `ts`. */
+static enum vsg_err event_bump(struct vsg_kube_client *c, const char *ns, const char *name, long count,
+                               const char *ts, struct vsg_error *err)
+{
+    struct vsg_buf p, body;
+    vsg_buf_init(&p, MAX_URL);
+    vsg_buf_init(&body, 256);
+    enum vsg_err rc = vsg_kube_path(&p, "v1", ns, "events", name, NULL);
+    if (rc == VSG_OK)
+        rc = vsg_buf_printf(&body, "{\"count\":%ld,\"lastTimestamp\":\"%s\"}", count, ts);
+    if (rc == VSG_OK)
+        rc = vsg_kube_patch(c, p.data, VSG_KUBE_CT_MERGE_PATCH, body.data, NULL, err);
+    else
+        vsg_error_set(err, rc, "kube: cannot patch the event");
+    vsg_buf_cleanup(&p);
+    vsg_buf_cleanup(&body);
+    return rc;
+}
+
 enum vsg_err vsg_kube_create_event(struct vsg_kube_client *c, const struct vsg_kube_event *ev,
                                    struct vsg_error *err)
 {
@@ -525,6 +621,20 @@ enum vsg_err vsg_kube_create_event(struct vsg_kube_client *c, const struct vsg_k
     if ((rc = vsg_kube_path(&p, "v1", ev->ns, "events", NULL, NULL)) != VSG_OK) {
         vsg_error_set(err, rc, "kube: bad event namespace");
         goto done;
+    }
+    /* The same Event again: its count goes up. */
+    uint64_t h = event_hash(ev);
+    int64_t mono = vsg_time_mono_ms();
+    long count = 0;
+    char prev[256];
+    if (series_find(h, ev->ns, mono, prev, sizeof prev, &count) &&
+        vsg_time_format_rfc3339(now, VSG_TIME_SECONDS, ts, sizeof ts) == VSG_OK) {
+        rc = event_bump(c, ev->ns, prev, count + 1, ts, err);
+        if (rc == VSG_OK) {
+            series_put(h, ev->ns, prev, count + 1, mono);
+            goto done;
+        }
+        if (rc != VSG_ERR_NOTFOUND) goto done; /* Gone (expired): a new one below. */
     }
     /* "<name>.<hex nanoseconds>", the name cut so the whole fits 253. */
     uint64_t ns = (uint64_t)now.sec * 1000000000u + (uint64_t)now.nsec;
@@ -558,6 +668,7 @@ enum vsg_err vsg_kube_create_event(struct vsg_kube_client *c, const struct vsg_k
         !cJSON_AddStringToObject(o, "lastTimestamp", ts) || !cJSON_AddNumberToObject(o, "count", 1))
         goto nomem;
     rc = vsg_kube_create(c, p.data, o, NULL, err);
+    if (rc == VSG_OK) series_put(h, ev->ns, name.data, 1, mono);
     goto done;
 nomem:
     rc = vsg_error_set(err, VSG_ERR_NOMEM, "kube: out of memory");

@@ -188,8 +188,15 @@ enum vsg_err vsg_kube_configmap_create(struct vsg_kube_client *c, const char *ns
 enum vsg_err vsg_kube_configmap_update(struct vsg_kube_client *c, const char *ns, const cJSON *cm,
                                        cJSON **out, struct vsg_error *err);
 
+/* How long an Event's series lasts: the same Event again within this
+ * time raises the first one's count (client-go's EventCorrelator). */
+#define VSG_KUBE_EVENT_SERIES_MS (10L * 60 * 1000)
+
 /* Records a core/v1 Event about ev->ns/ev->name (count 1, first and last
- * timestamp now, named "<name>.<hex nanoseconds>" as client-go does). */
+ * timestamp now, named "<name>.<hex nanoseconds>" as client-go does). The
+ * same Event again (object, type, reason, message, component) within
+ * VSG_KUBE_EVENT_SERIES_MS, from this process, raises that Event's count
+ * and lastTimestamp instead (a merge patch), as client-go's recorder does. */
 enum vsg_err vsg_kube_create_event(struct vsg_kube_client *c, const struct vsg_kube_event *ev,
                                    struct vsg_error *err);
 

@@ -266,6 +266,13 @@ static const unsigned char pct_plain_tab[256] = {
 #undef P16
 };
 
+/* What raw header values still encode: control characters, which no
+ * header may carry (Go's net/http refuses such a header outright). */
+static int raw_plain(unsigned char c)
+{
+    return c >= 0x20 && c != 0x7f;
+}
+
 static int pct_plain(unsigned char c)
 {
     return pct_plain_tab[c];
@@ -365,8 +372,9 @@ static enum vsg_err reserve_line(struct vsg_ce_headers *h, size_t len)
     return VSG_OK;
 }
 
-/* Appends the line "<prefix><name>: <value>", the value percent-encoded
- * when `pct`. */
+/* Appends the line "<prefix><name>: <value>": the value verbatim
+ * (pct 0), percent-encoded as the CloudEvents HTTP binding asks (pct 1),
+ * or raw with only control characters encoded (pct 2). */
 static enum vsg_err add_line(struct vsg_ce_headers *h, const char *prefix, const char *name,
                              const char *value, int pct)
 {
@@ -387,7 +395,10 @@ static enum vsg_err add_line(struct vsg_ce_headers *h, const char *prefix, const
         const unsigned char *v = (const unsigned char *)value;
         for (;;) {
             const unsigned char *run = v;
-            while (pct_plain_tab[*v]) v++;
+            if (pct == 2)
+                while (*v && raw_plain(*v)) v++;
+            else
+                while (pct_plain_tab[*v]) v++;
             memcpy(p, run, (size_t)(v - run)), p += v - run;
             if (!*v) break;
             *p++ = '%', *p++ = hex[*v >> 4], *p++ = hex[*v & 15];
@@ -406,7 +417,7 @@ enum vsg_err vsg_ce_headers_add(struct vsg_ce_headers *h, const char *name, cons
     return add_line(h, "", name, value, 0);
 }
 
-enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
+enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns, int percent,
                                    struct vsg_ce_headers *h, struct vsg_error *err)
 {
     enum vsg_err rc;
@@ -416,7 +427,7 @@ enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
         return vsg_error_set(err, VSG_ERR_INVAL, "Kn-Namespace value holds a control character");
     if (ce->datacontenttype && has_ctl(ce->datacontenttype))
         return vsg_error_set(err, VSG_ERR_INVAL, "datacontenttype holds a control character");
-#define CE_LINE(name, value) add_line(h, "ce-", (name), (value), 1)
+#define CE_LINE(name, value) add_line(h, "ce-", (name), (value), percent ? 1 : 2)
     if ((rc = CE_LINE("specversion", VSG_CE_SPECVERSION)) || (rc = CE_LINE("id", ce->id)) ||
         (rc = CE_LINE("source", ce->source)) || (rc = CE_LINE("type", ce->type)) ||
         (ce->time && (rc = CE_LINE("time", ce->time))) ||

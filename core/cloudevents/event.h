@@ -161,13 +161,17 @@ enum vsg_err vsg_ce_headers_add(struct vsg_ce_headers *h, const char *name, cons
 /*
  * Appends to `h` the binary-mode headers for `ce`: ce-specversion, ce-id,
  * ce-source, ce-type, then ce-time, ce-dataschema, ce-subject when set,
- * then one ce-<name> per extension in order, every value percent-encoded;
+ * then one ce-<name> per extension in order; the values percent-encoded
+ * as the CloudEvents HTTP binding asks when `percent`, else as the Go
+ * adapter sent them (raw UTF-8 bytes, which Go's CloudEvents SDK and so
+ * Knative's brokers read as they are) with only control characters
+ * percent-encoded;
  * `Content-Type: <datacontenttype>` when set (there is no
  * ce-datacontenttype in binary mode); `Kn-Namespace: <ns>` when `ns` is
  * neither NULL nor empty. The event must pass vsg_ce_validate(); VSG_ERR_INVAL
  * when `ns` or datacontenttype holds a control character.
  */
-enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns,
+enum vsg_err vsg_ce_binary_headers(const struct vsg_ce *ce, const char *ns, int percent,
                                    struct vsg_ce_headers *h, struct vsg_error *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -40,6 +41,8 @@ struct vsg_ce_sender {
     void *on_attempt_ud;              /* Its user data. */
     vsg_ce_waiting_fn on_waiting;     /* Hook while waiting to retry, or NULL. */
     void *on_waiting_ud;              /* Its user data. */
+    int percent;                      /* ce-* values percent-encoded. */
+    double trace_sample_rate;         /* Share of traceparents marked sampled. */
     struct vsg_http_client *http;     /* Keep-alive client. */
     int efd;                          /* eventfd signalled by cancel. */
     volatile int cancel_flag;         /* Nonzero once cancelled (curl polls it). */
@@ -99,6 +102,8 @@ struct vsg_ce_sender *vsg_ce_sender_new(const struct vsg_ce_sender_opts *o,
                                        : (o->timeout_ms < 0 ? 0 : o->timeout_ms);
     s->delivery = o->delivery;
     s->error_data_max = o->error_data_max ? o->error_data_max : VSG_CE_DEFAULT_ERROR_DATA_MAX;
+    s->percent = o->percent_header_values != 0;
+    s->trace_sample_rate = o->trace_sample_rate < 0 ? 0 : o->trace_sample_rate > 1 ? 1 : o->trace_sample_rate;
     if (s->error_data_max > RESP_BODY_MAX) s->error_data_max = RESP_BODY_MAX;
     s->on_attempt = o->on_attempt;
     s->on_attempt_ud = o->on_attempt_ud;
@@ -243,6 +248,31 @@ static void describe(const struct last_try *last, char *out, size_t outsz)
         snprintf(out, outsz, "%s", last->err.msg[0] ? last->err.msg : vsg_strerror(last->rc));
 }
 
+/*
+ * A W3C traceparent for one event, as the Go adapter sends one with every
+ * event: version 00, a random trace id and span id (this adapter starts
+ * the trace), flags 01 for the sampled share (K_TRACING_CONFIG), else 00.
+ */
+static enum vsg_err traceparent(const struct vsg_ce_sender *s, char *out, size_t outsz)
+{
+    unsigned char id[24 + 4];
+    static const char hex[] = "0123456789abcdef";
+    if (RAND_bytes(id, (int)sizeof id) != 1) return VSG_ERR_INTERNAL;
+    /* An all-zero trace or span id is invalid: vanishingly rare, mended. */
+    id[15] |= 1;
+    id[23] |= 1;
+    uint32_t r = (uint32_t)id[24] << 24 | (uint32_t)id[25] << 16 | (uint32_t)id[26] << 8 | id[27];
+    int sampled = s->trace_sample_rate > 0 && (double)r / 4294967296.0 < s->trace_sample_rate;
+    if (outsz < 56) return VSG_ERR_TOOBIG;
+    char *p = out;
+    memcpy(p, "00-", 3), p += 3;
+    for (int i = 0; i < 16; i++) *p++ = hex[id[i] >> 4], *p++ = hex[id[i] & 15];
+    *p++ = '-';
+    for (int i = 16; i < 24; i++) *p++ = hex[id[i] >> 4], *p++ = hex[id[i] & 15];
+    memcpy(p, sampled ? "-01" : "-00", 4);
+    return VSG_OK;
+}
+
 /* Sends `ev` to `url` until delivered, given up, or cancelled. */
 static enum dest_result deliver(struct vsg_ce_sender *s, const char *url, const char *url_safe,
                                 const struct vsg_ce *ev, int dead_letter, struct last_try *last,
@@ -253,8 +283,16 @@ static enum dest_result deliver(struct vsg_ce_sender *s, const char *url, const 
     char ra[64], what[VSG_ERROR_MSG_MAX];
     long n = 0;
 
+    char tp[64];
     vsg_ce_headers_init(&h);
-    if (vsg_ce_binary_headers(ev, s->ns, &h, err) != VSG_OK ||
+    if (traceparent(s, tp, sizeof tp) != VSG_OK) {
+        last->rc = VSG_ERR_INTERNAL;
+        last->status = 0;
+        snprintf(last->err.msg, sizeof last->err.msg, "no random bytes for the traceparent");
+        goto done;
+    }
+    if (vsg_ce_binary_headers(ev, s->ns, s->percent, &h, err) != VSG_OK ||
+        vsg_ce_headers_add(&h, "traceparent", tp) != VSG_OK ||
         /* Without a datacontenttype, stop curl from sending its form type. */
         (!ev->datacontenttype && vsg_ce_headers_add(&h, "Content-Type", "") != VSG_OK)) {
         last->rc = err ? err->code : VSG_ERR_INVAL;

@@ -78,6 +78,11 @@ struct vsg_ce_sender_opts {
     void *on_attempt_ud;              /* Its user data. */
     vsg_ce_waiting_fn on_waiting;     /* Optional hook while waiting to retry. */
     void *on_waiting_ud;              /* Its user data. */
+    int percent_header_values;        /* Nonzero: ce-* values percent-encoded as the
+                                         CloudEvents HTTP binding asks; 0 (default):
+                                         raw, as the Go adapter sent them. */
+    double trace_sample_rate;         /* Share of events whose traceparent is marked
+                                         sampled (K_TRACING_CONFIG), 0..1. */
 };
 
 /* Counters since the sender was made. */

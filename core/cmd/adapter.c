@@ -677,6 +677,8 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
     sopt.timeout_ms = cfg->sink_timeout_ms;
     sopt.delivery = cfg->delivery;
     sopt.overrides = cfg->overrides;
+    sopt.percent_header_values = cfg->percent_header_values;
+    sopt.trace_sample_rate = cfg->trace_sample_rate;
     sopt.on_waiting = on_sender_waiting;
     sopt.on_waiting_ud = &e;
     e.sender = vsg_ce_sender_new(&sopt, &err);

@@ -58,6 +58,9 @@ struct vsg_adapter_config {
     long sink_timeout_ms;          /* Per attempt; 0 = sender default. */
     const char *ns;                /* NAMESPACE, sent as Kn-Namespace; may be NULL. */
     const struct vsg_ce_overrides *overrides; /* K_CE_OVERRIDES, or NULL. */
+    int percent_header_values;     /* ce-* values percent-encoded (VSPHERE_CE_HEADER_ENCODING
+                                      percent); 0: raw, as the Go adapter sent them. */
+    double trace_sample_rate;      /* Share of traceparents marked sampled (K_TRACING_CONFIG). */
     int json;                      /* Nonzero: application/json, else application/xml. */
     int64_t max_age_ns;            /* Replay window (0: no replay). */
     int64_t period_ns;             /* Checkpoint save period (> 0). */

@@ -103,10 +103,11 @@ int vsg_cmd_adapter(int argc, char **argv)
         printf("Usage: vsgate adapter\n\n"
                "The receive adapter of a VSphereSource; configured only by its environment:\n"
                "  VC_URL, VC_INSECURE, VC_SECRET_PATH, K_SINK, NAMESPACE, NAME, K_CE_OVERRIDES,\n"
-               "  K_SINK_TIMEOUT, K_LOGGING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP,\n"
+               "  K_SINK_TIMEOUT, K_LOGGING_CONFIG, K_TRACING_CONFIG, VSPHERE_KVSTORE_CONFIGMAP,\n"
                "  VSPHERE_CHECKPOINT_CONFIG, VSPHERE_PAYLOAD_ENCODING,\n"
                "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT,\n"
-               "  VSPHERE_BATCH_WAIT_MS, VSPHERE_SESSION_FILE,\n"
+               "  VSPHERE_BATCH_WAIT_MS, VSPHERE_SESSION_FILE, VSPHERE_SOURCE_NAME,\n"
+               "  VSPHERE_CE_HEADER_ENCODING (raw, the default, or percent),\n"
                "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n"
                "VC_URL, K_SINK and VSPHERE_DELIVERY's deadLetterSink must be http:// or https://\n"
                "with a host; K_SINK_TIMEOUT is 0..86400 seconds.\n\n"
@@ -165,6 +166,10 @@ int vsg_cmd_adapter(int argc, char **argv)
         FAIL("%s", err.msg);
     cfg.max_age_ns = cc.max_age_ns;
     cfg.period_ns = cc.period_ns;
+    if (vsg_parse_header_encoding("VSPHERE_CE_HEADER_ENCODING", env("VSPHERE_CE_HEADER_ENCODING"),
+                                  &cfg.percent_header_values, &err) != VSG_OK ||
+        vsg_parse_tracing_config(env("K_TRACING_CONFIG"), &cfg.trace_sample_rate, &err) != VSG_OK)
+        FAIL("%s", err.msg);
     const char *enc = env("VSPHERE_PAYLOAD_ENCODING");
     if (!enc || strcasecmp(enc, "application/xml") == 0) cfg.json = 0;
     else if (strcasecmp(enc, "application/json") == 0) cfg.json = 1;

@@ -46,6 +46,8 @@ static void usage(FILE *out)
         "  --sink URL              where CloudEvents go\n"
         "  --encoding ENC          application/xml (default) or application/json (json, xml)\n"
         "  --namespace NS          Kn-Namespace header value\n"
+        "  --ce-header-encoding raw|percent  ce-* header values as the Go adapter sent them\n"
+        "                          (raw UTF-8, the default) or percent-encoded (CloudEvents spec)\n"
         "  --ce-overrides JSON     {\"extensions\":{\"name\":\"value\"}} added to every event\n"
         "  --sink-timeout SECONDS  time limit of one delivery attempt, 0..86400 (default 30)\n"
         "  --retry N               retries before giving up (default: retry forever)\n"
@@ -110,7 +112,7 @@ int vsg_cmd_run(int argc, char **argv)
         {"period", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'l'},
         {"filter", required_argument, 0, 'F'}, {"filter-on-error", required_argument, 0, 'O'},
         {"record", required_argument, 0, 'R'}, {"batch-wait", required_argument, 0, 'B'},
-        {"session-file", required_argument, 0, 'K'},
+        {"session-file", required_argument, 0, 'K'}, {"ce-header-encoding", required_argument, 0, 'H'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     struct vsg_adapter_config cfg;
@@ -171,6 +173,10 @@ int vsg_cmd_run(int argc, char **argv)
             else BAD("--encoding must be application/xml or application/json, got \"%s\"", optarg);
             break;
         case 'N': cfg.ns = optarg; break;
+        case 'H':
+            if (vsg_parse_header_encoding("--ce-header-encoding", optarg, &cfg.percent_header_values, &err) != VSG_OK)
+                BAD("%s", err.msg);
+            break;
         case 'o': overrides = optarg; break;
         case 't': {
             long long t;

@@ -71,6 +71,7 @@ struct sink {
     const char *record;     /* --record, or NULL for stdout. */
     int do_fsync;           /* --fsync. */
     int record_all;         /* --record-all: also record refused events. */
+    int raw_values;         /* --ce-header-encoding raw: ce-* values kept as sent. */
     int status;             /* --status (default 200). */
     struct step *seq;       /* --status-sequence steps, or NULL. */
     size_t n_seq;           /* How many. */
@@ -175,6 +176,7 @@ struct received {
 /* Collects ce-* headers as attributes and the rest as headers. */
 struct hdr_ctx {
     struct received *rcv; /* Where to put them. */
+    int raw;              /* Keep ce-* values as sent (no percent-decoding). */
     enum vsg_err rc;      /* First failure. */
 };
 
@@ -186,7 +188,7 @@ static int collect_header(void *ud, const char *name, const char *value)
     if (strncasecmp(name, "ce-", 3) == 0 && name[3]) {
         struct vsg_buf dec;
         vsg_buf_init(&dec, LINE_MAX_BYTES);
-        c->rc = vsg_ce_pct_decode(&dec, v);
+        c->rc = c->raw ? vsg_buf_puts(&dec, v) : vsg_ce_pct_decode(&dec, v);
         if (c->rc == VSG_OK)
             c->rc = kv_add(&c->rcv->attrs, name + 3, strlen(name + 3), dec.data ? dec.data : "",
                            dec.len);
@@ -344,7 +346,7 @@ static enum vsg_err on_event(void *ud, const struct vsg_http_req *rq, struct vsg
 {
     struct sink *sk = ud;
     struct received rcv = {0};
-    struct hdr_ctx hc = {&rcv, VSG_OK};
+    struct hdr_ctx hc = {&rcv, sk->raw_values, VSG_OK};
     const char *ct = vsg_http_req_header(rq, "Content-Type");
     const char *missing = NULL;
     char why[256] = "";
@@ -445,6 +447,8 @@ static void usage(FILE *out)
             "  --record FILE            append event lines to FILE instead of stdout\n"
             "  --fsync                  fsync FILE after every line\n"
             "  --record-all             also record refused events (with their status)\n"
+            "  --ce-header-encoding raw|percent  read ce-* values as sent (raw) or percent-\n"
+            "                           decode them (the CloudEvents HTTP binding; default)\n"
             "  --status N               answer every valid event with status N (default 200)\n"
             "  --status-sequence SPEC   answer in sequence, e.g. 503x10,200: ten 503s, then\n"
             "                           200; the last step repeats forever\n"
@@ -537,7 +541,7 @@ done:
 int vsg_cmd_sink(int argc, char **argv)
 {
     enum {
-        OPT_ADDR = 256, OPT_PORT, OPT_PORT_FILE, OPT_RECORD, OPT_FSYNC, OPT_RECORD_ALL, OPT_STATUS, OPT_SEQ,
+        OPT_ADDR = 256, OPT_PORT, OPT_PORT_FILE, OPT_RECORD, OPT_FSYNC, OPT_RECORD_ALL, OPT_CE_HEADERS, OPT_STATUS, OPT_SEQ,
         OPT_FAIL_FIRST, OPT_RETRY_AFTER, OPT_REJECT, OPT_DELAY, OPT_MAX_BODY
     };
     static const struct option longopts[] = {
@@ -547,6 +551,7 @@ int vsg_cmd_sink(int argc, char **argv)
         {"record", required_argument, NULL, OPT_RECORD},
         {"fsync", no_argument, NULL, OPT_FSYNC},
         {"record-all", no_argument, NULL, OPT_RECORD_ALL},
+        {"ce-header-encoding", required_argument, NULL, OPT_CE_HEADERS},
         {"status", required_argument, NULL, OPT_STATUS},
         {"status-sequence", required_argument, NULL, OPT_SEQ},
         {"fail-first-seconds", required_argument, NULL, OPT_FAIL_FIRST},
@@ -588,6 +593,11 @@ int vsg_cmd_sink(int argc, char **argv)
         case OPT_RECORD: sk.record = optarg; break;
         case OPT_FSYNC: sk.do_fsync = 1; break;
         case OPT_RECORD_ALL: sk.record_all = 1; break;
+        case OPT_CE_HEADERS:
+            if (strcmp(optarg, "raw") == 0) sk.raw_values = 1;
+            else if (strcmp(optarg, "percent") == 0) sk.raw_values = 0;
+            else goto bad_value;
+            break;
         case OPT_STATUS:
             if (parse_long(optarg, 100, 999, &v)) goto bad_value;
             sk.status = (int)v;

@@ -261,3 +261,50 @@ void vsg_log_level_from_env(const char *component)
     }
     cJSON_Delete(root);
 }
+
+enum vsg_err vsg_parse_header_encoding(const char *setting, const char *value, int *percent,
+                                       struct vsg_error *err)
+{
+    if (!value || !*value || strcmp(value, "raw") == 0) {
+        *percent = 0;
+        return VSG_OK;
+    }
+    if (strcmp(value, "percent") == 0) {
+        *percent = 1;
+        return VSG_OK;
+    }
+    return vsg_error_set(err, VSG_ERR_INVAL, "%s must be raw or percent, not \"%.64s\"", setting, value);
+}
+
+enum vsg_err vsg_parse_tracing_config(const char *json, double *rate, struct vsg_error *err)
+{
+    *rate = 0;
+    if (!json || !*json) return VSG_OK;
+    cJSON *root = cJSON_Parse(json);
+    enum vsg_err rc = VSG_OK;
+    if (!cJSON_IsObject(root)) {
+        rc = vsg_error_set(err, VSG_ERR_INVAL, "K_TRACING_CONFIG is not a JSON object");
+        goto done;
+    }
+    const char *backend = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "backend"));
+    const char *debug = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "debug"));
+    const char *sr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "sample-rate"));
+    if (!backend || !*backend || strcmp(backend, "none") == 0) goto done;
+    if (debug && strcmp(debug, "true") == 0) {
+        *rate = 1;
+        goto done;
+    }
+    if (sr && *sr) {
+        char *end;
+        errno = 0;
+        double v = strtod(sr, &end);
+        if (errno || *end || !(v >= 0 && v <= 1)) {
+            rc = vsg_error_set(err, VSG_ERR_INVAL, "K_TRACING_CONFIG: sample-rate must be a number from 0 to 1, not \"%.32s\"", sr);
+            goto done;
+        }
+        *rate = v;
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}

@@ -74,4 +74,16 @@ enum vsg_err vsg_check_ca_file(const char *setting, const char *path, char **pem
  * "zap-logger-config"). Unknown values are reported and ignored. */
 void vsg_log_level_from_env(const char *component);
 
+/* How ce-* header values are written: NULL, "" or "raw" (as the Go adapter
+ * did) sets *percent to 0, "percent" (the CloudEvents HTTP binding) to 1;
+ * anything else is VSG_ERR_INVAL naming `setting`. */
+enum vsg_err vsg_parse_header_encoding(const char *setting, const char *value, int *percent,
+                                       struct vsg_error *err);
+
+/* K_TRACING_CONFIG (Knative's config-tracing as JSON: backend, debug,
+ * sample-rate, all strings): the share of events whose traceparent is
+ * marked sampled. Unset, {} or backend "none": 0; debug "true": 1. A bad
+ * value is VSG_ERR_INVAL naming K_TRACING_CONFIG. */
+enum vsg_err vsg_parse_tracing_config(const char *json, double *rate, struct vsg_error *err);
+
 #endif

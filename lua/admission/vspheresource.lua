@@ -212,6 +212,12 @@ function M.validate(obj, old, ctx) -- luacheck: ignore old
   common.validate_pem(spec.caCerts, "spec.caCerts", c)
   validate_filter(spec.filter, c)
   validate_delivery(spec.delivery, c)
+  -- Ours: how ce-* header values are written (lib/desired.lua).
+  local ann = tbl(tbl(obj.metadata) and obj.metadata.annotations)
+  local hv = ann and ann["sources.tanzu.vmware.com/ce-header-encoding"]
+  if hv ~= nil and hv ~= "raw" and hv ~= "percent" then
+    c:invalid(hv, "metadata.annotations[sources.tanzu.vmware.com/ce-header-encoding]", "expected raw or percent")
+  end
   return c:result()
 end
 

@@ -30,6 +30,9 @@ M.KIND = "VSphereSource"
 M.LABEL = "vspheresources.sources.tanzu.vmware.com/name"
 M.ADAPTER_CLUSTER_ROLE = "vsphere-receive-adapter-cm"
 M.CONTAINER = "adapter"
+-- ce-* header values: raw UTF-8 as the Go adapter sent them (the default),
+-- or "percent" for the CloudEvents HTTP binding's encoding (ours).
+M.CE_HEADER_ANNOTATION = "sources.tanzu.vmware.com/ce-header-encoding"
 M.ADAPTER_ARGS = { "adapter" }
 -- Where the adapter keeps its vCenter session cookie (VSPHERE_SESSION_FILE):
 -- an in-memory emptyDir, which outlives a container restart (a kill) but not
@@ -269,6 +272,8 @@ function M.adapter_env(src, n, opts)
   if str(spec.caCerts) then e[#e + 1] = env("VSPHERE_CA_CERTS", spec.caCerts) end
   local d = M.delivery(src, opts.dead_letter_uri)
   if d then e[#e + 1] = env("VSPHERE_DELIVERY", d) end
+  local hv = str(T.get(src, "metadata", "annotations", M.CE_HEADER_ANNOTATION))
+  if hv then e[#e + 1] = env("VSPHERE_CE_HEADER_ENCODING", hv) end
   local f = M.filter(src)
   if f and f.configmap then
     e[#e + 1] = env("VSPHERE_FILTER_CONFIGMAP", f.configmap)

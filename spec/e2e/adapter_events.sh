@@ -7,7 +7,11 @@
 #             ConfigMap <n>-configmap of a fresh namespace.
 # Checked per event: type, id = event key, source = SDK URL, time (UTC RFC 3339
 # = the payload's createdTime), eventclass, vsphereapiversion (= govc about),
-# K_CE_OVERRIDES extensions (percent-encoding round trip), no subject,
+# K_CE_OVERRIDES extensions (with spaces, quotes, "%20" and UTF-8: raw on
+# the wire from the adapter by default, as the Go adapter sent them, which a
+# raw-reading sink gets byte for byte; percent-encoded with
+# --ce-header-encoding percent, which a decoding sink gets back), a W3C
+# traceparent on every event (sampled with K_TRACING_CONFIG's rate 1), no subject,
 # Kn-Namespace, Content-Type; payload spot checks in both encodings; ascending
 # keys; the same events reach all three. Then the checkpoints: the ConfigMap
 # key `checkpoint` (and the run's file) name the last delivered event, keys in
@@ -26,16 +30,16 @@ state=$("$GOVC" vm.info -json DC0_H0_VM0 | jq -r '.virtualMachines[0].runtime.po
 mkdir -p "$d/secret"
 printf '%s' "$VCSIM_USER" >"$d/secret/username"
 printf '%s' "$VCSIM_PASSWORD" >"$d/secret/password"
-note='ops team 100% "ü"'                                # needs percent-encoding
+note='ops team 100% "ü" side%20by side'               # raw, or percent-encoded
 overrides=$(jq -cn --arg n "$note" '{extensions:{team:"vsgate-e2e",note:$n}}')
 
 # ---- the three sinks and adapters
 e2e_sink sink-xml;  url_xml=$E2E_SINK_URL;  rec_xml=$E2E_SINK_REC
 e2e_sink sink-json; url_json=$E2E_SINK_URL; rec_json=$E2E_SINK_REC
-e2e_sink sink-ad;   url_ad=$E2E_SINK_URL;   rec_ad=$E2E_SINK_REC
+e2e_sink sink-ad --ce-header-encoding raw; url_ad=$E2E_SINK_URL; rec_ad=$E2E_SINK_REC
 
 run_common=(--address "$VCSIM_URL" --ca-file "$VSG_TEST_CA" --secret-path "$d/secret"
-            --namespace e2e-run-ns --ce-overrides "$overrides" --period 1s)
+            --namespace e2e-run-ns --ce-overrides "$overrides" --period 1s --ce-header-encoding percent)
 e2e_bg run-xml "$d/run-xml.log" "$VSG_BIN" run "${run_common[@]}" --sink "$url_xml" \
   --checkpoint "$d/cp-xml.json"
 pid_xml=$E2E_PID
@@ -55,6 +59,7 @@ e2e_bg adapter "$d/adapter.log" env -i PATH="$PATH" KUBECONFIG="$KUBECONFIG" \
   VSPHERE_CHECKPOINT_CONFIG='{"maxAge":"5m0s","period":"10s"}' \
   VSPHERE_PAYLOAD_ENCODING=application/json \
   K_CE_OVERRIDES="$overrides" \
+  K_TRACING_CONFIG='{"backend":"zipkin","debug":"false","sample-rate":"1","zipkin-endpoint":"http://zipkin.example:9411"}' \
   K_SINK="$url_ad" \
   VC_URL="$VCSIM_URL" VC_INSECURE=false VC_USERNAME="$VCSIM_USER" VC_PASSWORD="$VCSIM_PASSWORD" \
   VC_SECRET_PATH="$d/secret" VSPHERE_CA_CERTS="$(cat "$VSG_TEST_CA")" \
@@ -82,8 +87,8 @@ for r in "$rec_xml" "$rec_json" "$rec_ad"; do wait_for 30 "VmPoweredOnEvent at $
 sleep 0.5   # anything late would show up as a fifth event below
 
 ids_ref=""
-check_sink() { # FILE ENCODING KN-NAMESPACE
-  local f=$1 enc=$2 kns=$3 evs n i a ty id prev=0 data
+check_sink() { # FILE ENCODING KN-NAMESPACE TRACE-FLAGS
+  local f=$1 enc=$2 kns=$3 flags=$4 evs n i a ty id prev=0 data
   evs=$(vm_events "$f")
   n=$(printf '%s\n' "$evs" | grep -c . || true)
   [ "$n" -eq 4 ] || fail "$(basename "$f"): expected 4 VM events, got $n: $(printf '%s\n' "$evs" | jq -r .attributes.type)"
@@ -93,8 +98,10 @@ check_sink() { # FILE ENCODING KN-NAMESPACE
     [ "$ty" = "com.vmware.vsphere.${types[$i]}.v0" ] || fail "$(basename "$f"): event $i is $ty, expected ${types[$i]} (order)"
     [[ $id =~ ^[0-9]+$ ]] && [ "$id" -gt "$prev" ] || fail "$(basename "$f"): ids not ascending decimal keys: $id after $prev"
     prev=$id
-    jq -e --arg src "$VCSIM_URL" --arg api "$api" --arg enc "$enc" --arg kns "$kns" --arg note "$note" '
+    jq -e --arg src "$VCSIM_URL" --arg api "$api" --arg enc "$enc" --arg kns "$kns" --arg note "$note" \
+      --arg flags "$flags" '
       .attributes.specversion == "1.0" and .attributes.source == $src
+      and (.headers.traceparent | test("^00-[0-9a-f]{32}-[0-9a-f]{16}-" + $flags + "$"))
       and .attributes.eventclass == "event" and .attributes.vsphereapiversion == $api
       and .attributes.datacontenttype == $enc and .headers["content-type"] == $enc
       and .headers["kn-namespace"] == $kns
@@ -127,9 +134,12 @@ check_sink() { # FILE ENCODING KN-NAMESPACE
   [ -z "$ids_ref" ] || [ "$ids" = "$ids_ref" ] || fail "$(basename "$f") got other events: $ids vs $ids_ref"
   ids_ref=$ids
 }
-check_sink "$rec_xml" application/xml e2e-run-ns
-check_sink "$rec_json" application/json e2e-run-ns
-check_sink "$rec_ad" application/json "$ns"
+check_sink "$rec_xml" application/xml e2e-run-ns 00
+check_sink "$rec_json" application/json e2e-run-ns 00
+check_sink "$rec_ad" application/json "$ns" 01
+# A new trace per event.
+[ "$(vm_events "$rec_ad" | jq -r '.headers.traceparent[3:35]' | sort -u | wc -l)" -eq 4 ] ||
+  fail "traceparents repeat a trace id: $(vm_events "$rec_ad" | jq -r .headers.traceparent)"
 # The two JSON adapters produce the same bytes.
 [ "$(vm_events "$rec_json" | jq -r .data)" = "$(vm_events "$rec_ad" | jq -r .data)" ] ||
   fail "vsgate run and vsgate adapter sent different JSON payloads"

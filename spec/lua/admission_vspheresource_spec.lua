@@ -54,6 +54,15 @@ describe("admission.vspheresource samples", function()
 end)
 
 describe("admission.vspheresource defaults", function()
+  it("accepts raw or percent for the ce-header-encoding annotation, and nothing else", function()
+    local key = "sources.tanzu.vmware.com/ce-header-encoding"
+    for _, v in ipairs({ "raw", "percent" }) do
+      assert.equal("", msg(source(valid_spec(), { annotations = { [key] = v } })))
+    end
+    assert.equal('invalid value: spaces: metadata.annotations[' .. key .. ']\nexpected raw or percent',
+      msg(source(valid_spec(), { annotations = { [key] = "spaces" } })))
+  end)
+
   it("sets sink.ref.namespace to the source's namespace, keeping an explicit one", function()
     local obj = source({ sink = { ref = { apiVersion = "v1", kind = "Service", name = "s" } } })
     vss.default(obj)

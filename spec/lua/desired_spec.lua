@@ -95,6 +95,18 @@ describe("lib.desired children", function()
     assert.same({ name = "VSPHERE_SOURCE_NAME", value = src.metadata.name }, env[11])
   end)
 
+  it("passes the ce-header-encoding annotation to the adapter, only when set", function()
+    local src = source({ sink = { uri = "http://x" } })
+    local function value()
+      for _, e in ipairs(desired.adapter_env(src, n, { sink_uri = "http://x" })) do
+        if e.name == "VSPHERE_CE_HEADER_ENCODING" then return e.value end
+      end
+    end
+    assert.is_nil(value())
+    src.metadata.annotations = { ["sources.tanzu.vmware.com/ce-header-encoding"] = "percent" }
+    assert.equal("percent", value())
+  end)
+
   it("copies the auth spec into the binding", function()
     local b = desired.make_binding(source({ address = "https://vc", skipTLSVerify = true,
       secretRef = { name = "creds" }, caCerts = "not copied" }), n)

@@ -158,7 +158,7 @@ static void test_binary_headers(void)
     vsg_ce_set_ext(&ce, "eventclass", "event", NULL);
     vsg_ce_set_ext(&ce, "vsphereapiversion", "8.0", NULL);
     vsg_ce_set_ext(&ce, "team", "a \"b\"%\xc3\xbc", NULL);
-    CHECK_INT(vsg_ce_binary_headers(&ce, "prod", &h, &err), VSG_OK);
+    CHECK_INT(vsg_ce_binary_headers(&ce, "prod", 1, &h, &err), VSG_OK);
     for (size_t i = 0; want[i]; i++) {
         CHECK(i < h.n);
         CHECK_STR(h.lines[i], want[i]);
@@ -167,19 +167,27 @@ static void test_binary_headers(void)
     CHECK(h.lines[h.n] == NULL);
     vsg_ce_headers_cleanup(&h);
 
+    /* Raw values, as the Go adapter sends them: only control characters
+     * are encoded (no header may carry them). */
+    vsg_ce_set_ext(&ce, "team", "a \"b\"%\xc3\xbc side by side\r\n", NULL);
+    CHECK_INT(vsg_ce_binary_headers(&ce, "prod", 0, &h, &err), VSG_OK);
+    CHECK_STR(h.lines[7], "ce-team: a \"b\"%\xc3\xbc side by side%0D%0A");
+    CHECK_STR(h.lines[1], "ce-id: 7");
+    vsg_ce_headers_cleanup(&h);
+
     /* No namespace, no content type: neither header. */
     vsg_ce_set(&ce, "datacontenttype", NULL, NULL);
-    CHECK_INT(vsg_ce_binary_headers(&ce, "", &h, &err), VSG_OK);
+    CHECK_INT(vsg_ce_binary_headers(&ce, "", 1, &h, &err), VSG_OK);
     for (size_t i = 0; i < h.n; i++) {
         CHECK(strncmp(h.lines[i], "Content-Type", 12) != 0);
         CHECK(strncmp(h.lines[i], "Kn-Namespace", 12) != 0);
         CHECK(strncmp(h.lines[i], "ce-datacontenttype", 18) != 0);
     }
     vsg_ce_headers_cleanup(&h);
-    CHECK_INT(vsg_ce_binary_headers(&ce, "a\nb", &h, &err), VSG_ERR_INVAL);
+    CHECK_INT(vsg_ce_binary_headers(&ce, "a\nb", 1, &h, &err), VSG_ERR_INVAL);
     vsg_ce_headers_cleanup(&h);
     vsg_ce_set(&ce, "id", NULL, NULL);
-    CHECK_INT(vsg_ce_binary_headers(&ce, NULL, &h, &err), VSG_ERR_INVAL);
+    CHECK_INT(vsg_ce_binary_headers(&ce, NULL, 1, &h, &err), VSG_ERR_INVAL);
     CHECK(strstr(err.msg, "\"id\"") != NULL);
     vsg_ce_headers_cleanup(&h);
     vsg_ce_cleanup(&ce);
@@ -206,7 +214,7 @@ static void test_binary_headers_grow(void)
         value[0] = ' '; /* percent-encoded: 3 bytes */
         vsg_ce_set_ext(&ce, name, value, NULL);
     }
-    CHECK_INT(vsg_ce_binary_headers(&ce, "ns", &h, &err), VSG_OK);
+    CHECK_INT(vsg_ce_binary_headers(&ce, "ns", 1, &h, &err), VSG_OK);
     CHECK_INT(h.n, 4 + 40 + 1);
     CHECK(h.lines != h.line_space);
     CHECK(h.block != h.byte_space);
@@ -459,7 +467,7 @@ static void test_nomem(void)
             vsg_ce_set_ext(&ce, "a", "b", &err) == VSG_OK &&
             vsg_ce_set_data(&ce, "d", 1) == VSG_OK && vsg_ce_copy(&cp, &ce) == VSG_OK &&
             vsg_ce_overrides_parse("{\"extensions\":{\"x\":\"y\"}}", &o, &err) == VSG_OK)
-            vsg_ce_binary_headers(&cp, "ns", &h, &err);
+            vsg_ce_binary_headers(&cp, "ns", 1, &h, &err);
         vsg_mem_fail_after(-1);
         vsg_ce_headers_cleanup(&h);
         vsg_ce_overrides_cleanup(&o);

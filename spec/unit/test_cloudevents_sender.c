@@ -28,7 +28,8 @@
 struct seen {
     char id[64];          /* ce-id. */
     char type[128];       /* ce-type. */
-    char team[64];        /* ce-team (raw, percent-encoded). */
+    char team[64];        /* ce-team, as on the wire. */
+    char trace[64];       /* traceparent. */
     char ns[64];          /* Kn-Namespace. */
     char ctype[64];       /* Content-Type. */
     char errcode[16];     /* ce-knativeerrorcode. */
@@ -73,6 +74,7 @@ static enum vsg_err sink_handler(void *ud, const struct vsg_http_req *rq, struct
         copy_hdr(rq, "ce-id", s->id, sizeof s->id);
         copy_hdr(rq, "Ce-Type", s->type, sizeof s->type);
         copy_hdr(rq, "ce-team", s->team, sizeof s->team);
+        copy_hdr(rq, "traceparent", s->trace, sizeof s->trace);
         copy_hdr(rq, "kn-namespace", s->ns, sizeof s->ns);
         copy_hdr(rq, "content-type", s->ctype, sizeof s->ctype);
         copy_hdr(rq, "ce-knativeerrorcode", s->errcode, sizeof s->errcode);
@@ -190,10 +192,15 @@ static void test_retry_then_success(void)
     CHECK_INT(st.attempts, 5);
     CHECK_INT(st.dead_lettered, 0);
     CHECK_INT(st.dropped, 0);
-    /* What arrived: binary mode, overrides applied and percent-encoded. */
+    /* What arrived: binary mode, overrides applied, values raw as the Go
+     * adapter sent them, and a W3C traceparent (not sampled by default). */
     CHECK_STR(fs.seen[4].id, "42");
     CHECK_STR(fs.seen[4].type, "com.vmware.vsphere.VmPoweredOffEvent.v0");
-    CHECK_STR(fs.seen[4].team, "a%20b");
+    CHECK_STR(fs.seen[4].team, "a b");
+    CHECK_INT((long)strlen(fs.seen[4].trace), 55);
+    CHECK(strncmp(fs.seen[4].trace, "00-", 3) == 0);
+    CHECK(strcmp(fs.seen[4].trace + 52, "-00") == 0);
+    CHECK(strspn(fs.seen[4].trace + 3, "0123456789abcdef") == 32);
     CHECK_STR(fs.seen[4].ns, "prod");
     CHECK_STR(fs.seen[4].ctype, "application/json");
     CHECK_STR(fs.seen[4].body, "{\"Key\":42}");
@@ -227,7 +234,7 @@ static void test_dead_letter_400(void)
     CHECK_STR(dls.seen[0].errcode, "400");
     CHECK_STR(dls.seen[0].errdest, fs.url);
     CHECK_STR(dls.seen[0].errdata, "YmFkIGV2ZW50"); /* base64("bad event") */
-    CHECK_STR(dls.seen[0].team, "a%20b");
+    CHECK_STR(dls.seen[0].team, "a b");
     CHECK_STR(dls.seen[0].body, "{\"Key\":42}");
     vsg_ce_sender_stats(s, &st);
     CHECK_INT(st.dead_lettered, 1);
@@ -477,7 +484,21 @@ static void test_no_content_type(void)
     CHECK_INT(out, VSG_CE_DELIVERED);
     CHECK_STR(fs.seen[0].ctype, ""); /* Not curl's form type. */
     CHECK_STR(fs.seen[0].ns, "");
-    CHECK_STR(fs.seen[0].team, "will%20be%20overridden");
+    CHECK_STR(fs.seen[0].team, "will be overridden");
+    vsg_ce_cleanup(&ce);
+    vsg_ce_sender_free(s);
+
+    /* The CloudEvents HTTP binding's percent-encoding, when asked for; and
+     * every traceparent sampled at rate 1. */
+    o.percent_header_values = 1;
+    o.trace_sample_rate = 1;
+    s = vsg_ce_sender_new(&o, &err);
+    CHECK(s != NULL);
+    make_event(&ce, "16");
+    CHECK_INT(vsg_ce_send(s, &ce, &out, &err), VSG_OK);
+    CHECK_STR(fs.seen[1].team, "will%20be%20overridden");
+    CHECK(strcmp(fs.seen[1].trace + 52, "-01") == 0);
+    CHECK(strncmp(fs.seen[1].trace + 3, fs.seen[0].trace + 3, 32) != 0); /* a new trace per event */
     CHECK_STR(fs.seen[0].body, "");
     vsg_ce_cleanup(&ce);
     vsg_ce_sender_free(s);

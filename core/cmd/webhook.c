@@ -669,11 +669,21 @@ static int is_bindings(const struct whconf *w)
     return strcmp(w->name, VSG_WH_BINDINGS) == 0;
 }
 
-static void conf_path(struct vsg_buf *b, const struct whconf *w, int with_name)
+/* The configuration object's name: the webhook's, or in URL mode
+ * VSG_WH_URL_PREFIX + it (in a static buffer per configuration). */
+static const char *conf_name(const struct vsg_webhook *wh, const struct whconf *w)
+{
+    static _Thread_local char buf[256];
+    if (!wh->url_base) return w->name;
+    snprintf(buf, sizeof buf, "%s%s", VSG_WH_URL_PREFIX, w->name);
+    return buf;
+}
+
+static void conf_path(struct vsg_buf *b, const struct vsg_webhook *wh, const struct whconf *w, int with_name)
 {
     vsg_buf_reset(b);
     (void)vsg_kube_path(b, "admissionregistration.k8s.io/v1", NULL, w->resource,
-                        with_name ? w->name : NULL, NULL);
+                        with_name ? conf_name(wh, w) : NULL, NULL);
 }
 
 static enum vsg_err resolve_kind(void *ud, const char *av, const char *kind,
@@ -886,7 +896,7 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, size_t *skipped)
         const struct whconf *w = &confs[i];
         cJSON *cur = NULL;
         if (w->service_only && wh->url_base) continue;
-        conf_path(&p, w, 1);
+        conf_path(&p, wh, w, 1);
         enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
         if (rc == VSG_ERR_NOTFOUND && !wh->url_base) continue;
         if (rc != VSG_OK && rc != VSG_ERR_NOTFOUND) {
@@ -908,13 +918,14 @@ static enum vsg_err sync_configs(struct vsg_webhook *wh, size_t *skipped)
                 cJSON_AddStringToObject(cur, "apiVersion", "admissionregistration.k8s.io/v1");
                 cJSON_AddStringToObject(cur, "kind", w->mutating ? "MutatingWebhookConfiguration"
                                                                  : "ValidatingWebhookConfiguration");
-                cJSON_AddStringToObject(md, "name", w->name);
+                cJSON_AddStringToObject(md, "name", conf_name(wh, w));
                 cJSON *labels = cJSON_AddObjectToObject(md, "labels");
                 cJSON_AddStringToObject(labels, "sources.tanzu.vmware.com/webhook-mode", "url");
                 cJSON_AddItemToObject(cur, "webhooks", hooks);
-                conf_path(&p, w, 0);
+                conf_path(&p, wh, w, 0);
                 rc = vsg_kube_create(wh->client, p.data, cur, NULL, &err);
-                if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "registered %s at %s%s", w->name, wh->url_base, w->path);
+                if (rc == VSG_OK)
+                    VSG_LOG_INFO(LOGGER, "registered %s at %s%s", conf_name(wh, w), wh->url_base, w->path);
                 else VSG_LOG_WARN(LOGGER, "creating %s: %s", w->name, err.msg);
                 if (rc != VSG_OK) worst = rc;
                 cJSON_Delete(cur);
@@ -959,7 +970,7 @@ static void delete_url_configs(struct vsg_webhook *wh)
     for (size_t i = 0; i < NCONFS; i++) {
         cJSON *cur = NULL;
         char want[1024];
-        conf_path(&p, &confs[i], 1);
+        conf_path(&p, wh, &confs[i], 1);
         enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
         const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(
@@ -974,7 +985,7 @@ static void delete_url_configs(struct vsg_webhook *wh)
         }
         if (!ours) continue;
         rc = vsg_kube_delete(wh->client, p.data, &err);
-        if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "unregistered %s", confs[i].name);
+        if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "unregistered %s", conf_name(wh, &confs[i]));
         else if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "deleting %s: %s", confs[i].name, err.msg);
     }
     vsg_buf_cleanup(&p);

@@ -44,6 +44,10 @@
 #define VSG_WH_DEFAULTING "defaulting.webhook.vsphere.sources.tanzu.vmware.com"
 #define VSG_WH_VALIDATION "validation.webhook.vsphere.sources.tanzu.vmware.com"
 #define VSG_WH_BINDINGS "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
+/* URL mode (a development aid) registers configurations of its own, named
+ * "<prefix><name>", so that it never takes over, or deletes on exit, the
+ * shipped ones a release installed; the webhooks in them keep their names. */
+#define VSG_WH_URL_PREFIX "url-mode."
 /* DELETE of the release's namespace: releases the bindings (cmd/uninstall.h); Service mode only. */
 #define VSG_WH_UNINSTALL "uninstall.webhook.vsphere.sources.tanzu.vmware.com"
 

@@ -14,7 +14,7 @@ e2e_begin webhook_leader_certs
 ctl_setup
 ns=$(new_ns whl)
 lease=ctl-whl-$ns
-WHB=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
+WHB=$WHB_URL
 
 sec() { k -n vmware-sources get secret vsphere-webhook-certs -o json; }
 sec_rv() { sec | jq -r .metadata.resourceVersion; }
@@ -84,7 +84,7 @@ e2e_stop "$pa"
 took=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$E2E_RC" = 0 ] || fail "a exit status $E2E_RC: $(tail -n 5 "$la")"
 [ "$took" -le 5000 ] || fail "a took $took ms to stop after SIGTERM"
-grep -q 'unregistered [a-z.]*webhook\.vsphere' "$la" || fail "a did not unregister its configurations"
+grep -q 'unregistered [a-z.-]*webhook\.vsphere' "$la" || fail "a did not unregister its configurations"
 wait_for 30 "b to lead" grep -q 'whl-b: became the leader' "$lb"
 wait_for 30 "b to register its URL" url_is "https://127.0.0.1:$portb/vspherebindings"
 wait_for 30 "the caBundles (b's first pass)" bundles_are "$ca1"

@@ -5,9 +5,14 @@
 # --webhook-url-base https://127.0.0.1:<free port>, waits for the three
 # configurations and a canary dry-run; a trap deletes the configurations
 # before the controller stops (also on failure).
-WH_CONFS="mutatingwebhookconfiguration/defaulting.webhook.vsphere.sources.tanzu.vmware.com
+# URL mode's configurations have names of their own (prefix url-mode.), so
+# it never takes over the shipped ones; the webhooks in them keep theirs.
+WH_SHIPPED_CONFS="mutatingwebhookconfiguration/defaulting.webhook.vsphere.sources.tanzu.vmware.com
 validatingwebhookconfiguration/validation.webhook.vsphere.sources.tanzu.vmware.com
 mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
+WH_CONFS=$(sed 's|/|/url-mode.|' <<<"$WH_SHIPPED_CONFS")
+WHB_SHIPPED=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
+WHB_URL=mutatingwebhookconfiguration/url-mode.vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
 
 wh_unregister() {
   local c

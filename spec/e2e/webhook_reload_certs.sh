@@ -38,14 +38,14 @@ k -n vmware-sources delete configmap "$ovr" >/dev/null
 wait_for 30 "the shipped code to come back" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG create --dry-run=server -o jsonpath='{.spec.payloadEncoding}' -f $E2E_DIR/canary.yaml)\" = application/xml ]"
 
 # ---- certificate rotation ------------------------------------------------------------
-bundle() { k get mutatingwebhookconfiguration defaulting.webhook.vsphere.sources.tanzu.vmware.com -o jsonpath='{.webhooks[0].clientConfig.caBundle}'; }
+bundle() { k get mutatingwebhookconfiguration url-mode.defaulting.webhook.vsphere.sources.tanzu.vmware.com -o jsonpath='{.webhooks[0].clientConfig.caBundle}'; }
 ca1=$(bundle)
 [ "$ca1" = "$(k -n vmware-sources get secret vsphere-webhook-certs -o jsonpath='{.data.ca-cert\.pem}')" ] || fail "caBundle is not the Secret's CA"
 k -n vmware-sources patch secret vsphere-webhook-certs --type json -p '[{"op":"remove","path":"/data"}]' >/dev/null
-wait_for 30 "a new caBundle" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG get mutatingwebhookconfiguration defaulting.webhook.vsphere.sources.tanzu.vmware.com -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" != '$ca1' ]"
+wait_for 30 "a new caBundle" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG get mutatingwebhookconfiguration url-mode.defaulting.webhook.vsphere.sources.tanzu.vmware.com -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" != '$ca1' ]"
 ca2=$(bundle)
-for c in validatingwebhookconfiguration/validation.webhook.vsphere.sources.tanzu.vmware.com \
-         mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com; do
+for c in validatingwebhookconfiguration/url-mode.validation.webhook.vsphere.sources.tanzu.vmware.com \
+         mutatingwebhookconfiguration/url-mode.vspherebindings.webhook.vsphere.sources.tanzu.vmware.com; do
   wait_for 30 "$c caBundle" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG get $c -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$ca2' ]"
 done
 [ "$ca2" = "$(k -n vmware-sources get secret vsphere-webhook-certs -o jsonpath='{.data.ca-cert\.pem}')" ] || fail "caBundle is not the new Secret's CA"

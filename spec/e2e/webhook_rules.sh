@@ -14,7 +14,9 @@
 # on deploy/webhooks as shipped (made to match nothing here): the leader
 # writes the caBundles and the binding webhook's rules and selectors (back
 # to the shipped ones), and nothing else; re-applying the shipped file
-# then changes nothing the leader would write back (no fight).
+# then changes nothing the leader would write back (no fight). Last, URL mode
+# next to those shipped configurations registers its own (url-mode.*) and
+# leaves the shipped ones as they are, also when it stops.
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 . "$(dirname "$0")/webhook_lib.sh"
@@ -60,7 +62,7 @@ wh_start a --lease-name "ctl-whk-$ns" --reconcilers vspherebinding --cert-check 
 wh_canary "$ns"
 k -n "$ns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
 
-WHB=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
+WHB=$WHB_URL
 rules() { k get "$WHB" -o json | jq -c '.webhooks[0].rules'; }
 rule_of() { # rule_of PLURAL: the rule naming it, or nothing
   rules | jq -c --arg g "$G" --arg r "$1" '.[] | select(.apiGroups == [$g] and (.resources | index($r)))'
@@ -164,6 +166,7 @@ e2e_stop "$CTL_PID"
 # ---- Service mode: deploy/webhooks as shipped, kept in place ------------------------------
 # The shipped configurations (reaching the Service), except that here they
 # never match anything: there is no Service behind them in the harness.
+WHB=$WHB_SHIPPED WH_CONFS=$WH_SHIPPED_CONFS
 k create --dry-run=client -o json -f "$VSG_SOURCE_DIR/deploy/webhooks/" |
   jq '.webhooks[] |= (.failurePolicy = "Ignore" | .namespaceSelector = {"matchLabels": {"vsgate-e2e": "never"}})' |
   k apply -f - >/dev/null
@@ -208,10 +211,23 @@ sleep 9
   fail "the leader rewrote the shipped binding webhook: $(grep 'updated vspherebindings.webhook' "$CTL_LOG" | tail -n 3)"
 [ "$(selectors)" = "$shipped_sel" ] && [ "$(rules)" = "$BUILTIN" ] || fail "after re-applying: $(selectors) $(rules)"
 
-# ---- clean stop ---------------------------------------------------------------------------
-wh_unregister
 e2e_stop "$CTL_PID"
 [ "$E2E_RC" = 0 ] || fail "controller exit status $E2E_RC: $(tail -n 5 "$CTL_LOG")"
 ! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$CTL_LOG" || fail "sanitizer report in $CTL_LOG"
+
+# ---- URL mode next to a release's configurations: its own ones, nothing taken over ---------
+shipped() { local c; for c in $WH_SHIPPED_CONFS; do k get "$c" -o json | jq -c '.webhooks'; done; }
+shipped0=$(shipped)
+WH_CONFS=$(sed 's|/|/url-mode.|' <<<"$WH_SHIPPED_CONFS")
+wh_start u --lease-name "ctl-whk-url2-$ns" --reconcilers vspherebinding
+[ "$(shipped)" = "$shipped0" ] || fail "URL mode changed the shipped configurations"
+e2e_stop "$CTL_PID" # URL mode removes its own configurations as it stops
+[ "$E2E_RC" = 0 ] || fail "controller exit status $E2E_RC: $(tail -n 5 "$CTL_LOG")"
+for c in $WH_CONFS; do kq get "$c" && fail "URL mode left $c behind"; done
+[ "$(shipped)" = "$shipped0" ] || fail "URL mode deleted or changed the shipped configurations at exit"
+WH_CONFS=$WH_SHIPPED_CONFS
+
+# ---- clean stop ---------------------------------------------------------------------------
+wh_unregister
 k delete crd "widgets.$G" "gadgets.$G" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 echo "webhook_rules: ok"

@@ -217,7 +217,7 @@ check_untouched Deployment p-dep "$pns"
 [ "$(ns_mark "$pns")" = true/ ] || fail "$pns: the user's include label was changed: $(ns_mark "$pns")"
 
 # ---- webhook down with failurePolicy Fail -------------------------------------------
-WHB=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
+WHB=$WHB_URL
 [ "$(k get "$WHB" -o jsonpath='{.webhooks[0].failurePolicy}')" = Fail ] || fail "the binding webhook is not failurePolicy Fail"
 free=$(new_ns whsz)
 trap 'rc=$?; kill -CONT "$CTL_PID" 2>/dev/null || true; wh_unregister; _e2e_cleanup $rc' EXIT

@@ -122,6 +122,25 @@ static enum vsg_err h_metrics(void *ud, const struct vsg_http_req *rq, struct vs
 }
 
 /* Set on SIGTERM/SIGINT: /readyz fails while the webhooks keep answering for --drain. */
+/* The level from the environment (VSG_LOG_LEVEL wins over config-logging;
+ * K_LOGGING_CONFIG is where config-logging's changes start from). */
+static enum vsg_log_level start_level;
+static int level_pinned;
+
+/* config-logging changed (or was read at start): its level, live, as
+ * Knative components apply loglevel.controller / zap-logger-config. */
+static void on_logging(const char *json)
+{
+    if (level_pinned) return;
+    enum vsg_log_level before = vsg_log_level();
+    /* The Deployment's name, as deploy/system/400-config-logging.yaml names
+     * it, or Knative's "controller". */
+    if (!vsg_log_level_from_json(json, "vsphere-source-webhook,controller"))
+        (void)vsg_log_set_level_from_string(vsg_log_level_name(start_level));
+    if (vsg_log_level() != before)
+        VSG_LOG_INFO(LOGGER, "log level %s (from config-logging)", vsg_log_level_name(vsg_log_level()));
+}
+
 static atomic_int draining;
 
 static enum vsg_err c_ready(void *ud, struct vsg_error *why)
@@ -217,7 +236,9 @@ int vsg_cmd_controller(int argc, char **argv)
     sigset_t sigs;
     memset(&cfg, 0, sizeof cfg);
     vsg_error_clear(&err);
-    vsg_log_level_from_env("controller");
+    vsg_log_level_from_env("vsphere-source-webhook,controller");
+    start_level = vsg_log_level();
+    level_pinned = getenv("VSG_LOG_LEVEL") && *getenv("VSG_LOG_LEVEL");
 
     optind = 1;
     opterr = 1;
@@ -361,6 +382,7 @@ int vsg_cmd_controller(int argc, char **argv)
         .adapter_image = image,
         .metrics_domain = getenv("METRICS_DOMAIN"),
         .logging_cm = getenv("CONFIG_LOGGING_NAME"),
+        .on_logging = on_logging,
         .observability_cm = getenv("CONFIG_OBSERVABILITY_NAME"),
         .leader_election_cm = getenv("CONFIG_LEADERELECTION_NAME"),
     };

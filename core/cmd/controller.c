@@ -267,7 +267,16 @@ static void on_system_cm(void *ud, enum vsg_kube_event_type t, const cJSON *obj,
     (void)old;
     if (!name) return;
     if (strcmp(name, ctl->overrides_name) == 0) set_overrides(ctl, cm);
-    else if (strcmp(name, ctl->logging_cm) == 0) set_config(ctl, &ctl->logging_config, cm);
+    else if (strcmp(name, ctl->logging_cm) == 0) {
+        set_config(ctl, &ctl->logging_config, cm);
+        if (ctl->o.on_logging) {
+            pthread_mutex_lock(&ctl->cmu);
+            char *json = vsg_strdup(ctl->logging_config);
+            pthread_mutex_unlock(&ctl->cmu);
+            ctl->o.on_logging(json && *json ? json : "{}");
+            vsg_free(json);
+        }
+    }
     else if (strcmp(name, ctl->observability_cm) == 0) set_config(ctl, &ctl->metrics_config, cm);
 }
 

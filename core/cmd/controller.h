@@ -61,6 +61,9 @@ struct vsg_ctl_opts {
     const char *adapter_image;         /* ctx.config.adapter_image. */
     const char *metrics_domain;        /* ctx.config.metrics_domain. */
     const char *logging_cm;            /* NULL: "config-logging". */
+    void (*on_logging)(const char *json); /* Called with config-logging's data as JSON
+                                          ("{}" when it is gone) at start and on
+                                          every change, or NULL. */
     const char *observability_cm;      /* NULL: "config-observability". */
     const char *leader_election_cm;    /* NULL: "config-leader-election". */
 };

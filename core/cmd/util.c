@@ -230,6 +230,31 @@ enum vsg_err vsg_check_ca_file(const char *setting, const char *path, char **pem
     return rc;
 }
 
+int vsg_log_level_from_json(const char *json, const char *component)
+{
+    cJSON *root = json && *json ? cJSON_Parse(json) : NULL;
+    int set = 0;
+    if (!root) return 0;
+    /* loglevel.<name> for each comma-separated name, in order. */
+    for (const char *c = component; *c && !set;) {
+        size_t n = strcspn(c, ",");
+        char key[128];
+        snprintf(key, sizeof key, "loglevel.%.*s", (int)n, c);
+        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(root, key);
+        if (cJSON_IsString(lv) && vsg_log_set_level_from_string(lv->valuestring) == VSG_OK) set = 1;
+        c += n + (c[n] == ',');
+    }
+    if (!set) {
+        const cJSON *zc = cJSON_GetObjectItemCaseSensitive(root, "zap-logger-config");
+        cJSON *z = cJSON_IsString(zc) ? cJSON_Parse(zc->valuestring) : NULL;
+        const cJSON *level = z ? cJSON_GetObjectItemCaseSensitive(z, "level") : NULL;
+        if (cJSON_IsString(level) && vsg_log_set_level_from_string(level->valuestring) == VSG_OK) set = 1;
+        cJSON_Delete(z);
+    }
+    cJSON_Delete(root);
+    return set;
+}
+
 void vsg_log_level_from_env(const char *component)
 {
     const char *v = getenv("VSG_LOG_LEVEL");
@@ -245,21 +270,8 @@ void vsg_log_level_from_env(const char *component)
         VSG_LOG_WARN("vsgate", "ignoring K_LOGGING_CONFIG: not JSON");
         return;
     }
-    char key[128];
-    snprintf(key, sizeof key, "loglevel.%s", component);
-    const cJSON *lv = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (cJSON_IsString(lv) && vsg_log_set_level_from_string(lv->valuestring) == VSG_OK) {
-        cJSON_Delete(root);
-        return;
-    }
-    const cJSON *zc = cJSON_GetObjectItemCaseSensitive(root, "zap-logger-config");
-    if (cJSON_IsString(zc)) {
-        cJSON *z = cJSON_Parse(zc->valuestring);
-        const cJSON *level = z ? cJSON_GetObjectItemCaseSensitive(z, "level") : NULL;
-        if (cJSON_IsString(level)) vsg_log_set_level_from_string(level->valuestring);
-        cJSON_Delete(z);
-    }
     cJSON_Delete(root);
+    (void)vsg_log_level_from_json(lc, component);
 }
 
 enum vsg_err vsg_parse_header_encoding(const char *setting, const char *value, int *percent,

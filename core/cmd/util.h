@@ -74,6 +74,13 @@ enum vsg_err vsg_check_ca_file(const char *setting, const char *path, char **pem
  * "zap-logger-config"). Unknown values are reported and ignored. */
 void vsg_log_level_from_env(const char *component);
 
+/* Sets the log level from Knative's config-logging data as JSON
+ * ({"zap-logger-config": "{\"level\": ...}", "loglevel.<component>": ...}):
+ * loglevel.<component> (`component` may list several, comma-separated,
+ * the first found wins) wins over zap-logger-config's level. Nonzero when
+ * it named a level. */
+int vsg_log_level_from_json(const char *json, const char *component);
+
 /* How ce-* header values are written: NULL, "" or "raw" (as the Go adapter
  * did) sets *percent to 0, "percent" (the CloudEvents HTTP binding) to 1;
  * anything else is VSG_ERR_INVAL naming `setting`. */

@@ -690,9 +690,16 @@ static int call_protected(lua_State *L)
         lua_setfield(L, -2, cfg_keys[i]);
     }
     lua_call(L, 5, 1);                                               /* 4: ctx */
+    {
+        /* Every line the reconcile logs names the object, as Knative's do. */
+        char key[2 * NAME_MAX_LEN + 2];
+        snprintf(key, sizeof key, "%s%s%s", a->ns && *a->ns ? a->ns : "", a->ns && *a->ns ? "/" : "", a->name);
+        vsg_lua_log_context(L, "knative.dev/key", key);
+    }
     if (vsg_lua_json_decode(L, a->obj, a->obj_len, &e) != VSG_OK)    /* 5: obj */
         return luaL_error(L, "decoding %s/%s: %s", a->ns ? a->ns : "", a->name, e.msg);
     lua_call(L, 2, 2);                                               /* 3, 4: results */
+    vsg_lua_log_context(L, "knative.dev/key", NULL);
     a->out = OUT_DONE;
     if (lua_isnil(L, 3)) {
         if (!lua_isnil(L, 4)) {

@@ -237,6 +237,11 @@ void vsg_lua_setfuncs(lua_State *L, const char *prefix,
  * '@' is used as is. Binary chunks are refused. On failure pushes nothing:
  * VSG_ERR_LUA (syntax), VSG_ERR_LIMIT (memory cap), VSG_ERR_NOMEM.
  */
+/* Sets (value non-NULL) or clears field `key` that every vsg.log line of
+ * the state carries from now on, under the line's own fields (which win):
+ * the controller sets knative.dev/key for each reconcile. */
+void vsg_lua_log_context(lua_State *L, const char *key, const char *value);
+
 enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
                           const char *src, size_t len, struct vsg_error *err);
 

@@ -20,6 +20,56 @@
  * log: the default filter budget allows about 1000 lines per call. */
 #define LOG_LINE_COST 1000
 
+/* Registry key of the fields every line of a state carries (a table). */
+static const char log_context_key = 0;
+
+void vsg_lua_log_context(lua_State *L, const char *key, const char *value)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &log_context_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &log_context_key);
+    }
+    if (value)
+        lua_pushstring(L, value);
+    else
+        lua_pushnil(L);
+    lua_setfield(L, -2, key);
+    lua_pop(L, 1);
+}
+
+/* [-0, +1, m] A table of the context fields plus those at `fields` (which
+ * win), or nothing pushed (returns 0) when there is no context. */
+static int with_context(lua_State *L, int fields)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &log_context_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int ctx = lua_gettop(L);
+    lua_pushnil(L);
+    if (!lua_next(L, ctx)) { /* Empty. */
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pop(L, 2);
+    lua_newtable(L);
+    int out = lua_gettop(L);
+    for (int src = 0; src < 2; src++) {
+        int from = src == 0 ? ctx : fields;
+        if (from == 0) continue;
+        lua_pushnil(L);
+        while (lua_next(L, from)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_settable(L, out);
+        }
+    }
+    lua_remove(L, ctx);
+    return 1;
+}
+
 void vsg__lua_log(lua_State *L, enum vsg_log_level level, const char *msg,
                   int fields)
 {
@@ -38,6 +88,9 @@ void vsg__lua_log(lua_State *L, enum vsg_log_level level, const char *msg,
             break;
         }
     }
+    if (fields != 0) fields = lua_absindex(L, fields);
+    int merged = with_context(L, fields); /* May raise (memory): nothing to free yet. */
+    if (merged) fields = lua_gettop(L);
     /* Nothing below raises: the C buffer is always freed. */
     vsg_buf_init(&raw, VSG_LOG_LINE_MAX / 2);
     if (fields != 0 &&
@@ -46,6 +99,7 @@ void vsg__lua_log(lua_State *L, enum vsg_log_level level, const char *msg,
     vsg_log_emit_json(level, vsg_lua_name(s), file, line, msg,
                       raw.len > 0 ? raw.data : NULL);
     vsg_buf_cleanup(&raw);
+    if (merged) lua_pop(L, 1);
 }
 
 /* [-(1|2), +0, v] The body of vsg.log.<level>(msg [, fields]). */

@@ -2,7 +2,8 @@
 # does (issue 16 item 8): read at start (loglevel.vsphere-source-webhook:
 # debug gives debug lines from the first reconcile) and changed live
 # (back to info: no debug line after the change is applied), without a
-# restart. The harness's config-logging is put back at exit.
+# restart. Every line a Lua reconciler writes carries knative.dev/key
+# (item 9). The harness's config-logging is put back at exit.
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 . "$(dirname "$0")/controller_more_lib.sh"
@@ -48,4 +49,18 @@ wait_jp 30 "$ns" deploy second-adapter '{.metadata.name}' second-adapter
 sleep 1
 [ "$(debug_lines)" = "$n" ] || fail "debug lines after the level went back to info: $(grep '"level":"debug"' "$CTL_LOG" | tail -n 2)"
 _e2e_alive "$CTL_PID" || fail "the controller stopped"
+
+# Lines the Lua reconciler writes name the object (knative.dev/key), as the
+# C driver's do: a source whose sink Service does not exist.
+cat <<YAML | k -n "$ns" apply -f - >/dev/null
+apiVersion: sources.tanzu.vmware.com/v1alpha1
+kind: VSphereSource
+metadata: {name: third}
+spec:
+  address: https://vcenter.corp.local
+  secretRef: {name: vsphere-credentials}
+  sink: {ref: {apiVersion: v1, kind: Service, name: nowhere}}
+YAML
+keyed() { grep '"msg":"sink not resolved"' "$CTL_LOG" | grep -q "\"knative.dev/key\":\"$ns/third\""; }
+wait_for 30 "a Lua log line with knative.dev/key $ns/third" keyed
 echo "controller_logging: debug from config-logging at start, info live ($n debug lines before)"

@@ -367,7 +367,31 @@ static void test_log(void)
     vsg_lua_close(s);
 }
 
+/* Context fields (knative.dev/key during a reconcile) on every line; a
+ * line's own field of the same name wins; cleared, they are gone. */
+static void test_log_context(void)
+{
+    struct vsg_lua *s = state();
+    const char *logs;
+
+    vsg_lua_log_context(vsg_lua_L(s), "knative.dev/key", "ns/src");
+    lt_logs_begin(VSG_LOG_LEVEL_INFO);
+    CHECK_STR(lt_eval(s, "vsg.log.info('one')\n"
+                         "vsg.log.info('two', {n = 2})\n"
+                         "vsg.log.info('three', {['knative.dev/key'] = 'mine'})\nreturn 'ok'"),
+              "ok");
+    vsg_lua_log_context(vsg_lua_L(s), "knative.dev/key", NULL);
+    CHECK_STR(lt_eval(s, "vsg.log.info('four')\nreturn 'ok'"), "ok");
+    logs = lt_logs_end();
+    CHECK_HAS(logs, "\"msg\":\"one\",\"knative.dev/key\":\"ns/src\"}");
+    CHECK_HAS(logs, "\"msg\":\"two\",\"knative.dev/key\":\"ns/src\",\"n\":2}");
+    CHECK_HAS(logs, "\"msg\":\"three\",\"knative.dev/key\":\"mine\"}");
+    CHECK_HAS(logs, "\"msg\":\"four\"}");
+    vsg_lua_close(s);
+}
+
 TEST_LIST = {
+    {"log_context", test_log_context},
     {"encode_scalars", test_encode_scalars},
     {"encode_tables", test_encode_tables},
     {"encode_errors_raise", test_encode_errors_raise},

@@ -127,7 +127,26 @@ struct engine {
                                               delivered, prepared ahead. */
     uint64_t n_events;                     /* Events handled (any outcome). */
     int filter_waiting;                    /* Logged that events wait for a filter. */
+    int vc_state;                          /* Reported: 0 none yet, 1 ok, -1 failing. */
+    char vc_msg[512];                      /* The failure reported last. */
 };
+
+/* Reports vCenter's state to cfg->on_vcenter when it changed. */
+static void vc_report(struct engine *e, int ok, const char *msg)
+{
+    if (!e->cfg->on_vcenter || *e->stop) return;
+    if (ok) {
+        if (e->vc_state == 1) return;
+        e->vc_state = 1;
+        e->vc_msg[0] = '\0';
+        e->cfg->on_vcenter(e->cfg->on_vcenter_ud, 1, "");
+        return;
+    }
+    if (e->vc_state == -1 && strcmp(e->vc_msg, msg) == 0) return;
+    e->vc_state = -1;
+    snprintf(e->vc_msg, sizeof e->vc_msg, "%s", msg);
+    e->cfg->on_vcenter(e->cfg->on_vcenter_ud, 0, e->vc_msg);
+}
 
 /* Sleeps `ms`, waking early when stop is set. */
 static void nap(struct engine *e, int64_t ms)
@@ -224,6 +243,11 @@ static int ensure_session(struct engine *e)
         if (*e->stop) break; /* Cancelled by the stop: not a failure. */
         VSG_LOG_ERROR(lg, "vCenter login failed (retrying in %lld ms): %s",
                       (long long)(e->backoff_ms ? e->backoff_ms : VC_BACKOFF_MIN_MS), err.msg);
+        {
+            char m[600];
+            snprintf(m, sizeof m, "vCenter login failed: %s", err.msg);
+            vc_report(e, 0, m);
+        }
         vc_backoff(e);
     }
     return !*e->stop;
@@ -264,6 +288,11 @@ static int ensure_collector(struct engine *e)
                           err.msg);
         else
             VSG_LOG_ERROR(LOGGER(e->cfg), "could not create event collector (retrying): %s", err.msg);
+        {
+            char m[600];
+            snprintf(m, sizeof m, "cannot create the event collector: %s", err.msg);
+            vc_report(e, 0, m);
+        }
         if (err.code == VSG_ERR_NOTAUTHENTICATED) {
             struct vsg_error e2 = {0};
             vsg_soap_logout(e->soap, &e2); /* marks the session dead */
@@ -304,6 +333,11 @@ static void on_vc_error(struct engine *e, const struct vsg_error *err)
     default:
         VSG_LOG_ERROR(lg, "vCenter call failed (retrying in %lld ms): %s",
                       (long long)(e->backoff_ms ? e->backoff_ms : VC_BACKOFF_MIN_MS), err->msg);
+        {
+            char m[600];
+            snprintf(m, sizeof m, "vCenter call failed: %s", err->msg);
+            vc_report(e, 0, m);
+        }
         drop_collector(e);
         vc_backoff(e);
         /* A transport failure may mean vCenter restarted: check the session. */
@@ -703,6 +737,7 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
             continue;
         }
         e.backoff_ms = 0;
+        vc_report(&e, 1, NULL);
         size_t received = page->received;
         handle_page(&e, page);
         vsg_collector_page_free(page);

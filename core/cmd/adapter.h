@@ -77,6 +77,11 @@ struct vsg_adapter_config {
                                       wait until it has a version. */
     FILE *record;                  /* When set, each event is written here
                                       before the filter (cmd/record.h). */
+    /* Called on the engine's thread when vCenter's state changes: ok
+     * (logged in and reading events) or the error that stops it (message
+     * without secrets), then again whenever the error text changes. */
+    void (*on_vcenter)(void *ud, int ok, const char *message);
+    void *on_vcenter_ud;
 };
 
 /* Fills the defaults: page size 100, period 10 s, max age 5 m, XML,

@@ -20,7 +20,14 @@
  * VSPHERE_SESSION_FILE (where the vCenter session is kept so that a
  * restart after a kill logs it out: soap/session.h), see
  * cmd/filter_watch.h for what the service account then needs.
+ * VSPHERE_HEALTH_PORT (unset or 0: none; the reconciler sets 8080) and
+ * VSPHERE_HEALTH_ADDR (default 0.0.0.0): /healthz, and /readyz which is
+ * 200 only while logged in to vCenter and reading events (the Deployment's
+ * readinessProbe); each change of that state is also written to the
+ * checkpoint ConfigMap as key `vcenter` ({"ready":..,"message":..}), which
+ * the controller turns into the source's AdapterReady.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +47,7 @@
 #include "cmd/filter_watch.h"
 #include "cmd/util.h"
 #include "http/client.h"
+#include "http/server.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "soap/session.h"
@@ -97,6 +105,101 @@ done:
     return rc;
 }
 
+/* ====================================================================
+ * vCenter state: /readyz, and key `vcenter` of the checkpoint ConfigMap
+ * ==================================================================== */
+
+/* The key of the checkpoint ConfigMap the adapter reports vCenter's state in. */
+#define VCENTER_KEY "vcenter"
+
+struct vc_health {
+    pthread_mutex_t mu;          /* Guards state and msg (the server's threads read). */
+    int state;                   /* 0: not yet; 1: logged in and reading; -1: failing. */
+    char msg[512];               /* Why it fails. */
+    struct vsg_kube_client *kc;  /* The engine thread's client (the store's). */
+    const char *ns, *cm;         /* The checkpoint ConfigMap. */
+};
+
+static struct vc_health health = {PTHREAD_MUTEX_INITIALIZER, 0, "", NULL, NULL, NULL};
+
+/* Puts `value` as key VCENTER_KEY of the checkpoint ConfigMap: read,
+ * change, write (the adapter's role may update it, not patch it), again
+ * on a conflict with a checkpoint save. */
+static enum vsg_err put_vcenter_key(struct vc_health *h, const char *value, struct vsg_error *err)
+{
+    enum vsg_err rc = VSG_ERR_CONFLICT;
+    for (int attempt = 0; attempt < 3 && rc == VSG_ERR_CONFLICT; attempt++) {
+        cJSON *cm = NULL, *data;
+        rc = vsg_kube_configmap_get(h->kc, h->ns, h->cm, &cm, err);
+        if (rc == VSG_OK) {
+            data = cJSON_GetObjectItemCaseSensitive(cm, "data");
+            if (!cJSON_IsObject(data)) {
+                cJSON_DeleteItemFromObjectCaseSensitive(cm, "data");
+                data = cJSON_AddObjectToObject(cm, "data");
+            }
+            cJSON_DeleteItemFromObjectCaseSensitive(data, VCENTER_KEY);
+            if (!data || !cJSON_AddStringToObject(data, VCENTER_KEY, value))
+                rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            else
+                rc = vsg_kube_configmap_update(h->kc, h->ns, cm, NULL, err);
+        }
+        cJSON_Delete(cm);
+    }
+    return rc;
+}
+
+/* On the engine's thread: the state for /readyz, and the ConfigMap key. */
+static void on_vcenter(void *ud, int ok, const char *message)
+{
+    struct vc_health *h = ud;
+    pthread_mutex_lock(&h->mu);
+    h->state = ok ? 1 : -1;
+    snprintf(h->msg, sizeof h->msg, "%s", ok ? "" : message);
+    pthread_mutex_unlock(&h->mu);
+    if (!h->kc) return;
+    cJSON *v = cJSON_CreateObject();
+    char *text = NULL;
+    struct vsg_error err;
+    if (v && cJSON_AddBoolToObject(v, "ready", ok) && (ok || cJSON_AddStringToObject(v, "message", message)) &&
+        (text = cJSON_PrintUnformatted(v)) && put_vcenter_key(h, text, &err) != VSG_OK)
+        VSG_LOG_WARN(LG, "cannot report vCenter's state in ConfigMap %s/%s: %s", h->ns, h->cm, err.msg);
+    cJSON_free(text);
+    cJSON_Delete(v);
+}
+
+static enum vsg_err ready_check(void *ud, struct vsg_error *why)
+{
+    struct vc_health *h = ud;
+    enum vsg_err rc = VSG_OK;
+    pthread_mutex_lock(&h->mu);
+    if (h->state == 0) rc = vsg_error_set(why, VSG_ERR_INVALIDSTATE, "not logged in to vCenter yet");
+    else if (h->state < 0) rc = vsg_error_set(why, VSG_ERR_INVALIDSTATE, "%s", h->msg);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+/* Starts /healthz and /readyz on VSPHERE_HEALTH_ADDR:VSPHERE_HEALTH_PORT.
+ * NULL (logged) when it cannot listen: events still flow. */
+static struct vsg_http_server *start_health(unsigned port)
+{
+    struct vsg_http_server_opts o;
+    struct vsg_error err;
+    memset(&o, 0, sizeof o);
+    o.name = "health";
+    o.addr = env("VSPHERE_HEALTH_ADDR") ? env("VSPHERE_HEALTH_ADDR") : "0.0.0.0";
+    o.port = port;
+    o.threads = 1;
+    struct vsg_http_server *srv = vsg_http_server_new(&o, &err);
+    if (!srv || vsg_http_server_add_healthz(srv, "/healthz", NULL, NULL, &err) != VSG_OK ||
+        vsg_http_server_add_healthz(srv, "/readyz", ready_check, &health, &err) != VSG_OK ||
+        vsg_http_server_start(srv, &err) != VSG_OK) {
+        VSG_LOG_ERROR(LG, "health endpoints on %s:%u: %s", o.addr, port, err.msg);
+        vsg_http_server_free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
 int vsg_cmd_adapter(int argc, char **argv)
 {
     if (argc > 1) {
@@ -108,6 +211,7 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  VSPHERE_CA_CERTS, VSPHERE_DELIVERY, VSPHERE_PAGE_SIZE, VSPHERE_WAIT,\n"
                "  VSPHERE_BATCH_WAIT_MS, VSPHERE_SESSION_FILE, VSPHERE_SOURCE_NAME,\n"
                "  VSPHERE_CE_HEADER_ENCODING (raw, the default, or percent),\n"
+               "  VSPHERE_HEALTH_PORT, VSPHERE_HEALTH_ADDR (/healthz, /readyz: logged in to vCenter),\n"
                "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n"
                "VC_URL, K_SINK and VSPHERE_DELIVERY's deadLetterSink must be http:// or https://\n"
                "with a host; K_SINK_TIMEOUT is 0..86400 seconds.\n\n"
@@ -123,6 +227,7 @@ int vsg_cmd_adapter(int argc, char **argv)
     struct vsg_kube_config kcfg;
     struct vsg_kube_client *kc = NULL;
     struct vsg_checkpoint_store *store = NULL;
+    struct vsg_http_server *hsrv = NULL;
     char *user = NULL, *pass = NULL, *dls = NULL;
     struct vsg_filter *filter = NULL;
     struct vsg_filter_watch *watch = NULL;
@@ -198,6 +303,11 @@ int vsg_cmd_adapter(int argc, char **argv)
     }
     const char *cm = env("VSPHERE_KVSTORE_CONFIGMAP");
     if (!cm) FAIL("VSPHERE_KVSTORE_CONFIGMAP is required");
+    long long health_port = 0;
+    if (env("VSPHERE_HEALTH_PORT") &&
+        vsg_parse_int("VSPHERE_HEALTH_PORT", env("VSPHERE_HEALTH_PORT"), 0, 65535, "a TCP port", &health_port,
+                      &err) != VSG_OK)
+        FAIL("%s", err.msg);
     if (vsg_filter_on_error_parse(env("VSPHERE_FILTER_ON_ERROR"), &on_error) != VSG_OK)
         FAIL("VSPHERE_FILTER_ON_ERROR: \"deliver\" or \"drop\", got \"%s\"", env("VSPHERE_FILTER_ON_ERROR"));
 
@@ -218,6 +328,12 @@ int vsg_cmd_adapter(int argc, char **argv)
         backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
     }
     cfg.store = store;
+    health.kc = kc;
+    health.ns = ns;
+    health.cm = cm;
+    cfg.on_vcenter = on_vcenter;
+    cfg.on_vcenter_ud = &health;
+    if (health_port > 0) hsrv = start_health((unsigned)health_port);
     if (env("VSPHERE_FILTER_CONFIGMAP")) {
         /* The filter: watched in the background; events wait for it. */
         struct vsg_filter_config fc;
@@ -253,6 +369,8 @@ int vsg_cmd_adapter(int argc, char **argv)
     }
     rc = vsg_adapter_run(&cfg, &stop);
 out:
+    if (hsrv) vsg_http_server_stop(hsrv);
+    vsg_http_server_free(hsrv);
     vsg_filter_watch_stop(watch);
     if (filter && rc == 0) vsg_filter_log_stats(filter);
     vsg_filter_free(filter);

@@ -33,6 +33,16 @@ M.CONTAINER = "adapter"
 -- ce-* header values: raw UTF-8 as the Go adapter sent them (the default),
 -- or "percent" for the CloudEvents HTTP binding's encoding (ours).
 M.CE_HEADER_ANNOTATION = "sources.tanzu.vmware.com/ce-header-encoding"
+-- The adapter's /healthz and /readyz (ready: logged in to vCenter and
+-- reading events); the Deployment's readinessProbe, no liveness probe (a
+-- vCenter outage must not restart the adapter, which retries by itself).
+M.HEALTH_PORT = 8080
+
+--- The adapter container's readinessProbe.
+function M.readiness_probe()
+  return { httpGet = { path = "/readyz", port = M.HEALTH_PORT }, periodSeconds = 5, timeoutSeconds = 2,
+    failureThreshold = 2 }
+end
 M.ADAPTER_ARGS = { "adapter" }
 -- Where the adapter keeps its vCenter session cookie (VSPHERE_SESSION_FILE):
 -- an in-memory emptyDir, which outlives a container restart (a kill) but not
@@ -267,6 +277,7 @@ function M.adapter_env(src, n, opts)
     env("VSPHERE_SESSION_FILE", M.SESSION_FILE),
     -- The adapter's Kubernetes Events name the source (NAME is the pod's).
     env("VSPHERE_SOURCE_NAME", src.metadata.name),
+    env("VSPHERE_HEALTH_PORT", tostring(M.HEALTH_PORT)),
   }
   local spec = spec_of(src)
   if str(spec.caCerts) then e[#e + 1] = env("VSPHERE_CA_CERTS", spec.caCerts) end
@@ -304,6 +315,7 @@ function M.make_deployment(src, n, opts)
               image = opts.image,
               args = T.copy(M.ADAPTER_ARGS),
               env = M.adapter_env(src, n, opts),
+              readinessProbe = M.readiness_probe(),
               volumeMounts = { M.session_mount() },
             },
           },
@@ -443,6 +455,9 @@ function M.deployment_diff(current, want)
     if not strings_equal(cc.args, wc.args) then d[#d + 1] = p .. "args" end
     if not strings_equal(own_env(cc.env), own_env(wc.env)) then d[#d + 1] = p .. "env" end
     if not has_named(cc.volumeMounts, M.SESSION_VOLUME) then d[#d + 1] = p .. "volumeMounts" end
+    -- The probe's own fields only: the API server fills in the rest.
+    local rp, wp = T.get(cc, "readinessProbe", "httpGet") or {}, wc.readinessProbe.httpGet
+    if rp.path ~= wp.path or rp.port ~= wp.port then d[#d + 1] = p .. "readinessProbe" end
   end
   if not has_named(T.get(ct, "spec", "volumes"), M.SESSION_VOLUME) then d[#d + 1] = "spec.template.spec.volumes" end
   return d
@@ -479,6 +494,7 @@ function M.apply_deployment(current, want)
     if type(x) == "table" and M.BINDING_ENV[x.name] then e[#e + 1] = x end
   end
   cc.env = e
+  cc.readinessProbe = T.copy(wc.readinessProbe)
   -- The session volume and its mount are added when missing (an adapter
   -- Deployment from before them); the binding's are kept.
   if not has_named(cc.volumeMounts, M.SESSION_VOLUME) then

@@ -19,6 +19,8 @@
 --      failure => AdapterReady=False, SinkNotFound.
 --   6. Deployment <n>-adapter: create, or update only when a field we set
 --      differs (lib/desired.lua); AdapterReady <- its Available.
+--   7. The adapter's view of vCenter (key `vcenter` of <n>-configmap): not
+--      ready => AdapterReady=False, VCenterNotReady, with its last error.
 -- Ready = AdapterReady ∧ AuthReady (∧ FilterReady); the status is written
 -- (update_status) only when it changed, with observedGeneration.
 -- Nothing is written when nothing changed: a steady state costs only reads.
@@ -317,6 +319,24 @@ function Run:deployment()
   return true
 end
 
+-- Step 7: the adapter's own view of vCenter, key `vcenter` of the checkpoint
+-- ConfigMap ({"ready": bool, "message": text}; cmd_adapter.c writes it on
+-- each change): not ready makes AdapterReady False with the adapter's last
+-- vCenter error (a wrong address or password, an untrusted certificate),
+-- where the Deployment alone would only say it is not available.
+function Run:vcenter()
+  self:track("v1", "ConfigMap", self.ns, self.n.configmap)
+  local cm = vsg.kube.get("v1", "ConfigMap", self.ns, self.n.configmap)
+  local text = cm and T.get(cm, "data", "vcenter")
+  if type(text) ~= "string" then return true end
+  local ok, v = pcall(vsg.json.decode, text)
+  if ok and type(v) == "table" and v.ready == false then
+    self.m:mark_false("AdapterReady", "VCenterNotReady", "%s",
+      vsg.url.redact(type(v.message) == "string" and v.message or "the adapter cannot reach vCenter"))
+  end
+  return true
+end
+
 local function decode_config(text)
   if type(text) ~= "string" or text == "" then return nil end
   local ok, v = pcall(vsg.json.decode, text)
@@ -332,7 +352,7 @@ local function remove_condition(status, ctype)
   end
 end
 
-local STEPS = { "binding", "configmap", "service_account", "rolebinding", "sinks", "deployment" }
+local STEPS = { "binding", "configmap", "service_account", "rolebinding", "sinks", "deployment", "vcenter" }
 
 --- Seconds until a source whose sink kind is not served looks again: a
 -- Broker, Knative Service or Channel whose CRD is installed after the

@@ -82,7 +82,7 @@ KC
 
 e2e_bg adapter "$d/adapter.log" env -i PATH="$PATH" KUBECONFIG="$d/kubeconfig" \
   ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${envs[@]}" \
-  VC_URL="$vc_url" VC_INSECURE="$vc_insecure" VC_SECRET_PATH="$d/secret" \
+  VC_URL="$vc_url" VC_INSECURE="$vc_insecure" VC_SECRET_PATH="$d/secret" VSPHERE_HEALTH_PORT=0 \
   "$VSG_BIN" adapter
 pid_ad=$E2E_PID
 retry 30 grep -q "event collector created" "$d/adapter.log" ||

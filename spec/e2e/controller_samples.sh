@@ -121,7 +121,7 @@ env = ct["env"]
 def val(e): return e.get("value", "")
 eq("env names", [e["name"] for e in env], ["NAMESPACE", "NAME", "K_METRICS_CONFIG", "K_LOGGING_CONFIG",
    "VSPHERE_KVSTORE_CONFIGMAP", "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK",
-   "VSPHERE_SESSION_FILE", "VSPHERE_SOURCE_NAME"])
+   "VSPHERE_SESSION_FILE", "VSPHERE_SOURCE_NAME", "VSPHERE_HEALTH_PORT"])
 E = {e["name"]: e for e in env}
 eq("NAMESPACE", E["NAMESPACE"].get("valueFrom"), {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}})
 eq("NAME", E["NAME"].get("valueFrom"), {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}})
@@ -134,6 +134,11 @@ eq("K_SINK", val(E["K_SINK"]), sink)
 eq("VSPHERE_SESSION_FILE", val(E["VSPHERE_SESSION_FILE"]), "/var/run/vsgate/vcenter-session")
 # Ours: the adapter's Events go to the source, not to a VSphereSource named after the pod.
 eq("VSPHERE_SOURCE_NAME", val(E["VSPHERE_SOURCE_NAME"]), n)
+# Ours: readiness means logged in to vCenter; no liveness probe (outages are retried, not restarted).
+eq("VSPHERE_HEALTH_PORT", val(E["VSPHERE_HEALTH_PORT"]), "8080")
+eq("readinessProbe", {k: ct["readinessProbe"][k] for k in ("httpGet", "periodSeconds", "timeoutSeconds", "failureThreshold")},
+   {"httpGet": {"path": "/readyz", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 2})
+eq("livenessProbe", ct.get("livenessProbe"), None)
 eq("session mount", [m for m in ct.get("volumeMounts", []) if m["name"] == "vsgate-session"],
    [{"name": "vsgate-session", "mountPath": "/var/run/vsgate"}])
 eq("session volume", [v for v in pod.get("volumes", []) if v["name"] == "vsgate-session"],

@@ -87,11 +87,11 @@ describe("lib.desired children", function()
     for i, e in ipairs(desired.adapter_env(src, n, { sink_uri = "http://x" })) do names[i] = e.name end
     assert.same({ "NAMESPACE", "NAME", "K_METRICS_CONFIG", "K_LOGGING_CONFIG", "VSPHERE_KVSTORE_CONFIGMAP",
       "VSPHERE_CHECKPOINT_CONFIG", "VSPHERE_PAYLOAD_ENCODING", "K_CE_OVERRIDES", "K_SINK",
-      "VSPHERE_SESSION_FILE", "VSPHERE_SOURCE_NAME", "VSPHERE_CA_CERTS", "VSPHERE_DELIVERY",
+      "VSPHERE_SESSION_FILE", "VSPHERE_SOURCE_NAME", "VSPHERE_HEALTH_PORT", "VSPHERE_CA_CERTS", "VSPHERE_DELIVERY",
       "VSPHERE_FILTER_CONFIGMAP", "VSPHERE_FILTER_KEY",
       "VSPHERE_FILTER_ON_ERROR" }, names)
     local env = desired.adapter_env(src, n, { sink_uri = "http://x" })
-    assert.same({ name = "VSPHERE_FILTER_KEY", value = "filter.lua" }, env[15])
+    assert.same({ name = "VSPHERE_FILTER_KEY", value = "filter.lua" }, env[16])
     assert.same({ name = "VSPHERE_SOURCE_NAME", value = src.metadata.name }, env[11])
   end)
 
@@ -105,6 +105,22 @@ describe("lib.desired children", function()
     assert.is_nil(value())
     src.metadata.annotations = { ["sources.tanzu.vmware.com/ce-header-encoding"] = "percent" }
     assert.equal("percent", value())
+  end)
+
+  it("gives the adapter a readinessProbe on /readyz, and adds it to a Deployment without one", function()
+    local src = source({ sink = { uri = "http://x" } })
+    local want = desired.make_deployment(src, n, { image = "img", sink_uri = "http://x" })
+    assert.same({ httpGet = { path = "/readyz", port = 8080 }, periodSeconds = 5, timeoutSeconds = 2,
+      failureThreshold = 2 }, want.spec.template.spec.containers[1].readinessProbe)
+    local old = fake.copy(want)
+    old.spec.template.spec.containers[1].readinessProbe = nil
+    assert.same({ "spec.template.spec.containers[adapter].readinessProbe" }, desired.deployment_diff(old, want))
+    desired.apply_deployment(old, want)
+    assert.same({}, desired.deployment_diff(old, want))
+    -- Fields the API server fills in are not a difference.
+    old.spec.template.spec.containers[1].readinessProbe.successThreshold = 1
+    old.spec.template.spec.containers[1].readinessProbe.httpGet.scheme = "HTTP"
+    assert.same({}, desired.deployment_diff(old, want))
   end)
 
   it("copies the auth spec into the binding", function()

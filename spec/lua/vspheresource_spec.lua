@@ -95,6 +95,7 @@ local function expected_deployment(name, sink, o)
     { name = "K_SINK", value = sink },
     { name = "VSPHERE_SESSION_FILE", value = "/var/run/vsgate/vcenter-session" },
     { name = "VSPHERE_SOURCE_NAME", value = name },
+    { name = "VSPHERE_HEALTH_PORT", value = "8080" },
   }
   for _, e in ipairs(o.extra_env or {}) do env[#env + 1] = e end
   return {
@@ -110,6 +111,8 @@ local function expected_deployment(name, sink, o)
         spec = {
           serviceAccountName = o.sa or "default",
           containers = { { name = "adapter", image = IMAGE, args = { "adapter" }, env = env,
+            readinessProbe = { httpGet = { path = "/readyz", port = 8080 }, periodSeconds = 5, timeoutSeconds = 2,
+              failureThreshold = 2 },
             volumeMounts = { { name = "vsgate-session", mountPath = "/var/run/vsgate" } } } },
           volumes = { { name = "vsgate-session", emptyDir = { medium = "Memory", sizeLimit = "1Mi" } } },
         },
@@ -275,12 +278,13 @@ describe("reconcilers.vspheresource", function()
     end)
   end
 
-  it("tracks the sink and the service account", function()
+  it("tracks the sink, the service account and the checkpoint ConfigMap", function()
     local s = SAMPLES["source-sink-broker.yaml"]
     kube:seed(s.seed[1])
     add_source(s.name, s.spec)
     reconcile(s.name)
-    assert.same({ "v1 ServiceAccount ns default", "eventing.knative.dev/v1beta1 Broker ns default" }, tracked)
+    assert.same({ "v1 ServiceAccount ns default", "eventing.knative.dev/v1beta1 Broker ns default",
+      "v1 ConfigMap ns source-to-broker-configmap" }, tracked)
   end)
 
   it("Ready follows AdapterReady when the Deployment becomes unavailable", function()
@@ -479,6 +483,41 @@ describe("reconcilers.vspheresource", function()
     end)
   end)
 
+  describe("the adapter's view of vCenter", function()
+    local function vcenter(text)
+      local cm = kube:find("v1", "ConfigMap", NS, "source-configmap")
+      cm.data = { checkpoint = "{}", vcenter = text }
+    end
+    before_each(function()
+      add_source("source", fake.copy(SAMPLES["source.yaml"].spec))
+      reconcile("source")
+      children_ready("source")
+    end)
+
+    it("makes AdapterReady False with the adapter's last error while it cannot reach vCenter", function()
+      vcenter('{"ready":false,"message":"vCenter login failed: Login: ServerFaultCode: Cannot complete login'
+        .. ' (InvalidLogin)"}')
+      reconcile("source", LATER)
+      assert.same(cond("AdapterReady", "False", "VCenterNotReady",
+        "vCenter login failed: Login: ServerFaultCode: Cannot complete login (InvalidLogin)", LATER),
+        status("source").conditions[1])
+      assert.equal("VCenterNotReady", status("source").conditions[3].reason) -- Ready
+      vcenter('{"ready":true}')
+      reconcile("source", LATER)
+      assert.equal("True", status("source").conditions[1].status)
+    end)
+
+    it("redacts a URL's user info in the message, and ignores a value that is not JSON", function()
+      vcenter('{"ready":false,"message":"vCenter call failed: POST https://u:Pw-vc-1@vc/sdk: refused"}')
+      reconcile("source", LATER)
+      local c = status("source").conditions[1]
+      assert.is_nil(c.message:find("Pw-vc-1", 1, true))
+      vcenter("not json")
+      reconcile("source", LATER)
+      assert.equal("True", status("source").conditions[1].status)
+    end)
+  end)
+
   describe("a missing sink", function()
     local spec
     before_each(function()
@@ -591,8 +630,9 @@ describe("reconcilers.vspheresource", function()
         { name = "VSPHERE_FILTER_CONFIGMAP", value = "filters" },
         { name = "VSPHERE_FILTER_KEY", value = "filter.lua" },
         { name = "VSPHERE_FILTER_ON_ERROR", value = "drop" },
-      }, { env[12], env[13], env[14] })
-      assert.same({ "v1 ConfigMap ns filters", "v1 ServiceAccount ns default" }, tracked)
+      }, { env[13], env[14], env[15] })
+      assert.same({ "v1 ConfigMap ns filters", "v1 ServiceAccount ns default", "v1 ConfigMap ns source-configmap" },
+        tracked)
     end)
 
     it("that does not compile is FilterInvalid with the Lua error; fixing it heals", function()
@@ -647,7 +687,7 @@ describe("reconcilers.vspheresource", function()
       reconcile("source")
       local env = kube:sent_of("Deployment")[1].spec.template.spec.containers[1].env
       assert.same({ name = "VSPHERE_DELIVERY",
-        value = '{"deadLetterSink":"http://dls.ns.svc.cluster.local","retry":2}' }, env[12])
+        value = '{"deadLetterSink":"http://dls.ns.svc.cluster.local","retry":2}' }, env[13])
     end)
   end)
 

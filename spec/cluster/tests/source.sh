@@ -2,8 +2,9 @@
 # one through a sink ref (a Service) and one through sink.uri. Events from vcsim arrive with the
 # right CloudEvent attributes; the checkpoint ConfigMap advances; the adapter pod deleted, a new
 # pod replays from the checkpoint with nothing lost (the event keys at the sink have no gap,
-# including the events posted while no adapter ran); the source deleted, garbage collection
-# removes its Deployment, ConfigMap and RoleBinding.
+# including the events posted while no adapter ran); a source whose vCenter does not answer
+# shows it (adapter not Ready, AdapterReady=False VCenterNotReady); the source deleted, garbage
+# collection removes its Deployment, ConfigMap and RoleBinding.
 . "$T_LIB"
 t_begin source
 t_ns source
@@ -64,6 +65,32 @@ read -r first last count < <(contiguous <<<"$ids") || fail "event keys at the si
 retry 30 eval '[ "$(checkpoint_key "$ns" src)" -gt "$cp1" ]' || fail "checkpoint did not advance after the restart"
 dups=$(( $(sink_lines "$ns" sink | wc -l) - count ))
 say "replay ok: keys $first..$last contiguous ($count events, $dups re-delivered), checkpoint $(checkpoint_key "$ns" src)"
+
+# A source whose vCenter does not answer (nothing listens on that port): its adapter pod
+# runs but is never Ready (the readinessProbe on /readyz), is not restarted (no liveness
+# probe), and the source says why: AdapterReady=False, VCenterNotReady, the adapter's error.
+bad=$(sed -E 's#^(https?://[^/:]+):[0-9]+#\1#; s#^(https?://[^/]+)#\1:1#' <<<"$VSG_VCSIM_ADDRESS")
+kc -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: sources.tanzu.vmware.com/v1alpha1
+kind: VSphereSource
+metadata: {name: srcdown}
+spec:
+  address: $bad
+  skipTLSVerify: true
+  secretRef: {name: vsphere-credentials}
+  sink: {uri: "http://sinkb.$ns.svc.cluster.local/"}
+YAML
+reason() { kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions[?(@.type=="AdapterReady")].reason}'; }
+retry 120 eval '[ "$(reason)" = VCenterNotReady ]' ||
+  fail "srcdown: AdapterReady reason $(reason): $(kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions}')"
+msg=$(kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions[?(@.type=="AdapterReady")].message}')
+expect_contains "$msg" "vCenter" "srcdown's AdapterReady message"
+pod=$(adapter_pod "$ns" srcdown)
+[ -n "$pod" ] || fail "srcdown: no running adapter pod"
+st=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].ready} {.status.containerStatuses[0].restartCount}')
+[ "$st" = "false 0" ] || fail "srcdown's adapter pod: ready and restarts = $st (want false 0)"
+say "a vCenter that does not answer: pod not Ready, not restarted; AdapterReady False: $msg"
+kc -n "$ns" delete vspheresource srcdown --wait=false >/dev/null
 
 # The source deleted: its children go (ownerReferences, garbage collector).
 kc -n "$ns" get deploy/src-adapter configmap/src-configmap rolebinding/src-rolebinding >/dev/null ||

@@ -34,22 +34,10 @@ set_available "$ns" "$n-adapter" True
 wait_cond 30 "$ns" "$n" AdapterReady True
 
 # The adapter with the Deployment's env, its health port moved to a free one here.
-mapfile -d '' envs < <(jq -j --arg ns "$ns" --arg pod "$n-adapter-e2e" '.spec.template.spec.containers[0].env[]
-  | if .valueFrom.fieldRef.fieldPath == "metadata.namespace" then "\(.name)=\($ns)"
-    elif .valueFrom.fieldRef.fieldPath == "metadata.name" then "\(.name)=\($pod)"
-    elif .valueFrom then empty else "\(.name)=\(.value // "")" end | . + "\u0000"' "$d/deploy.json")
+adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"
 printf '%s\n' "${envs[@]}" | grep -qx 'VSPHERE_HEALTH_PORT=8080' || fail "no VSPHERE_HEALTH_PORT=8080 in the env"
 hp=$(_e2e_free_port)
-token=$(k -n "$ns" create token default --duration=1h)
-server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-cat >"$d/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$VSG_TEST_CA"}}]
-users: [{name: sa, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: sa, namespace: $ns}}]
-current-context: c
-KC
+sa_kubeconfig "$ns" "$d/kubeconfig"
 adapter() { # adapter PASSWORD
   mkdir -p "$d/secret"
   printf 'vc-admin' >"$d/secret/username"

@@ -46,15 +46,7 @@ e2e_stop "$CTL_PID"
 k -n "$ns" get deploy "$n-adapter" -o json >"$d/deploy.json"
 k -n "$ns" get vspherebinding "$n-vspherebinding" -o json >"$d/binding.json"
 jq -e '.spec.template.spec.containers[0].args == ["adapter"]' "$d/deploy.json" >/dev/null || fail "adapter args"
-# NAMESPACE/NAME are fieldRefs of the pod: its namespace and (made up) name.
-# VC_USERNAME/VC_PASSWORD (from the Secret, if the binding reconciler got
-# there first) are left out: VC_SECRET_PATH below gives the credentials.
-mapfile -d '' envs < <(jq -j --arg ns "$ns" --arg pod "$n-adapter-e2e" '.spec.template.spec.containers[0].env[]
-  | if .valueFrom.fieldRef.fieldPath == "metadata.namespace" then "\(.name)=\($ns)"
-    elif .valueFrom.fieldRef.fieldPath == "metadata.name" then "\(.name)=\($pod)"
-    elif .valueFrom.secretKeyRef then empty
-    elif .valueFrom then error("unexpected valueFrom in \(.name)")
-    else "\(.name)=\(.value // "")" end | . + "\u0000"' "$d/deploy.json")
+adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"   # NAMESPACE and a made-up pod NAME
 [ "${#envs[@]}" -ge 9 ] || fail "the Deployment's env: ${envs[*]}"
 printf '%s\n' "${envs[@]}" | grep -qx "K_SINK=$E2E_SINK_URL" || fail "K_SINK is not the sink"
 printf '%s\n' "${envs[@]}" | grep -q '^VSPHERE_CA_CERTS=-----BEGIN CERTIFICATE' || fail "no VSPHERE_CA_CERTS from spec.caCerts"
@@ -65,16 +57,7 @@ k -n "$ns" get secret "$sec" -o jsonpath='{.data.password}' | base64 -d >"$d/sec
 vc_url=$(jq -r .spec.address "$d/binding.json")
 vc_insecure=$(jq -r '.spec.skipTLSVerify // false' "$d/binding.json")
 # The adapter's own identity: a token of its service account.
-token=$(k -n "$ns" create token default --duration=1h)
-server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-cat >"$d/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$VSG_TEST_CA"}}]
-users: [{name: sa, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: sa, namespace: $ns}}]
-current-context: c
-KC
+sa_kubeconfig "$ns" "$d/kubeconfig"
 "$KUBECTL" --kubeconfig "$d/kubeconfig" auth can-i update "configmaps/$n-configmap" -n "$ns" >/dev/null ||
   fail "the adapter's service account may not update its checkpoint ConfigMap"
 ! "$KUBECTL" --kubeconfig "$d/kubeconfig" auth can-i get secrets -n "$ns" >/dev/null 2>&1 ||

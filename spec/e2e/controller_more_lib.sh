@@ -7,7 +7,9 @@
 # condition through the status subresource), test_addressable_crds (the
 # Knative Service- and Broker-shaped test CRDs and a role for them bound to
 # the controller identity, as the aggregated addressable-resolver role would
-# give in a real cluster).
+# give in a real cluster), adapter_env (an adapter Deployment's env as
+# NAME=value words), sa_kubeconfig (a token of a namespace's default
+# service account).
 
 _more_exit=()
 more_on_exit() {
@@ -115,4 +117,34 @@ subjects:
 YAML
   k wait --for=condition=Established --timeout=60s \
     crd/services.serving.knative.dev crd/brokers.eventing.knative.dev >/dev/null
+}
+
+# adapter_env DEPLOYMENT-JSON NS POD: fills the array `envs` with the adapter
+# container's env as NAME=value words: NAMESPACE/NAME (fieldRefs of the pod)
+# as NS and POD; VC_USERNAME/VC_PASSWORD (from the Secret, when the binding
+# reconciler got there first) left out: tests give VC_SECRET_PATH instead.
+adapter_env() {
+  mapfile -d '' envs < <(jq -j --arg ns "$2" --arg pod "$3" '.spec.template.spec.containers[0].env[]
+    | if .valueFrom.fieldRef.fieldPath == "metadata.namespace" then "\(.name)=\($ns)"
+      elif .valueFrom.fieldRef.fieldPath == "metadata.name" then "\(.name)=\($pod)"
+      elif .valueFrom.secretKeyRef then empty
+      elif .valueFrom then error("unexpected valueFrom in \(.name)")
+      else "\(.name)=\(.value // "")" end | . + "\u0000"' "$1")
+}
+
+# sa_kubeconfig NS FILE: a kubeconfig for a token of NS's default service
+# account (the adapter's own identity: only what the controller's
+# RoleBinding gives it).
+sa_kubeconfig() {
+  local token server
+  token=$(k -n "$1" create token default --duration=1h)
+  server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+  cat >"$2" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$VSG_TEST_CA"}}]
+users: [{name: sa, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: sa, namespace: $1}}]
+current-context: c
+KC
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/mem.h"
 #include "base/vtime.h"
@@ -15,10 +16,12 @@
 struct gv {
     struct vsg__strmap kinds; /* Kind -> resource (owned). */
     int64_t fetched_ms;       /* Monotonic ms of the last fetch, 0: never. */
+    int fetching;             /* A thread is fetching it now. */
 };
 
 struct vsg_kube_discovery {
     pthread_mutex_t mu;     /* Guards gvs. */
+    pthread_cond_t fetched; /* Broadcast when a fetch ends. */
     struct vsg__strmap gvs; /* apiVersion -> struct gv *. */
 };
 
@@ -33,7 +36,10 @@ static void gv_free(void *p)
 struct vsg_kube_discovery *vsg_kube_discovery_new(void)
 {
     struct vsg_kube_discovery *d = vsg_calloc(1, sizeof *d);
-    if (d) pthread_mutex_init(&d->mu, NULL);
+    if (d) {
+        pthread_mutex_init(&d->mu, NULL);
+        pthread_cond_init(&d->fetched, NULL);
+    }
     return d;
 }
 
@@ -41,6 +47,7 @@ void vsg_kube_discovery_free(struct vsg_kube_discovery *d)
 {
     if (!d) return;
     vsg__strmap_cleanup(&d->gvs, gv_free);
+    pthread_cond_destroy(&d->fetched);
     pthread_mutex_destroy(&d->mu);
     vsg_free(d);
 }
@@ -111,9 +118,25 @@ enum vsg_err vsg_kube_discovery_lookup(struct vsg_kube_discovery *d, struct vsg_
         return VSG_OK;
     }
     struct gv *g = gv_of(d, api_version);
+    /* Another thread is fetching this group/version: its answer is the one
+     * to read (a miss now would be a kind that exists reported missing). */
+    if (g && g->fetching) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 35;
+        while (g->fetching && pthread_cond_timedwait(&d->fetched, &d->mu, &until) == 0) {
+        }
+        if (find(d, api_version, kind, out)) {
+            pthread_mutex_unlock(&d->mu);
+            return VSG_OK;
+        }
+    }
     int64_t now = vsg_time_mono_ms();
-    fetch = g && (g->fetched_ms == 0 || now - g->fetched_ms >= VSG_KUBE_DISCOVERY_REFRESH_MS);
-    if (fetch) g->fetched_ms = now;
+    fetch = g && !g->fetching && (g->fetched_ms == 0 || now - g->fetched_ms >= VSG_KUBE_DISCOVERY_REFRESH_MS);
+    if (fetch) {
+        g->fetched_ms = now;
+        g->fetching = 1;
+    }
     pthread_mutex_unlock(&d->mu);
     if (!g) return vsg_error_set(err, VSG_ERR_NOMEM, "discovery: out of memory");
     if (!fetch) goto missing;
@@ -122,8 +145,14 @@ enum vsg_err vsg_kube_discovery_lookup(struct vsg_kube_discovery *d, struct vsg_
     rc = vsg_buf_printf(&p, "%s/%s", strchr(api_version, '/') ? "/apis" : "/api", api_version);
     if (rc == VSG_OK) rc = vsg_kube_get(c, p.data, &doc, err);
     vsg_buf_cleanup(&p);
-    if (rc == VSG_ERR_NOTFOUND) goto missing;
-    if (rc != VSG_OK) return rc;
+    if (rc != VSG_OK) {
+        pthread_mutex_lock(&d->mu);
+        g->fetching = 0;
+        pthread_cond_broadcast(&d->fetched);
+        pthread_mutex_unlock(&d->mu);
+        if (rc == VSG_ERR_NOTFOUND) goto missing;
+        return rc;
+    }
 
     pthread_mutex_lock(&d->mu);
     const cJSON *r;
@@ -136,6 +165,8 @@ enum vsg_err vsg_kube_discovery_lookup(struct vsg_kube_discovery *d, struct vsg_
             break;
     }
     int found = find(d, api_version, kind, out);
+    g->fetching = 0;
+    pthread_cond_broadcast(&d->fetched);
     pthread_mutex_unlock(&d->mu);
     cJSON_Delete(doc);
     if (found) return VSG_OK;

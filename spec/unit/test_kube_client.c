@@ -18,6 +18,7 @@
 #include "checkpoint/configmap_store.h"
 #include "http/client.h"
 #include "kube/client.h"
+#include "kube/discovery.h"
 #include "test_kube_fake.h"
 
 /* A client for the fake server with `token` (may be NULL). */
@@ -491,7 +492,54 @@ WRAP(create_event)
 WRAP(cm_store_init)
 WRAP(cm_store_load_save)
 
+/* Lookups of one group/version from several threads while the first
+ * fetch of it is under way: all find the kind (they wait for that fetch
+ * instead of reporting it missing), and the server is asked once. */
+struct disco_arg {
+    struct vsg_kube_discovery *d;
+    enum vsg_err rc;
+    char resource[128];
+};
+
+static void *disco_lookup(void *p)
+{
+    struct disco_arg *a = p;
+    struct vsg_kube_client *c = fake_client(NULL);
+    struct vsg_kube_resource r;
+    struct vsg_error e;
+    a->rc = c ? vsg_kube_discovery_lookup(a->d, c, "apps/v1", "Deployment", &r, &e) : VSG_ERR_NOMEM;
+    if (a->rc == VSG_OK) snprintf(a->resource, sizeof a->resource, "%s", r.resource);
+    vsg_kube_client_free(c);
+    return NULL;
+}
+
+static void test_discovery_concurrent(void)
+{
+    CHECK_INT(fake_start(), 0);
+    fake_push(200, "{\"kind\":\"APIResourceList\",\"groupVersion\":\"apps/v1\",\"resources\":["
+                   "{\"name\":\"deployments\",\"kind\":\"Deployment\",\"namespaced\":true},"
+                   "{\"name\":\"deployments/status\",\"kind\":\"Deployment\",\"namespaced\":true}]}");
+    fake.delay_ms = 300;
+    struct vsg_kube_discovery *d = vsg_kube_discovery_new();
+    struct disco_arg a[6];
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++) {
+        a[i] = (struct disco_arg){d, VSG_ERR_INTERNAL, ""};
+        CHECK_INT(pthread_create(&t[i], NULL, disco_lookup, &a[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_INT(a[i].rc, VSG_OK);
+        CHECK_STR(a[i].resource, "deployments");
+    }
+    CHECK_INT(fake.nreqs, 1);
+    vsg_kube_discovery_free(d);
+    fake.delay_ms = 0;
+    fake_stop();
+}
+
 TEST_LIST = {
+    {"discovery_concurrent", test_discovery_concurrent},
     {"get_and_headers", run_get_and_headers},
     {"bodies_and_content_types", run_bodies_and_content_types},
     {"status_errors", run_status_errors},

@@ -50,6 +50,7 @@ static struct {
     struct fake_req reqs[FAKE_MAX];    /* Requests seen. */
     int nreqs;                         /* How many. */
     char url[64];                      /* "http://127.0.0.1:<port>". */
+    int delay_ms;                      /* Wait before each answer (a slow server). */
 } fake;
 
 /* Reads one HTTP request from `c` into `r`. Returns 0 on success. */
@@ -109,7 +110,12 @@ static void *fake_loop(void *ud)
         if (fake.next < fake.nresp) resp = fake.resp[fake.next++];
         if (fake.nreqs < FAKE_MAX) fake.reqs[fake.nreqs++] = r;
         else free(r.body);
+        int delay = fake.delay_ms;
         pthread_mutex_unlock(&fake.mu);
+        if (delay > 0) {
+            struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         char head[256];
         size_t blen = strlen(resp.body);
         int hn = snprintf(head, sizeof head,

@@ -85,8 +85,9 @@ retry 120 eval '[ "$(reason)" = VCenterNotReady ]' ||
   fail "srcdown: AdapterReady reason $(reason): $(kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions}')"
 msg=$(kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions[?(@.type=="AdapterReady")].message}')
 expect_contains "$msg" "vCenter" "srcdown's AdapterReady message"
+retry 60 eval '[ -n "$(adapter_pod "$ns" srcdown)" ]' || fail "srcdown: no running adapter pod"
 pod=$(adapter_pod "$ns" srcdown)
-[ -n "$pod" ] || fail "srcdown: no running adapter pod"
+sleep 12 # a few probe periods: failing readiness must not restart it
 st=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].ready} {.status.containerStatuses[0].restartCount}')
 [ "$st" = "false 0" ] || fail "srcdown's adapter pod: ready and restarts = $st (want false 0)"
 say "a vCenter that does not answer: pod not Ready, not restarted; AdapterReady False: $msg"

@@ -8,6 +8,18 @@
 #ifndef VSG_CMD_H
 #define VSG_CMD_H
 
+/* The build's identity (CMake defines them for the vsgate target; these
+ * are the fallbacks): `vsgate version` and `kn-vsphere version` print them. */
+#ifndef VSG_VERSION
+#define VSG_VERSION "0.0.0"
+#endif
+#ifndef VSG_GIT_REV
+#define VSG_GIT_REV "unknown"
+#endif
+#ifndef VSG_BUILD_DATE
+#define VSG_BUILD_DATE "unknown"
+#endif
+
 struct vsg_cmd {
     const char *name;                     /* Word typed after `vsgate`. */
     const char *summary;                  /* One line for `vsgate --help`. */

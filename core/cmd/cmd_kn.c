@@ -26,18 +26,9 @@
 #include "base/mem.h"
 #include "base/url.h"
 #include "cmd/cli_print.h"
+#include "cmd/cmd.h"
 #include "cmd/selector.h"
 #include "soap/session.h"
-
-#ifndef VSG_VERSION
-#define VSG_VERSION "0.0.0"
-#endif
-#ifndef VSG_GIT_REV
-#define VSG_GIT_REV "unknown"
-#endif
-#ifndef VSG_BUILD_DATE
-#define VSG_BUILD_DATE "unknown"
-#endif
 
 /* ====================================================================
  * Shared helpers

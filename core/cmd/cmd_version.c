@@ -17,16 +17,6 @@
 
 #include "cmd/cmd.h"
 
-#ifndef VSG_VERSION
-#define VSG_VERSION "0.0.0"
-#endif
-#ifndef VSG_GIT_REV
-#define VSG_GIT_REV "unknown"
-#endif
-#ifndef VSG_BUILD_DATE
-#define VSG_BUILD_DATE "unknown"
-#endif
-
 int vsg_cmd_version(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -59,6 +59,10 @@ printf 'not a certificate\n' >"$d/not.pem"
 one_error 'K_SINK_TIMEOUT: must be a number of seconds from 0 to 86400' "${A[@]}" K_SINK_TIMEOUT=99999999999999999999 "$VSG_BIN" adapter
 one_error 'K_SINK_TIMEOUT: must be a number of seconds from 0 to 86400' "${A[@]}" K_SINK_TIMEOUT=86401 "$VSG_BIN" adapter
 one_error 'K_SINK_TIMEOUT: must be a number of seconds' "${A[@]}" K_SINK_TIMEOUT=30s "$VSG_BIN" adapter
+one_error 'VSPHERE_CE_HEADER_ENCODING must be raw or percent, not' "${A[@]}" VSPHERE_CE_HEADER_ENCODING=latin1 "$VSG_BIN" adapter
+one_error 'K_TRACING_CONFIG: sample-rate must be a number from 0 to 1' "${A[@]}" K_TRACING_CONFIG='{"backend":"zipkin","sample-rate":"2"}' "$VSG_BIN" adapter
+one_error 'K_TRACING_CONFIG is not a JSON object' "${A[@]}" K_TRACING_CONFIG='zipkin' "$VSG_BIN" adapter
+one_error 'VSPHERE_HEALTH_PORT: must be a TCP port from 0 to 65535' "${A[@]}" VSPHERE_HEALTH_PORT=99999 "$VSG_BIN" adapter
 one_error 'K_SINK: not an http:// or https:// URL' "${A[@]}" K_SINK='not a url' "$VSG_BIN" adapter
 one_error 'K_SINK: the URL must be http:// or https://' "${A[@]}" K_SINK=file:///etc/passwd "$VSG_BIN" adapter
 one_error 'K_SINK: the URL must be http:// or https://' "${A[@]}" K_SINK=ftp://127.0.0.1/ "$VSG_BIN" adapter
@@ -83,6 +87,7 @@ one_error 'vsgate run: --encoding must be' "$VSG_BIN" run "${run_ok[@]}" --sink 
 one_error 'vsgate run: --batch-wait must be 0..1000' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --batch-wait -1
 one_error 'vsgate run: --ce-overrides' "$VSG_BIN" run "${run_ok[@]}" --sink http://127.0.0.1:9/ --ce-overrides '[1]'
 S=(--sink http://127.0.0.1:9/)
+one_error 'vsgate run: --ce-header-encoding must be raw or percent' "$VSG_BIN" run "${run_ok[@]}" "${S[@]}" --ce-header-encoding latin1
 one_error 'vsgate run: --sink-timeout: must be a number of seconds from 0 to 86400' "$VSG_BIN" run "${run_ok[@]}" "${S[@]}" --sink-timeout 99999999999999999999
 one_error 'vsgate run: --sink-timeout: must be a number of seconds from 0 to 86400' "$VSG_BIN" run "${run_ok[@]}" "${S[@]}" --sink-timeout -1
 one_error 'vsgate run: --sink: not an http:// or https:// URL' "$VSG_BIN" run "${run_ok[@]}" --sink 'not a url'

@@ -143,4 +143,23 @@ function Manager:is_happy()
   return c ~= nil and c.status == "True"
 end
 
+--- Seconds condition `c` has been in its state at `now` (RFC 3339 strings,
+-- read with `parse`, vsg.time.parse); 0 when that is unknown.
+function M.waited(c, now, parse)
+  if type(c) ~= "table" or type(parse) ~= "function" then return 0 end
+  if type(c.lastTransitionTime) ~= "string" or type(now) ~= "string" then return 0 end
+  local from, to = parse(c.lastTransitionTime), parse(now)
+  if not from or not to then return 0 end
+  return to - from
+end
+
+--- Seconds until a reconciler looks again at something it does not watch
+-- and that is not there yet (a sink kind not served yet, a Secret not
+-- created yet): half the time it has been missing (`waited`), between 5
+-- and 60 seconds, so a fix made soon is seen soon and a long wait costs
+-- one request a minute.
+function M.recheck_after(waited)
+  return math.min(60, math.max(5, math.floor((tonumber(waited) or 0) / 2)))
+end
+
 return M

@@ -232,11 +232,7 @@ end
 
 -- Seconds since condition `ctype` last changed (0 when that is unknown).
 function Run:waited(ctype)
-  local c, t = self.m:get(ctype), tbl(vsg.time)
-  if not (c and t and t.parse and str(c.lastTransitionTime) and str(self.ctx.now)) then return 0 end
-  local from, to = t.parse(c.lastTransitionTime), t.parse(self.ctx.now)
-  if not from or not to then return 0 end
-  return to - from
+  return conditions.waited(self.m:get(ctype), self.ctx.now, (tbl(vsg.time) or {}).parse)
 end
 
 -- Step 5: sink and dead-letter sink.
@@ -254,7 +250,10 @@ function Run:resolve(dest, what, reason)
   self.m:mark_false("AdapterReady", f.reason, "%s", msg)
   self:log("info", "sink not resolved", { what = what, reason = f.reason, message = msg })
   if f.retry then return nil, msg end
-  if f.unserved then self.requeue_after = M.unserved_requeue(self:waited("AdapterReady")) end
+  -- A sink kind not served yet (a Broker, Knative Service or Channel whose
+  -- CRD comes after the source) cannot be watched: look again later. An
+  -- object of a served kind is watched instead.
+  if f.unserved then self.requeue_after = conditions.recheck_after(self:waited("AdapterReady")) end
   return nil
 end
 
@@ -353,14 +352,6 @@ local function remove_condition(status, ctype)
 end
 
 local STEPS = { "binding", "configmap", "service_account", "rolebinding", "sinks", "deployment", "vcenter" }
-
---- Seconds until a source whose sink kind is not served looks again: a
--- Broker, Knative Service or Channel whose CRD is installed after the
--- source. Half the time it has been waiting, between 5 s and 60 s (an
--- object of a served kind is watched instead, and needs no polling).
-function M.unserved_requeue(waited)
-  return math.min(60, math.max(5, math.floor((tonumber(waited) or 0) / 2)))
-end
 
 --- reconcile(ctx, obj): nil when done; nil, err to requeue with backoff.
 function M.reconcile(ctx, src)

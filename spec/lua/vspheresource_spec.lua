@@ -593,9 +593,9 @@ describe("reconcilers.vspheresource", function()
       assert.truthy(c.message:find("does not serve eventing.knative.dev/v1beta1 Broker (is its CRD installed?)",
         1, true))
       -- Half the time waited, between 5 s and 60 s.
-      assert.equal(5, reconciler.unserved_requeue(0))
-      assert.equal(15, reconciler.unserved_requeue(30))
-      assert.equal(60, reconciler.unserved_requeue(3600))
+      assert.equal(5, require("lib.conditions").recheck_after(0))
+      assert.equal(15, require("lib.conditions").recheck_after(30))
+      assert.equal(60, require("lib.conditions").recheck_after(3600))
     end)
 
     it("backs off on API errors reading the sink", function()

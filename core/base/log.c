@@ -150,16 +150,44 @@ static enum vsg_err put_header(struct vsg_buf *b, enum vsg_log_level level,
     return err;
 }
 
+/* Whether `s` is a JSON number (RFC 8259 grammar: no leading '+', no
+ * leading zeros, no hex, inf or nan). */
+static int is_json_number(const char *s)
+{
+    if (*s == '-') s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9') s++;
+    else
+        return 0;
+    if (*s == '.') {
+        if (!(*++s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == '\0';
+}
+
 /* Appends `,"key":"value"` for each pair; a field that does not fit is
  * rolled back and ends the list. Returns 1 when fields were left out. */
 static int put_fields(struct vsg_buf *b, const char *const *fields)
 {
     for (size_t i = 0; fields != NULL && fields[i] != NULL; i += 2) {
         size_t mark = b->len;
-        const char *value = fields[i + 1];
-        enum vsg_err err = put_key(b, fields[i]);
+        const char *key = fields[i], *value = fields[i + 1];
+        int number = key[0] == VSG_LOG_NUMBER_MARK;
+        enum vsg_err err = put_key(b, number ? key + 1 : key);
 
-        if (err == VSG_OK) err = vsg_buf_append_json_string(b, value);
+        if (err == VSG_OK && number && value != NULL && is_json_number(value))
+            err = vsg_buf_puts(b, value);
+        else if (err == VSG_OK)
+            err = vsg_buf_append_json_string(b, value);
         if (err != VSG_OK) {
             vsg_buf_truncate(b, mark);
             return 1;

@@ -27,6 +27,10 @@
  *                 "retrying in %d s", delay);
  *
  * (The compound literal needs its own parentheses inside a macro call.)
+ * A key that begins with VSG_LOG_NUMBER_MARK ('#') names a number: the mark
+ * is dropped and the value, formatted by the caller, is written bare when it
+ * is a JSON number ({"#eventKey", "42"} gives "eventKey":42), as a string
+ * otherwise, so a log shipper sees numbers as numbers, as zap writes them.
  * Define VSG_LOG_NO_DEBUG to compile the debug macros out entirely.
  */
 #ifndef VSG_BASE_LOG_H
@@ -40,6 +44,9 @@
 /* Longest message kept, in bytes before escaping; longer ones are cut and
  * the line gets "msgtruncated":true. */
 #define VSG_LOG_MSG_MAX (8 * 1024)
+/* First character of a field key whose value is a number (see above). */
+#define VSG_LOG_NUMBER_MARK '#'
+
 /* Longest line written; fields that would pass it are left out and the
  * line gets "fieldstruncated":true. */
 #define VSG_LOG_LINE_MAX (128 * 1024)

@@ -210,7 +210,7 @@ static void save_checkpoint(struct engine *e, int force_log)
     e->saved_ts = e->cp.last_event_key_ts;
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)e->saved_key);
-    VSG_LOGF_DEBUG(lg, ((const char *[]){"lastEventKey", key, NULL}), "checkpoint saved");
+    VSG_LOGF_DEBUG(lg, ((const char *[]){"#lastEventKey", key, NULL}), "checkpoint saved");
 }
 
 static void maybe_save(struct engine *e)
@@ -479,17 +479,17 @@ static void prepare_event(struct engine *e, const struct vsg_collector_event *ce
     p->ready = 0;
     if (vsg_event_decode(ce_in->node, &lim, &p->ev, &err) != VSG_OK) {
         /* Nothing can be sent for it; it counts as dropped by policy. */
-        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, "eventType", ce_in->type, NULL}),
+        VSG_LOGF_ERROR(lg, ((const char *[]){"#eventKey", key, "eventType", ce_in->type, NULL}),
                        "cannot decode event, dropping it: %s", err.msg);
         memset(&p->ev, 0, sizeof p->ev);
         p->ev.key = ce_in->key;
         return;
     }
     if (p->ev.warnings)
-        VSG_LOGF_WARN(lg, ((const char *[]){"eventKey", key, NULL}),
+        VSG_LOGF_WARN(lg, ((const char *[]){"#eventKey", key, NULL}),
                       "event had %u value(s) that do not parse; sent as zero values", p->ev.warnings);
     if (build_ce(e, &p->ev, &p->ce, &err) != VSG_OK) {
-        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "dropping event: %s", err.msg);
+        VSG_LOGF_ERROR(lg, ((const char *[]){"#eventKey", key, NULL}), "dropping event: %s", err.msg);
         return;
     }
     p->ready = 1;
@@ -512,7 +512,7 @@ static int deliver_event(struct engine *e, const struct vsg_collector_event *ce_
 
     if (!p->ready) goto advance;
     if (e->cfg->record && vsg_record_write(e->cfg->record, ce_in->node, ev, ce, &err) != VSG_OK)
-        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "cannot record event: %s", err.msg);
+        VSG_LOGF_ERROR(lg, ((const char *[]){"#eventKey", key, NULL}), "cannot record event: %s", err.msg);
     if (e->cfg->filter) {
         if (!send_filtered(e, ev, ce)) {
             ok = 0;
@@ -526,11 +526,11 @@ static int deliver_event(struct engine *e, const struct vsg_collector_event *ce_
         goto done;
     }
     if (outcome == VSG_CE_DEAD_LETTERED)
-        VSG_LOGF_WARN(lg, ((const char *[]){"eventKey", key, NULL}), "event sent to the dead-letter sink: %s", err.msg);
+        VSG_LOGF_WARN(lg, ((const char *[]){"#eventKey", key, NULL}), "event sent to the dead-letter sink: %s", err.msg);
     else if (outcome == VSG_CE_DROPPED)
-        VSG_LOGF_ERROR(lg, ((const char *[]){"eventKey", key, NULL}), "event dropped: %s", err.msg);
+        VSG_LOGF_ERROR(lg, ((const char *[]){"#eventKey", key, NULL}), "event dropped: %s", err.msg);
     else
-        VSG_LOGF_DEBUG(lg, ((const char *[]){"eventKey", key, "eventType", ev->detail, NULL}), "event delivered");
+        VSG_LOGF_DEBUG(lg, ((const char *[]){"#eventKey", key, "eventType", ev->detail, NULL}), "event delivered");
 advance:
     {
         struct vsg_time ts = ev->class_name ? ev->created : e->cp.last_event_key_ts;
@@ -782,7 +782,7 @@ shutdown:
         snprintf(s1, sizeof s1, "%llu", (unsigned long long)st.sent);
         snprintf(s2, sizeof s2, "%llu", (unsigned long long)st.dead_lettered);
         snprintf(s3, sizeof s3, "%llu", (unsigned long long)st.dropped);
-        VSG_LOGF_INFO(lg, ((const char *[]){"events", n, "sent", s1, "deadLettered", s2, "dropped", s3, NULL}),
+        VSG_LOGF_INFO(lg, ((const char *[]){"#events", n, "#sent", s1, "#deadLettered", s2, "#dropped", s3, NULL}),
                       "adapter stopped");
     }
     rc = 0;

@@ -1060,7 +1060,7 @@ int vsg_filter_swap_pending(struct vsg_filter *f)
         (void)snprintf(mem, sizeof mem, "%zu", vsg_filter_version_memory(v));
         VSG_LOGF_INFO(f->logger,
                       ((const char *[]){"filterVersion", v->label, "filterHash",
-                                        vsg_filter_version_hash(v), "luaBytes", mem, NULL}),
+                                        vsg_filter_version_hash(v), "#luaBytes", mem, NULL}),
                       "filter %s in use", v->label);
     }
     vsg_filter_version_free(old);
@@ -1090,8 +1090,8 @@ void vsg_filter_log_stats(const struct vsg_filter *f)
 
     for (int i = 0; i < 7; i++) (void)snprintf(n[i], sizeof n[i], "%llu", (unsigned long long)v[i]);
     VSG_LOGF_INFO(f->logger,
-                  ((const char *[]){"events", n[0], "kept", n[1], "changed", n[2], "dropped", n[3],
-                                    "fannedOut", n[4], "errors", n[5], "versions", n[6], NULL}),
+                  ((const char *[]){"#events", n[0], "#kept", n[1], "#changed", n[2], "#dropped", n[3],
+                                    "#fannedOut", n[4], "#errors", n[5], "#versions", n[6], NULL}),
                   "filter stopped");
 }
 

@@ -77,4 +77,8 @@ wait_for 30 "ready true in the ConfigMap" sh -c "$(declare -f k jp vc_key); ns=$
 wait_cond 30 "$ns" "$n" AdapterReady True
 e2e_stop "$pid"
 [ "$E2E_RC" = 0 ] || fail "adapter exit status $E2E_RC: $(tail -n 3 "$d/adapter-r1ght-pass.log")"
+# Counts in the log are JSON numbers, as zap writes them (issue 16 item 9).
+grep '"msg":"adapter stopped"' "$d/adapter-r1ght-pass.log" |
+  jq -e '[.events, .sent, .deadLettered, .dropped] | all(type == "number")' >/dev/null ||
+  fail "the adapter's closing counts are not JSON numbers: $(grep '"adapter stopped"' "$d/adapter-r1ght-pass.log")"
 echo "adapter_vcenter_status: ok (503 then 200; AdapterReady False/VCenterNotReady then True)"

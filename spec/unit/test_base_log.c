@@ -270,6 +270,41 @@ static void test_fields_null_value_and_no_logger(void)
     cJSON_Delete(j);
 }
 
+/* A '#' key is a number: bare when the value is a JSON number, a string
+ * otherwise (never invalid JSON). */
+static void test_number_fields(void)
+{
+    static const char *const not_numbers[] = {"", "-", "01", "+1", "1.", ".5", "1e", "0x10",
+                                              "inf", "nan", "1 ", "12a", NULL};
+    const char *text;
+    cJSON *j, *v;
+
+    sink_open(VSG_LOG_LEVEL_INFO);
+    vsg_log_emit(VSG_LOG_LEVEL_INFO, "l", NULL, 0,
+                 (const char *[]){"#eventKey", "42", "#n", "-0.5e+3", "#z", "0", "id", "7",
+                                  "#none", NULL},
+                 "m");
+    for (size_t i = 0; not_numbers[i]; i++)
+        vsg_log_emit(VSG_LOG_LEVEL_INFO, "l", NULL, 0,
+                     (const char *[]){"#v", not_numbers[i], NULL}, "bad");
+    text = sink_close();
+    j = parse_line(text, 0);
+    v = cJSON_GetObjectItemCaseSensitive(j, "eventKey");
+    CHECK(cJSON_IsNumber(v) && v->valueint == 42);
+    v = cJSON_GetObjectItemCaseSensitive(j, "n");
+    CHECK(cJSON_IsNumber(v) && v->valuedouble == -500.0);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "z")));
+    CHECK_STR(str_of(j, "id"), "7"); /* Unmarked: a string, as before. */
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "none")));
+    CHECK(cJSON_GetObjectItemCaseSensitive(j, "#eventKey") == NULL);
+    cJSON_Delete(j);
+    for (size_t i = 0; not_numbers[i]; i++) {
+        j = parse_line(text, (int)i + 1);
+        CHECK_STR(str_of(j, "v"), not_numbers[i]);
+        cJSON_Delete(j);
+    }
+}
+
 static void test_emit_json_raw_fields(void)
 {
     static const char *const want_keys[] = {"level", "ts", "logger", "caller",
@@ -427,6 +462,7 @@ TEST_LIST = {
     {"level_names", test_level_names},
     {"escaping", test_escaping},
     {"fields_null_value_and_no_logger", test_fields_null_value_and_no_logger},
+    {"number_fields", test_number_fields},
     {"emit_json_raw_fields", test_emit_json_raw_fields},
     {"long_message_truncated", test_long_message_truncated},
     {"huge_fields_dropped", test_huge_fields_dropped},

@@ -10,7 +10,10 @@
 --     subject namespace, apply binding.vsphere's do_binding to each that
 --     the selection labels allow, and write the ones that changed (update
 --     with their resourceVersion; a Conflict requeues). Ready: True, or
---     False with SubjectMissing (no subject), SubjectUnavailable (the kind
+--     False with SecretMissing / SecretInvalid (spec.secretRef has no Secret,
+--     or one without a non-empty username and password: looked up by name on
+--     every reconcile and again after 5 to 60 s while so; the subjects are
+--     bound all the same), SubjectMissing (no subject), SubjectUnavailable (the kind
 --     cannot be read) or BindingFailed (a write failed). observedGeneration
 --     is set; the status is written only when it changed.
 --   finalize: undo_binding on every subject (NotFound / Forbidden
@@ -24,6 +27,7 @@
 local vsg = require("vsg")
 local bind = require("binding.vsphere")
 local T = require("lib.tables")
+local conditions = require("lib.conditions")
 
 local tbl, str = T.tbl, T.str
 
@@ -233,6 +237,36 @@ local function apply(ctx, b, subjects, fn, skip_invalid)
   return nil
 end
 
+--- The binding's Secret (spec.secretRef, in the binding's namespace): nil
+-- when it has a non-empty `username` and `password`, or cannot be read for
+-- another reason than NotFound (the controller's role may not allow it; the
+-- pods then tell); else "SecretMissing" or "SecretInvalid" and a message. The
+-- values are never logged or kept, only whether they are there.
+function M.check_secret(b)
+  local name = str(T.get(b, "spec", "secretRef", "name"))
+  local ns = T.get(b, "metadata", "namespace")
+  if not name then return nil end -- the validation webhook requires it
+  local s, err = vsg.kube.get("v1", "Secret", ns, name)
+  if not s then
+    if code(err) == "NotFound" then
+      return "SecretMissing", string.format('Secret "%s" not found in namespace "%s"', name, tostring(ns))
+    end
+    return nil
+  end
+  local data, bad = tbl(s.data) or {}, {}
+  for _, key in ipairs({ "username", "password" }) do
+    if data[key] == nil or data[key] == vsg.null then
+      bad[#bad + 1] = string.format('no "%s" key', key)
+    elseif not str(data[key]) then
+      bad[#bad + 1] = string.format('an empty "%s"', key)
+    end
+  end
+  if #bad > 0 then
+    return "SecretInvalid", string.format('Secret "%s" has %s', name, table.concat(bad, " and "))
+  end
+  return nil
+end
+
 function M.reconcile(ctx, b)
   local md = tbl(b.metadata)
   if not md then return nil, "object without metadata" end
@@ -246,6 +280,10 @@ function M.reconcile(ctx, b)
   local lerr = M.label_namespace(str(subject.namespace) or md.namespace, mode)
   local subjects, reason, message
   if not lerr then subjects, reason, message = M.subjects(ctx, b) end
+  -- Looked up on every reconcile and not watched (the controller may get a
+  -- Secret by name, never list or watch them): while it is missing or
+  -- invalid the binding looks again, sooner at first.
+  local sreason, smessage = M.check_secret(b)
   local ret
   if lerr and code(lerr) == "Conflict" then
     ret = lerr
@@ -259,9 +297,11 @@ function M.reconcile(ctx, b)
     -- selector that matches nothing yet is no error: psbinding marks it available, and the
     -- webhook binds what is created later (a CronJob's Jobs, for the upstream sample).
     local s = b.spec.subject
-    M.set_ready(b.status, ctx.now, "False", "SubjectMissing",
-      string.format("subject %s %s not found", tostring(s.kind), tostring(s.name)))
+    M.set_ready(b.status, ctx.now, "False", sreason or "SubjectMissing",
+      smessage or string.format("subject %s %s not found", tostring(s.kind), tostring(s.name)))
   else
+    -- The subjects are bound even without a usable Secret: their pods wait
+    -- for it and start once it is there.
     local err, who = apply(ctx, b, subjects, bind.do_binding)
     if err and code(err) == "Conflict" then
       ret = err -- retry with the fresh subject; the condition stays
@@ -269,6 +309,8 @@ function M.reconcile(ctx, b)
       M.set_ready(b.status, ctx.now, "False", "BindingFailed",
         string.format("binding %s: %s", tostring(who), errmsg(err)))
       ret = err
+    elseif sreason then
+      M.set_ready(b.status, ctx.now, "False", sreason, smessage)
     else
       M.set_ready(b.status, ctx.now, "True", nil, nil)
     end
@@ -279,6 +321,13 @@ function M.reconcile(ctx, b)
     if uerr then return nil, ret or uerr end
   end
   if ret then return nil, ret end
+  if sreason then
+    local ready
+    for _, c in ipairs(b.status.conditions) do
+      if tbl(c) and c.type == "Ready" then ready = c end
+    end
+    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, (tbl(vsg.time) or {}).parse)) }
+  end
   return nil
 end
 

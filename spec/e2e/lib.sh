@@ -17,6 +17,11 @@ expect_contains() {
   esac
 }
 
+# expect_eq GOT WANT [WHAT]
+expect_eq() {
+  [ "$1" = "$2" ] || { printf 'FAIL: %s: expected %q, got %q\n' "${3:-value}" "$2" "$1" >&2; exit 1; }
+}
+
 # expect_fail_with NEEDLE CMD...: CMD must fail and its output mention NEEDLE.
 expect_fail_with() {
   local needle=$1 out; shift

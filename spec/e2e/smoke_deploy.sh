@@ -84,8 +84,11 @@ can update mutatingwebhookconfigurations.admissionregistration.k8s.io/vspherebin
 can update validatingwebhookconfigurations.admissionregistration.k8s.io/validation.webhook.vsphere.sources.tanzu.vmware.com
 can update validatingwebhookconfigurations.admissionregistration.k8s.io/uninstall.webhook.vsphere.sources.tanzu.vmware.com
 # ... and nothing it does not need.
-for v in get list watch create; do cannot "$v" secrets "$ns"; cannot "$v" secrets "$other"; done
+# Secrets elsewhere: get by name only (secretRef checks), never enumerate or write.
+can get secrets "$ns"
+for v in list watch create update; do cannot "$v" secrets "$ns"; cannot "$v" secrets "$other"; done
 cannot list secrets
+cannot watch secrets
 cannot create pods "$ns"
 cannot get pods "$ns"
 cannot exec pods "$ns"

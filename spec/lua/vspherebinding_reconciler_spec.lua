@@ -1,6 +1,7 @@
 -- The VSphereBinding reconciler against fake_kube.lua: subjects by name and
 -- by selector are bound (exactly once), exclusion labels are honoured,
--- conditions (Ready, SubjectMissing, SubjectUnavailable, BindingFailed),
+-- conditions (Ready, SecretMissing, SecretInvalid, SubjectMissing,
+-- SubjectUnavailable, BindingFailed),
 -- observedGeneration, no writes in a steady state, finalize undoes; the
 -- subject namespace is labelled bindings.knative.dev/include=true (and
 -- marked as labelled by vsgate) before the subjects are looked at, in both
@@ -91,6 +92,8 @@ describe("VSphereBinding reconciler", function()
     tracked = {}
     config = {}
     kube:seed({ apiVersion = "v1", kind = "Namespace", metadata = { name = NS } })
+    kube:seed({ apiVersion = "v1", kind = "Secret", type = "kubernetes.io/basic-auth",
+                metadata = { name = "creds", namespace = NS }, data = { username = "dQ==", password = "cA==" } })
   end)
 
   it("declares its kind, finalizer and watches", function()
@@ -98,6 +101,67 @@ describe("VSphereBinding reconciler", function()
     assert.equal("vspherebindings.sources.tanzu.vmware.com", reconciler.finalizer)
     assert.is_function(reconciler.finalize)
     assert.equal(5, #reconciler.watches)
+  end)
+
+  describe("checks the Secret it names", function()
+    local function secret(data)
+      kube.delete("v1", "Secret", NS, "creds")
+      if data then
+        kube:seed({ apiVersion = "v1", kind = "Secret", metadata = { name = "creds", namespace = NS }, data = data })
+      end
+    end
+
+    it("is SecretMissing while the Secret is not there, binds all the same, and looks again", function()
+      kube:seed(deployment("web"))
+      secret(nil)
+      local res, err = run("reconcile", binding({ name = "web" }))
+      assert.is_nil(err)
+      assert.same({ requeue_after = 5 }, res)
+      assert.is_true(bound("web"))
+      local c = ready()
+      assert.same({ "False", "SecretMissing", 'Secret "creds" not found in namespace "ns"' },
+        { c.status, c.reason, c.message })
+      -- The Secret comes: Ready, and no more polling.
+      secret({ username = "dQ==", password = "cA==" })
+      res, err = run("reconcile", kube:find(API, "VSphereBinding", NS, "b"))
+      assert.is_nil(err)
+      assert.is_nil(res)
+      assert.equal("True", ready().status)
+    end)
+
+    it("is SecretInvalid without a non-empty username and password", function()
+      kube:seed(deployment("web"))
+      secret({ username = "dQ==" })
+      run("reconcile", binding({ name = "web" }))
+      assert.same({ "SecretInvalid", 'Secret "creds" has no "password" key' }, { ready().reason, ready().message })
+      secret({ username = "", password = "" })
+      run("reconcile", kube:find(API, "VSphereBinding", NS, "b"))
+      assert.same({ "SecretInvalid", 'Secret "creds" has an empty "username" and an empty "password"' },
+        { ready().reason, ready().message })
+    end)
+
+    it("names the Secret before a missing subject, and waits longer the longer it is missing", function()
+      secret(nil)
+      local b = binding({ name = "web" })
+      b.status = { conditions = { { type = "Ready", status = "False", reason = "SecretMissing",
+                                    lastTransitionTime = "2024-05-01T09:59:00Z" } } }
+      -- A minute missing: look again in 30 s.
+      vsg.time = { parse = function(t) return ({ ["2024-05-01T09:59:00Z"] = 0, [NOW] = 60 })[t] end }
+      local res = run("reconcile", b)
+      vsg.time = nil
+      assert.equal("SecretMissing", ready().reason)
+      assert.same({ requeue_after = 30 }, res)
+    end)
+
+    it("does not judge a Secret it may not read", function()
+      kube:seed(deployment("web"))
+      secret(nil)
+      kube.opts.forbidden = { ["v1|Secret"] = true }
+      local res, err = run("reconcile", binding({ name = "web" }))
+      assert.is_nil(res)
+      assert.is_nil(err)
+      assert.equal("True", ready().status)
+    end)
   end)
 
   it("binds a subject by name, tracks it, sets Ready and observedGeneration", function()

@@ -93,6 +93,24 @@ st=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].ready
 say "a vCenter that does not answer: pod not Ready, not restarted; AdapterReady False: $msg"
 kc -n "$ns" delete vspheresource srcdown --wait=false >/dev/null
 
+# A source whose Secret does not exist: the controller's service account may get it by name
+# (and nothing more), so the source says so: AuthReady=False, SecretMissing.
+kc -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: sources.tanzu.vmware.com/v1alpha1
+kind: VSphereSource
+metadata: {name: srcnosecret}
+spec:
+  address: $VSG_VCSIM_ADDRESS
+  skipTLSVerify: true
+  secretRef: {name: no-such-secret}
+  sink: {uri: "http://sinkb.$ns.svc.cluster.local/"}
+YAML
+auth() { kc -n "$ns" get vspheresource srcnosecret -o jsonpath='{.status.conditions[?(@.type=="AuthReady")].reason}: {.status.conditions[?(@.type=="AuthReady")].message}'; }
+retry 60 eval '[ "$(auth)" = "SecretMissing: Secret \"no-such-secret\" not found in namespace \"$ns\"" ]' ||
+  fail "srcnosecret: AuthReady $(auth)"
+say "a missing Secret: AuthReady False: $(auth)"
+kc -n "$ns" delete vspheresource srcnosecret --wait=false >/dev/null
+
 # The source deleted: its children go (ownerReferences, garbage collector).
 kc -n "$ns" get deploy/src-adapter configmap/src-configmap rolebinding/src-rolebinding >/dev/null ||
   fail "children of src missing before delete"

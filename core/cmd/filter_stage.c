@@ -297,6 +297,7 @@ static void push_event_mt(lua_State *L)
     luaL_setfuncs(L, mm, 0);
     lua_pushliteral(L, "vsg.event");
     lua_setfield(L, -2, "__metatable");
+    vsg_lua_mark_settable(L, -1);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_event_mt);
 }

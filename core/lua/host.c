@@ -32,6 +32,9 @@ static const char key_vsg = 'v';     /* The real vsg table. */
 static const char key_vsgro = 'r';   /* The read-only proxy of vsg. */
 static const char key_loading = 'L'; /* Light userdata marking a module
                                         whose body is running. */
+static const char key_hostmt = 'h';  /* Weak-keyed: metatable of a host
+                                        table -> its name (read-only
+                                        proxy) or true (settable). */
 
 /* Longest module name require accepts. */
 #define MODULE_NAME_MAX 128
@@ -266,11 +269,74 @@ static int ro_pairs(lua_State *L)
     return 3;
 }
 
+/* [-1, +0, m] Records the metatable on top (popped) as a host table's
+ * for sb_rawset: `name` for a read-only proxy, NULL for a table whose
+ * __newindex must see every write. */
+static void mark_host_mt(lua_State *L, const char *name)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_hostmt) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 16);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &key_hostmt);
+    }
+    lua_insert(L, -2);
+    if (name != NULL)
+        lua_pushstring(L, name);
+    else
+        lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+void vsg_lua_mark_settable(lua_State *L, int idx)
+{
+    lua_pushvalue(L, idx);
+    mark_host_mt(L, NULL);
+}
+
+/* [-3, +1, e] rawset(t, k, v), sandboxed: a write to a read-only library
+ * (string, vsg, ...) fails as an assignment would, instead of shadowing
+ * the library for every module of the state; a write to a host table
+ * that tracks its fields (a filter's event) goes through its __newindex,
+ * so it takes effect. Any other table: Lua's rawset. */
+static int sb_rawset(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    luaL_checkany(L, 3);
+    lua_settop(L, 3);
+    if (lua_getmetatable(L, 1)) {                       /* 4 */
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_hostmt); /* 5 */
+        if (lua_type(L, 5) == LUA_TTABLE) {
+            lua_pushvalue(L, 4);
+            lua_rawget(L, 5);                           /* 6 */
+            if (lua_type(L, 6) == LUA_TSTRING)
+                return luaL_error(L, "attempt to modify read-only table '%s'",
+                                  lua_tostring(L, 6));
+            if (lua_toboolean(L, 6)) {
+                lua_settop(L, 3);
+                lua_settable(L, 1);
+                return 1;
+            }
+        }
+        lua_settop(L, 3);
+    }
+    lua_rawset(L, 1);
+    return 1;
+}
+
 void vsg__lua_push_readonly(lua_State *L, int idx, const char *name)
 {
     idx = lua_absindex(L, idx);
     lua_createtable(L, 0, 0);          /* The proxy. */
     lua_createtable(L, 0, 4);          /* Its metatable. */
+    lua_pushvalue(L, -1);
+    mark_host_mt(L, name != NULL ? name : "?");
     lua_pushvalue(L, idx);
     lua_setfield(L, -2, "__index");
     lua_pushstring(L, name);
@@ -653,7 +719,7 @@ static int sb_require(lua_State *L)
 /* Base functions scripts get unchanged. */
 static const char *const base_allowed[] = {
     "assert", "error", "getmetatable", "ipairs", "next", "pairs",
-    "rawequal", "rawget", "rawlen", "rawset", "select", "tonumber",
+    "rawequal", "rawget", "rawlen", "select", "tonumber",
     "tostring", "type", "_VERSION", NULL};
 
 /* [-0, +0, e] Sets table[field] to a read-only proxy of the table made by
@@ -701,6 +767,8 @@ static int setup(lua_State *L)
         lua_getfield(L, 2, *n);
         lua_setfield(L, g, *n);
     }
+    lua_pushcfunction(L, sb_rawset);
+    lua_setfield(L, g, "rawset");
     lua_pushcfunction(L, sb_pcall);
     lua_setfield(L, g, "pcall");
     lua_pushcfunction(L, sb_xpcall);

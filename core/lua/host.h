@@ -242,6 +242,13 @@ void vsg_lua_setfuncs(lua_State *L, const char *prefix,
  * the controller sets knative.dev/key for each reconcile. */
 void vsg_lua_log_context(lua_State *L, const char *key, const char *value);
 
+/* [-0, +0, m] Marks the metatable at `idx` as a host table's whose
+ * __newindex must see every write: the sandbox's rawset(t, k, v) on a table
+ * with that metatable assigns through __newindex (a filter's event, whose
+ * lazily built fields would otherwise shadow the raw write and send the
+ * original). */
+void vsg_lua_mark_settable(lua_State *L, int idx);
+
 enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
                           const char *src, size_t len, struct vsg_error *err);
 

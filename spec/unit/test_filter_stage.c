@@ -462,6 +462,17 @@ static void test_lazy_data(void)
     CHECK_INT(res.outcome, VSG_FILTER_CHANGED);
     CHECK_STR(data_of(&res, 0), "(no data)");
     vsg_filter_result_cleanup(&res);
+    /* rawset takes effect too (issue 15 item 3): a redact filter written
+     * with it must not send the payload it meant to remove. */
+    run_src("function filter(e) rawset(e, 'data', {redacted = true}) return e end", &res);
+    CHECK_INT(res.outcome, VSG_FILTER_CHANGED);
+    CHECK_STR(data_of(&res, 0), "{\"Redacted\":true}"); /* Go field names */
+    vsg_filter_result_cleanup(&res);
+    run_src("function filter(e) rawset(e, 'type', 'x.y') rawset(e, 'data', nil) return e end", &res);
+    CHECK_INT(res.outcome, VSG_FILTER_CHANGED);
+    CHECK_STR(res.ces[0].type, "x.y");
+    CHECK_STR(data_of(&res, 0), "(no data)");
+    vsg_filter_result_cleanup(&res);
 }
 
 static void test_stale_event_table(void)

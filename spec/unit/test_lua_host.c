@@ -164,6 +164,31 @@ static void test_metatables_hidden(void)
     CHECK_STR(lt_eval(s, "vsg.null = 1"),
               "error ELUA: test.lua:1: attempt to modify read-only table "
               "'vsg'");
+    /* rawset cannot shadow a library for the other modules (issue 15
+     * item 3), but works on the script's own tables, also from the
+     * __newindex of its own metatables. */
+    CHECK_STR(lt_eval(s, "rawset(string, 'upper', print)"),
+              "error ELUA: test.lua:1: attempt to modify read-only table "
+              "'string'");
+    CHECK_STR(lt_eval(s, "rawset(vsg, 'log', {})"),
+              "error ELUA: test.lua:1: attempt to modify read-only table "
+              "'vsg'");
+    CHECK_STR(lt_eval(s, "rawset(vsg.json, 'encode', print)"),
+              "error ELUA: test.lua:1: attempt to modify read-only table "
+              "'vsg.json'");
+    CHECK_STR(lt_eval(s, "rawset(os, 'exit', print)"),
+              "error ELUA: test.lua:1: attempt to modify read-only table "
+              "'os'");
+    CHECK_STR(lt_eval(s, "return rawget(string, 'upper') == nil and "
+                         "string.upper('a') == 'A' and ('a'):upper() == 'A'"),
+              "true");
+    CHECK_STR(lt_eval(s, "local t = setmetatable({}, {__newindex = "
+                         "function(t, k, v) rawset(t, k, v * 2) end}) "
+                         "t.x = 2 return rawset({}, 'a', 1).a + t.x"),
+              "5");
+    CHECK_STR(lt_eval(s, "return rawset(1, 2, 3)"),
+              "error ELUA: test.lua:1: bad argument #1 to 'rawset' (table "
+              "expected, got number)");
     CHECK_STR(lt_eval(s, "local n, f, t = 0, pairs(string) for k in f, t do "
                          "n = n + 1 end return n > 10 and t == string"),
               "true");

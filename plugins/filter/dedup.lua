@@ -47,29 +47,40 @@ local function default_key(event)
   return table.concat(parts, "\31")
 end
 
+--- A dedup filter. `max_keys` (default 10,000) bounds the keys it keeps:
+-- past it, the oldest are forgotten first. The keys are kept in the order
+-- they passed (a queue; a key that passes again is queued again and its old
+-- entry skipped), so expiring and evicting cost O(1) amortised per event,
+-- whatever the number of keys.
 function M.window(seconds, keyfn, max_keys)
   assert(type(seconds) == "number" and seconds > 0, "dedup.window: seconds must be > 0")
   keyfn = keyfn or default_key
   max_keys = max_keys or 10000
-  local last, count = {}, 0
+  assert(type(max_keys) == "number" and max_keys >= 1, "dedup.window: max_keys must be >= 1")
+  local last, count = {}, 0          -- key -> time it last passed; live keys
+  local qkey, qtime, head, tail = {}, {}, 1, 0
+  -- Forgets the oldest entry: its key, unless that key passed again since.
+  local function pop()
+    local k, t = qkey[head], qtime[head]
+    qkey[head], qtime[head] = nil, nil
+    head = head + 1
+    if last[k] == t then
+      last[k] = nil
+      count = count - 1
+    end
+  end
   return function(event)
     local now = M.parse_time(event.time) or 0
+    -- Expired entries go first (events come roughly in time order).
+    while head <= tail and now - qtime[head] >= seconds do pop() end
     local k = keyfn(event)
     local seen = last[k]
     if seen and now - seen < seconds and now >= seen then return nil end
-    if not seen then
-      count = count + 1
-      if count > max_keys then -- bound the memory: forget everything old
-        local keep = {}
-        count = 0
-        for kk, t in pairs(last) do
-          if now - t < seconds then keep[kk] = t; count = count + 1 end
-        end
-        last = keep
-        count = count + 1
-      end
-    end
+    if not seen then count = count + 1 end
     last[k] = now
+    tail = tail + 1
+    qkey[tail], qtime[tail] = k, now
+    while count > max_keys do pop() end
     return event
   end
 end

@@ -136,6 +136,41 @@ describe("filter.dedup", function()
     local other = vm_event("VmPoweredOnEvent", "b"); other.time = "2026-01-01T00:02:01Z"
     assert.is_table(f(other), "a different VM is a different key")
   end)
+  it("forgets the oldest keys past max_keys, and a key that passed again is kept", function()
+    local f = dedup.window(3600, function(e) return e.id end, 3)
+    local function ev(id, sec)
+      return { id = id, time = string.format("2026-01-01T00:00:%02dZ", sec) }
+    end
+    assert.is_table(f(ev("a", 0)))
+    assert.is_table(f(ev("b", 1)))
+    assert.is_table(f(ev("c", 2)))
+    assert.is_nil(f(ev("a", 3)), "a is kept while there are 3 keys")
+    assert.is_table(f(ev("d", 4)), "d evicts the oldest, a")
+    assert.is_table(f(ev("a", 5)), "a was forgotten")
+    assert.is_nil(f(ev("c", 6)))
+    assert.is_table(f(ev("b", 7)), "b went when a came back")
+  end)
+  it("keeps its cost per event flat past max_keys (issue 15 item 8)", function()
+    -- 60,000 distinct keys through a 10,000-key window: every event past
+    -- 10,000 evicts one key. The old eviction rescanned all 10,000 keys
+    -- for each of them (minutes); O(1) each takes well under a second.
+    local f = dedup.window(3600, function(e) return e.id end)
+    local t0 = os.clock()
+    for i = 1, 60000 do
+      assert(f({ id = i, time = "2026-01-01T00:00:00Z" }))
+    end
+    assert.is_nil(f({ id = 60000, time = "2026-01-01T00:00:01Z" }), "the newest keys are kept")
+    assert.is_table(f({ id = 1, time = "2026-01-01T00:00:01Z" }), "the oldest are forgotten")
+    assert.is_true(os.clock() - t0 < 10, "dedup took " .. (os.clock() - t0) .. " s")
+  end)
+  it("expires keys by the events' time", function()
+    local f = dedup.window(10, function(e) return e.id end)
+    assert.is_table(f({ id = "x", time = "2026-01-01T00:00:00Z" }))
+    assert.is_nil(f({ id = "x", time = "2026-01-01T00:00:09Z" }))
+    assert.is_table(f({ id = "y", time = "2026-01-01T00:00:10Z" }))
+    assert.is_table(f({ id = "x", time = "2026-01-01T00:00:11Z" }))
+    assert.is_nil(f({ id = "x", time = "2026-01-01T00:00:12Z" }))
+  end)
   it("tells events apart by Message when FullFormattedMessage is empty", function()
     local f = dedup.window(60)
     local function user(msg)

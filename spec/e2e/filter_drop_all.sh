@@ -56,7 +56,7 @@ wait_for 30 "the checkpoint to pass key $last" passed
 grep -q '"msg":"filter stopped"' "$d/adapter.log" && fail "adapter stopped early"
 e2e_stop "$adapter"
 [ "$E2E_RC" -eq 0 ] || fail "adapter exited with $E2E_RC after SIGTERM"
-grep -q '"msg":"filter stopped".*"dropped":"[1-9]' "$d/adapter.log" || fail "no dropped events counted: $(grep 'filter stopped' "$d/adapter.log")"
+grep -q '"msg":"filter stopped".*"dropped":[1-9]' "$d/adapter.log" || fail "no dropped events counted: $(grep 'filter stopped' "$d/adapter.log")"
 
 # A restart resumes after them: the filter sees no event of ours again.
 printf 'function filter(event) event.extensions.replayed = "yes" return event end\n' >"$d/filter.lua"

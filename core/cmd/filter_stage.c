@@ -65,7 +65,19 @@ struct vsg_filter {
     struct vsg_filter_version *current; /* In use (event thread), or NULL. */
     _Atomic(struct vsg_filter_version *) pending; /* Offered, not yet used. */
     struct vsg_filter_stats stats;     /* Counters (event thread). */
+    struct {                           /* Failure lines (event thread). */
+        int64_t since_ms;              /* Start of the current period. */
+        unsigned logged;               /* Lines written in it. */
+        uint64_t held;                 /* Failures not written in it. */
+        char last[VSG_ERROR_MSG_MAX];    /* The last failure held back. */
+    } errlog;
 };
+
+/* A failing filter writes at most ERRLOG_BURST lines per ERRLOG_PERIOD_MS;
+ * the failures held back are written as one summary line when the period
+ * is over (at the next event) or when the filter stops. */
+#define ERRLOG_BURST 5
+#define ERRLOG_PERIOD_MS 60000
 
 /* One event's protected call. */
 struct run {
@@ -824,6 +836,18 @@ static void run_script(const struct vsg_lua_script *sc, const struct vsg_event *
     if (rc != VSG_OK) {
         result_clear(res);
         res->outcome = VSG_FILTER_ERROR;
+        /* Errors found in what the filter returned (after it ran, so with
+         * no line) name the script all the same. */
+        if (!vsg_lua_error_has_location(res->error.msg) &&
+            vsg_lua_script_push_entry(sc) == VSG_OK) {
+            lua_Debug ar;
+            char msg[VSG_ERROR_MSG_MAX];
+
+            if (lua_getinfo(L, ">S", &ar) && ar.short_src[0] != '\0' && ar.short_src[0] != '[') {
+                (void)snprintf(msg, sizeof msg, "%s", res->error.msg);
+                vsg_error_set(&res->error, res->error.code, "%s: %s", ar.short_src, msg);
+            }
+        }
     }
 }
 
@@ -1083,8 +1107,38 @@ void vsg_filter_stats(const struct vsg_filter *f, struct vsg_filter_stats *out)
     *out = f->stats;
 }
 
-void vsg_filter_log_stats(const struct vsg_filter *f)
+static const char *on_error_phrase(const struct vsg_filter *f)
 {
+    return f->cfg.on_error == VSG_FILTER_DROP ? "dropping it (onError: drop)"
+                                              : "delivering it unchanged (onError: deliver)";
+}
+
+/* Writes the summary of the failures held back, if any, and starts a new
+ * period when the current one is over (or `force`). */
+static void errlog_roll(struct vsg_filter *f, int force)
+{
+    int64_t now = vsg_time_mono_ms();
+
+    if (!force && now - f->errlog.since_ms < ERRLOG_PERIOD_MS) return;
+    if (f->errlog.held > 0) {
+        char n[24];
+
+        (void)snprintf(n, sizeof n, "%llu", (unsigned long long)f->errlog.held);
+        VSG_LOGF_WARN(f->logger,
+                      ((const char *[]){"#failures", n, "filterVersion",
+                                        f->current ? f->current->label : "", NULL}),
+                      "filter failed on %s more events since the last lines, %s; the last: %s", n,
+                      on_error_phrase(f), f->errlog.last);
+    }
+    f->errlog.since_ms = now;
+    f->errlog.logged = 0;
+    f->errlog.held = 0;
+    f->errlog.last[0] = '\0';
+}
+
+void vsg_filter_log_stats(struct vsg_filter *f)
+{
+    errlog_roll(f, 1);
     char n[7][24];
     const uint64_t v[7] = {f->stats.events, f->stats.kept, f->stats.changed, f->stats.dropped,
                            f->stats.fanout, f->stats.errors, f->stats.swaps};
@@ -1113,6 +1167,7 @@ enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
         res->original = 1;
         return VSG_ERR_INVALIDSTATE;
     }
+    if (f->errlog.logged > 0) errlog_roll(f, 0);
     run_script(f->current->script, ev, ce, res);
     f->stats.events++;
     switch (res->outcome) {
@@ -1122,14 +1177,22 @@ enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
     case VSG_FILTER_FANOUT: f->stats.fanout++; break;
     case VSG_FILTER_ERROR:
         f->stats.errors++;
-        VSG_LOGF_WARN(f->logger,
-                      ((const char *[]){"eventId", ce->id ? ce->id : "", "eventType",
-                                        ce->type ? ce->type : "", "filterVersion",
-                                        f->current->label, NULL}),
-                      "filter failed on event %s, %s: %s", ce->id ? ce->id : "",
-                      f->cfg.on_error == VSG_FILTER_DROP ? "dropping it (onError: drop)"
-                                                         : "delivering it unchanged (onError: deliver)",
-                      res->error.msg);
+        if (f->errlog.logged == 0) f->errlog.since_ms = vsg_time_mono_ms();
+        if (f->errlog.logged < ERRLOG_BURST) {
+            f->errlog.logged++;
+            VSG_LOGF_WARN(f->logger,
+                          ((const char *[]){"eventId", ce->id ? ce->id : "", "eventType",
+                                            ce->type ? ce->type : "", "filterVersion",
+                                            f->current->label, NULL}),
+                          "filter failed on event %s, %s: %s%s", ce->id ? ce->id : "",
+                          on_error_phrase(f), res->error.msg,
+                          f->errlog.logged == ERRLOG_BURST
+                              ? " (more failures in the next minute are counted, not logged)"
+                              : "");
+        } else {
+            f->errlog.held++;
+            (void)snprintf(f->errlog.last, sizeof f->errlog.last, "%s", res->error.msg);
+        }
         if (f->cfg.on_error == VSG_FILTER_DELIVER) res->original = 1;
         break;
     }

@@ -228,8 +228,9 @@ const struct vsg_filter_version *vsg_filter_current(const struct vsg_filter *f);
 /* The event thread: the counters. */
 void vsg_filter_stats(const struct vsg_filter *f, struct vsg_filter_stats *out);
 
-/* Logs the counters at info ("filter stopped"); after the engine ran. */
-void vsg_filter_log_stats(const struct vsg_filter *f);
+/* Logs the failures held back (see vsg_filter_run) and the counters at info
+ * ("filter stopped"); after the engine ran. */
+void vsg_filter_log_stats(struct vsg_filter *f);
 
 /* "deliver" or "drop" (spec.filter.onError); NULL or "" is deliver.
  * VSG_ERR_INVAL otherwise. */
@@ -247,8 +248,10 @@ void vsg_filter_result_cleanup(struct vsg_filter_result *r);
  * The event thread: runs event `ev` (decoded), whose CloudEvent without a
  * filter would be `ce` (attributes and payload), through the version in
  * use, and fills `res` (initialised; its old content is replaced) with
- * what to send. Applies the error policy, counts, and logs failures.
- * Returns VSG_OK, or VSG_ERR_INVALIDSTATE when no version is in use (res
+ * what to send. Applies the error policy, counts, and logs failures: at
+ * most 5 lines a minute, one per failing event; the failures past those are
+ * counted and written as one summary line (how many, the last error) at the
+ * first event after the minute, or by vsg_filter_log_stats(). Returns VSG_OK, or VSG_ERR_INVALIDSTATE when no version is in use (res
  * then says: send `ce`, outcome KEPT).
  */
 enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,

@@ -1033,9 +1033,20 @@ void vsg_lua_setfuncs(lua_State *L, const char *prefix,
  * Calls
  * ==================================================================== */
 
+int vsg_lua_error_has_location(const char *msg)
+{
+    const char *colon = strchr(msg, ':');
+
+    if (colon == NULL || colon == msg || memchr(msg, '\n', (size_t)(colon - msg)) != NULL) return 0;
+    if (!(colon[1] >= '0' && colon[1] <= '9')) return 0;
+    for (colon++; *colon >= '0' && *colon <= '9'; colon++) {}
+    return *colon == ':';
+}
+
 /*
  * [-1, +1, -] The message handler of vsg_lua_pcall(): turns the error into
- * a string and, while debug logging is on, keeps a traceback in s.
+ * a string that says where in the script it happened and, while debug
+ * logging is on, keeps a traceback in s.
  */
 static int msgh(lua_State *L)
 {
@@ -1049,6 +1060,14 @@ static int msgh(lua_State *L)
         else
             msg = lua_pushfstring(L, "(error object is a %s value)",
                                   luaL_typename(L, 1));
+    }
+    if (s->limit_hit == LIMIT_NONE && !vsg_lua_error_has_location(msg)) {
+        /* Raised where luaL_error cannot see a script line (Lua's own
+         * "C stack overflow", a library function called through a sandbox
+         * wrapper): say where the script was. */
+        record_where(L, s, 1);
+        if (s->where[0] != '\0') msg = lua_pushfstring(L, "%s: %s", s->where, msg);
+        s->where[0] = '\0';
     }
     if (s->limit_hit == LIMIT_NONE && vsg_log_enabled(VSG_LOG_LEVEL_DEBUG)) {
         luaL_traceback(L, L, msg, 1);

@@ -249,6 +249,11 @@ void vsg_lua_log_context(lua_State *L, const char *key, const char *value);
  * original). */
 void vsg_lua_mark_settable(lua_State *L, int idx);
 
+/* Whether an error message starts with a "chunk:line:" location (the
+ * message handler of vsg_lua_pcall() adds one when the script had a line
+ * at the time of the error). */
+int vsg_lua_error_has_location(const char *msg);
+
 enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
                           const char *src, size_t len, struct vsg_error *err);
 

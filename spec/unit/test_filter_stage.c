@@ -732,7 +732,47 @@ static void test_policies(void)
 {
     policy_case(VSG_FILTER_DELIVER, "error('boom')", "filter.lua:5: boom");
     policy_case(VSG_FILTER_DROP, "error('boom')", "filter.lua:5: boom");
-    policy_case(VSG_FILTER_DELIVER, "return 'what'", "the filter returned a string");
+    /* Found after the filter ran, and still named after the script. */
+    policy_case(VSG_FILTER_DELIVER, "return 'what'", "filter.lua: the filter returned a string");
+    policy_case(VSG_FILTER_DROP, "return {id = 'x', source = 's', specversion = '1.0', type = 1}",
+                "filter.lua: returned event: type must be a string");
+}
+
+/* A filter failing on every event writes 5 lines, then one summary of the
+ * failures it held back (issue 15 item 7), and still counts them all. */
+static void test_failure_lines_limited(void)
+{
+    struct vsg_filter_config cfg = test_cfg();
+    struct vsg_filter *f;
+    struct vsg_error err;
+    struct sample s;
+    struct vsg_filter_result res;
+    struct vsg_filter_stats st;
+    const char *logs, *p;
+    int lines = 0;
+
+    cfg.on_error = VSG_FILTER_DROP;
+    f = vsg_filter_new(&cfg, &err);
+    CHECK(f != NULL);
+    vsg_filter_offer(f, compile_cfg(&cfg, "local n = 0 function filter(e) n = n + 1 "
+                                        "if n > 1 then error('always') end return e end"));
+    CHECK_INT(vsg_filter_swap_pending(f), 1);
+    sample_init(&s);
+    vsg_filter_result_init(&res);
+    lt_logs_begin(VSG_LOG_LEVEL_WARN);
+    for (int i = 0; i < 200; i++) CHECK_INT(vsg_filter_run(f, &s.ev, &s.ce, &res), VSG_OK);
+    vsg_filter_log_stats(f);
+    logs = lt_logs_end();
+    for (p = logs; (p = strstr(p, "\"msg\":\"filter failed on event")) != NULL; p++) lines++;
+    CHECK_INT(lines, 5);
+    CHECK_HAS(logs, "more failures in the next minute are counted, not logged");
+    CHECK_HAS(logs, "\"msg\":\"filter failed on 194 more events since the last lines, dropping it "
+                    "(onError: drop); the last: filter.lua:1: always\",\"failures\":194");
+    vsg_filter_stats(f, &st);
+    CHECK_INT(st.errors, 199); /* The first passes (the dry run had a state of its own). */
+    vsg_filter_result_cleanup(&res);
+    sample_cleanup(&s);
+    vsg_filter_free(f);
 }
 
 static void test_limits(void)
@@ -1030,6 +1070,7 @@ TEST_LIST = {
     {"bad_values", test_bad_values},
     {"drop_and_fanout", test_drop_and_fanout},
     {"policies", test_policies},
+    {"failure_lines_limited", test_failure_lines_limited},
     {"limits", test_limits},
     {"compile_checks", test_compile_checks},
     {"modules_and_plugins", test_modules_and_plugins},

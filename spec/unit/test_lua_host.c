@@ -437,10 +437,22 @@ static void test_error_messages_carry_chunk_line(void)
               "error ELUA: test.lua:2: syntax error near 'y'");
     CHECK_STR(lt_eval(s, "error('boom')"), "error ELUA: test.lua:1: boom");
     CHECK_STR(lt_eval(s, "error({code = 1})"),
-              "error ELUA: (error object is a table value)");
+              "error ELUA: test.lua:1: (error object is a table value)");
     CHECK_STR(lt_eval(s, "error(setmetatable({}, {__tostring = function() "
                          "return 'custom' end}))"),
-              "error ELUA: custom");
+              "error ELUA: test.lua:1: custom");
+    /* Errors raised where luaL_error sees no script line still name it
+     * (issue 15 item 7): through a sandbox wrapper, and Lua's own C stack
+     * overflow. */
+    CHECK_STR(lt_eval(s, "local t = setmetatable({}, {__metatable = 'x'})\n"
+                         "setmetatable(t, {})"),
+              "error ELUA: test.lua:2: cannot change a protected metatable");
+    {
+        const char *got = lt_eval(s, "local function f() return ('a'):gsub('.', f) end\n"
+                                     "return f()");
+        CHECK(strncmp(got, "error ELUA: test.lua:1: ", 24) == 0);
+        CHECK(strstr(got, "stack overflow") != NULL);
+    }
     CHECK_STR(lt_eval(s, "return ('x'):rep(1, 2, 3, {}) + nil"),
               "error ELUA: test.lua:1: attempt to add a 'string' with a "
               "'nil'");

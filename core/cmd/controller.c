@@ -7,6 +7,7 @@
  * its reconciler's Lua state, tracker writes and script.
  */
 #include "cmd/controller.h"
+#include "cmd/filter_watch.h"
 #include "cmd/uninstall.h"
 
 #include <pthread.h>
@@ -455,6 +456,7 @@ static int lua_track(lua_State *L)
 static const struct vsg_lua_lib libs[] = {
     {"kube", vsg_kube_lua_open},
     {"hash", vsg_hash_lua_open},
+    {"filter", vsg_filter_lua_open},
     {NULL, NULL},
 };
 

@@ -30,8 +30,6 @@
 
 /* Largest script or module read. */
 #define MAX_SCRIPT (1024u * 1024)
-/* Most modules a ConfigMap may bring. */
-#define MAX_MODULES 64
 /* Backoff of failed list/watch requests: 1 s doubling to 30 s. */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
@@ -131,8 +129,8 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-static uint64_t hash_sources(const struct vsg_lua_source *main,
-                             const struct vsg_lua_source *mods, size_t n)
+uint64_t vsg_filter_sources_hash(const struct vsg_lua_source *main,
+                                 const struct vsg_lua_source *mods, size_t n)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (size_t i = 0; i <= n; i++) {
@@ -206,7 +204,7 @@ static enum vsg_err consider(struct vsg_filter_watch *w, const struct vsg_lua_so
                              const struct vsg_lua_source *mods, size_t n, const char *label,
                              struct vsg_error *out)
 {
-    uint64_t h = hash_sources(main, mods, n);
+    uint64_t h = vsg_filter_sources_hash(main, mods, n);
     struct vsg_filter_version *v;
     struct vsg_error err;
     unsigned long accepted;
@@ -327,53 +325,80 @@ static int is_module_key(const char *s)
     return n > 4 && strcmp(s + n - 4, ".lua") == 0;
 }
 
+int vsg_filter_cm_sources_read(struct vsg_filter_cm_sources *s, const cJSON *data,
+                               const char *key, struct vsg_error *err)
+{
+    const cJSON *script, *it;
+
+    memset(s, 0, sizeof *s);
+    script = cJSON_GetObjectItemCaseSensitive(data, key != NULL ? key : "filter.lua");
+    if (!cJSON_IsString(script)) return 0;
+    s->main.name = script->string;
+    s->main.text = script->valuestring;
+    s->main.len = strlen(script->valuestring);
+    cJSON_ArrayForEach(it, data) {
+        if (it == script || !cJSON_IsString(it) || it->string == NULL ||
+            !is_module_key(it->string))
+            continue;
+        if (s->n == VSG_FILTER_MAX_MODULES) {
+            s->truncated = 1;
+            break;
+        }
+        s->names[s->n] = vsg_strndup(it->string, strlen(it->string) - 4);
+        if (s->names[s->n] == NULL) {
+            vsg_filter_cm_sources_cleanup(s);
+            vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            return -1;
+        }
+        s->mods[s->n].name = s->names[s->n];
+        s->mods[s->n].text = it->valuestring;
+        s->mods[s->n].len = strlen(it->valuestring);
+        s->n++;
+    }
+    return 1;
+}
+
+void vsg_filter_cm_sources_cleanup(struct vsg_filter_cm_sources *s)
+{
+    for (size_t i = 0; i < s->n; i++) vsg_free(s->names[i]);
+    s->n = 0;
+}
+
 /* A ConfigMap as it is now (NULL: gone). */
 static void handle_cm(struct vsg_filter_watch *w, const cJSON *cm)
 {
-    const cJSON *data, *meta, *rv, *it, *script;
-    struct vsg_lua_source main, mods[MAX_MODULES];
-    char *names[MAX_MODULES];
-    size_t n = 0;
+    const cJSON *meta, *rv;
+    struct vsg_filter_cm_sources src;
+    struct vsg_error err;
     char what[600], label[600];
+    int got;
 
     if (cm == NULL) {
         (void)snprintf(what, sizeof what, "ConfigMap %s/%s does not exist", w->ns, w->configmap);
         missing(w, what);
         return;
     }
-    data = cJSON_GetObjectItemCaseSensitive(cm, "data");
-    meta = cJSON_GetObjectItemCaseSensitive(cm, "metadata");
-    rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
-    script = cJSON_GetObjectItemCaseSensitive(data, w->key);
-    if (!cJSON_IsString(script)) {
+    got = vsg_filter_cm_sources_read(&src, cJSON_GetObjectItemCaseSensitive(cm, "data"), w->key,
+                                     &err);
+    if (got < 0) {
+        VSG_LOG_ERROR(w->logger, "filter: ConfigMap %s/%s: %s", w->ns, w->configmap, err.msg);
+        return;
+    }
+    if (got == 0) {
         (void)snprintf(what, sizeof what, "ConfigMap %s/%s has no key %s", w->ns, w->configmap,
                        w->key);
         missing(w, what);
         return;
     }
-    main.name = w->key;
-    main.text = script->valuestring;
-    main.len = strlen(script->valuestring);
-    cJSON_ArrayForEach(it, data) {
-        if (it == script || !cJSON_IsString(it) || it->string == NULL ||
-            !is_module_key(it->string))
-            continue;
-        if (n == MAX_MODULES) {
-            VSG_LOG_WARN(w->logger, "filter: ConfigMap %s/%s has more than %d modules; "
-                                    "ignoring the rest", w->ns, w->configmap, MAX_MODULES);
-            break;
-        }
-        names[n] = vsg_strndup(it->string, strlen(it->string) - 4);
-        if (names[n] == NULL) break;
-        mods[n].name = names[n];
-        mods[n].text = it->valuestring;
-        mods[n].len = strlen(it->valuestring);
-        n++;
-    }
+    if (src.truncated)
+        VSG_LOG_WARN(w->logger, "filter: ConfigMap %s/%s has more than %d modules; "
+                                "ignoring the rest", w->ns, w->configmap, VSG_FILTER_MAX_MODULES);
+    meta = cJSON_GetObjectItemCaseSensitive(cm, "metadata");
+    rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
     (void)snprintf(label, sizeof label, "ConfigMap %s/%s resourceVersion %s", w->ns,
                    w->configmap, cJSON_IsString(rv) ? rv->valuestring : "?");
-    (void)consider(w, &main, mods, n, label, NULL);
-    for (size_t i = 0; i < n; i++) vsg_free(names[i]);
+    (void)consider(w, &src.main, src.mods, src.n, label, NULL);
+    vsg_filter_cm_sources_cleanup(&src);
 }
 
 /* Longest resourceVersion kept, NUL included. */

@@ -39,6 +39,8 @@
 #ifndef VSG_CMD_FILTER_WATCH_H
 #define VSG_CMD_FILTER_WATCH_H
 
+#include <cjson/cJSON.h>
+
 #include "base/err.h"
 #include "cmd/filter_stage.h"
 #include "kube/config.h"
@@ -79,6 +81,48 @@ void vsg_filter_watch_stop(struct vsg_filter_watch *w);
 
 /* Versions accepted (offered) so far; any thread. */
 unsigned long vsg_filter_watch_accepted(const struct vsg_filter_watch *w);
+
+/* ====================================================================
+ * A filter ConfigMap's sources
+ * ==================================================================== */
+
+/* Most modules a ConfigMap may bring. */
+#define VSG_FILTER_MAX_MODULES 64
+
+/* The script and the modules a filter ConfigMap's data holds (see the
+ * layout above). The texts are borrowed from the data. */
+struct vsg_filter_cm_sources {
+    struct vsg_lua_source main;                          /* data[key]. */
+    struct vsg_lua_source mods[VSG_FILTER_MAX_MODULES];  /* Other *.lua keys. */
+    char *names[VSG_FILTER_MAX_MODULES];                 /* Their names (owned). */
+    size_t n;                                            /* How many. */
+    int truncated;                                       /* More were ignored. */
+};
+
+/*
+ * Reads `data` (the ConfigMap's data object) into `s`: 1 when it has a
+ * string `key` (NULL: filter.lua), 0 when not (nothing to free). The one
+ * reading of the layout, for the adapter's watcher and the controller's
+ * FilterReady check (vsg.filter.check), so both judge the same sources.
+ * VSG_ERR_NOMEM in `err` (and -1) when a name cannot be copied.
+ */
+int vsg_filter_cm_sources_read(struct vsg_filter_cm_sources *s, const cJSON *data,
+                               const char *key, struct vsg_error *err);
+
+/* Frees what vsg_filter_cm_sources_read() allocated. */
+void vsg_filter_cm_sources_cleanup(struct vsg_filter_cm_sources *s);
+
+/* An FNV-1a hash of the sources (names and texts): equal sources, equal
+ * hash. */
+uint64_t vsg_filter_sources_hash(const struct vsg_lua_source *main,
+                                 const struct vsg_lua_source *mods, size_t n);
+
+/* [-0, +1, m] Opens vsg.filter for the controller's Lua (filter_check.c):
+ * check(data [, key]) -> true | nil, why: whether the adapter will accept
+ * the filter of a ConfigMap whose data is `data`, judged by the same code
+ * (sources read by vsg_filter_cm_sources_read, vsg_filter_compile with the
+ * default filter limits). Verdicts are cached by source hash. */
+int vsg_filter_lua_open(lua_State *L);
 
 /*
  * vsgate's install root for `require` (the folder holding lua/ and

@@ -136,9 +136,12 @@ function Run:check_filter()
     self.m:mark_false("FilterReady", "FilterNotFound", 'filter ConfigMap "%s" has no key "%s"', f.configmap, f.key)
     return
   end
-  local fn, perr = load(text, "=" .. f.key, "t", {})
-  if not fn then
-    self.m:mark_false("FilterReady", "FilterInvalid", "%s", tostring(perr))
+  -- Judged by the adapter's own code (vsg.filter.check: load, the filter
+  -- function, the dry run on a sample event, within the filter limits), so
+  -- FilterReady says what the adapter will do with it.
+  local ok, why = vsg.filter.check(cm.data, f.key)
+  if not ok then
+    self.m:mark_false("FilterReady", "FilterInvalid", "%s%s", tostring(why), M.FILTER_INVALID_EFFECT)
     return
   end
   self.m:mark_true("FilterReady")
@@ -350,6 +353,10 @@ local function remove_condition(status, ctype)
     if type(list[i]) == "table" and list[i].type == ctype then table.remove(list, i) end
   end
 end
+
+--- What the adapter does with a filter it rejects (CONTRACTS §6).
+M.FILTER_INVALID_EFFECT = " (the adapter keeps running the last valid version it loaded, or holds events back"
+  .. " until one is valid)"
 
 local STEPS = { "binding", "configmap", "service_account", "rolebinding", "sinks", "deployment", "vcenter" }
 

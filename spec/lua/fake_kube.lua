@@ -143,6 +143,17 @@ function M.install()
     null = M.null,
     -- vsg.url.redact (base/url.h), near enough: user info up to the last '@'.
     url = { redact = function(s) return (s:gsub("(%a[%w+.-]*://)[^%s\"<>`]*@", "%1***@")) end },
+    -- vsg.filter.check (cmd/filter_check.c) compiles and dry-runs; here,
+    -- compiling is enough to tell a good script from a broken one.
+    filter = {
+      check = function(data, key)
+        local text = data[key or "filter.lua"]
+        if type(text) ~= "string" then return nil, 'no key "' .. tostring(key) .. '"' end
+        local fn, err = load(text, "=" .. (key or "filter.lua"), "t", {})
+        if not fn then return nil, err end
+        return true
+      end,
+    },
   }
   vsg.kube = M.new()
   package.loaded.vsg = vsg

@@ -641,7 +641,7 @@ describe("reconcilers.vspheresource", function()
       reconcile("source")
       children_ready("source")
       reconcile("source")
-      local msg = "f.lua:3: unexpected symbol near 'end'"
+      local msg = "f.lua:3: unexpected symbol near 'end'" .. reconciler.FILTER_INVALID_EFFECT
       assert.same(cond("FilterReady", "False", "FilterInvalid", msg), status("source").conditions[3])
       assert.same(cond("Ready", "False", "FilterInvalid", msg), status("source").conditions[4])
       kube:find("v1", "ConfigMap", NS, "filters").data["f.lua"] = "return { filter = function(ev) return ev end }"

@@ -17,6 +17,8 @@
  * VSPHERE_FILTER_CONFIGMAP (spec.filter.configMapRef.name: the Lua filter,
  * watched and hot-reloaded; unset: no filter), VSPHERE_FILTER_KEY (its
  * key, default filter.lua), VSPHERE_FILTER_ON_ERROR (deliver|drop),
+ * VSPHERE_FILTER_LIMITS (spec.filter.limits: "instructions=N,memory=N,
+ * timeoutMs=N", any subset; unset: the filter defaults),
  * VSPHERE_SESSION_FILE (where the vCenter session is kept so that a
  * restart after a kill logs it out: soap/session.h), see
  * cmd/filter_watch.h for what the service account then needs.
@@ -212,7 +214,8 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  VSPHERE_BATCH_WAIT_MS, VSPHERE_SESSION_FILE, VSPHERE_SOURCE_NAME,\n"
                "  VSPHERE_CE_HEADER_ENCODING (raw, the default, or percent),\n"
                "  VSPHERE_HEALTH_PORT, VSPHERE_HEALTH_ADDR (/healthz, /readyz: logged in to vCenter),\n"
-               "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR (ours).\n"
+               "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR,\n"
+               "  VSPHERE_FILTER_LIMITS (instructions=N,memory=BYTES,timeoutMs=MS) (ours).\n"
                "VC_URL, K_SINK and VSPHERE_DELIVERY's deadLetterSink must be http:// or https://\n"
                "with a host; K_SINK_TIMEOUT is 0..86400 seconds.\n\n"
                "Exit status: 0 when stopped by SIGTERM or SIGINT; 2 for a bad setting (checked\n"
@@ -310,6 +313,10 @@ int vsg_cmd_adapter(int argc, char **argv)
         FAIL("%s", err.msg);
     if (vsg_filter_on_error_parse(env("VSPHERE_FILTER_ON_ERROR"), &on_error) != VSG_OK)
         FAIL("VSPHERE_FILTER_ON_ERROR: \"deliver\" or \"drop\", got \"%s\"", env("VSPHERE_FILTER_ON_ERROR"));
+    struct vsg_lua_limits filter_limits = vsg_lua_limits_default(VSG_LUA_KIND_FILTER);
+    if (env("VSPHERE_FILTER_LIMITS") &&
+        vsg_lua_limits_parse("VSPHERE_FILTER_LIMITS", env("VSPHERE_FILTER_LIMITS"), &filter_limits, &err) != VSG_OK)
+        FAIL("%s", err.msg);
 
     if (vsg_kube_config_load(NULL, NULL, &kcfg, &err) != VSG_OK) FAIL("Kubernetes client config: %s", err.msg);
     if (!(kc = vsg_kube_client_new(&kcfg, &err))) FAIL("Kubernetes client: %s", err.msg);
@@ -342,6 +349,7 @@ int vsg_cmd_adapter(int argc, char **argv)
         fc.name = "vsgate.filter";
         fc.logger = LG;
         fc.on_error = on_error;
+        fc.limits = filter_limits;
         fc.root = vsg_filter_default_root();
         if (!(filter = vsg_filter_new(&fc, &err))) FAIL("%s", err.msg);
         memset(&wc, 0, sizeof wc);

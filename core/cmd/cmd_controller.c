@@ -71,6 +71,13 @@ static void usage(FILE *out)
         "                          requests this long before stopping, while the API server\n"
         "                          and kube-proxy drop the pod from the Service (default: 5s;\n"
         "                          0 stops at once)\n"
+        "  --filter-limits-max L   the most a VSphereSource's spec.filter.limits may ask for\n"
+        "                          (default: instructions=100000000,memory=256Mi,timeoutMs=30000)\n"
+        "  --reconciler-limits L   limits of each reconcile call (default: instructions=10000000,\n"
+        "                          memory=64Mi,timeoutMs=10000)\n"
+        "  --admission-limits L    limits of each admission call (default: instructions=5000000,\n"
+        "                          memory=16Mi,timeoutMs=2000); L is any of\n"
+        "                          instructions=N,memory=BYTES[Ki|Mi|Gi],timeoutMs=MS\n"
         "  -h, --help              this help\n"
         "\n"
         "Environment: VSPHERE_ADAPTER (adapter image, ctx.config.adapter_image), METRICS_DOMAIN,\n"
@@ -172,7 +179,8 @@ enum {
     OPT_KUBECONFIG = 256, OPT_CONTEXT, OPT_NAMESPACE, OPT_LUA_ROOT, OPT_RECONCILERS,
     OPT_LEADER_ELECT, OPT_LEASE_NAME, OPT_IDENTITY, OPT_OVERRIDES, OPT_RESYNC, OPT_METRICS,
     OPT_HEALTH_ADDR, OPT_HEALTH_PORT, OPT_NO_WEBHOOK, OPT_WH_ADDR, OPT_WH_PORT, OPT_WH_THREADS,
-    OPT_WH_URL, OPT_CERT_VALIDITY, OPT_CERT_CHECK, OPT_DRAIN
+    OPT_WH_URL, OPT_CERT_VALIDITY, OPT_CERT_CHECK, OPT_DRAIN,
+    OPT_FILTER_MAX, OPT_RECONCILER_LIMITS, OPT_ADMISSION_LIMITS
 };
 
 static int parse_port(const char *opt, const char *s, long *out)
@@ -211,6 +219,9 @@ int vsg_cmd_controller(int argc, char **argv)
         {"cert-validity", required_argument, NULL, OPT_CERT_VALIDITY},
         {"cert-check", required_argument, NULL, OPT_CERT_CHECK},
         {"drain", required_argument, NULL, OPT_DRAIN},
+        {"filter-limits-max", required_argument, NULL, OPT_FILTER_MAX},
+        {"reconciler-limits", required_argument, NULL, OPT_RECONCILER_LIMITS},
+        {"admission-limits", required_argument, NULL, OPT_ADMISSION_LIMITS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -233,6 +244,9 @@ int vsg_cmd_controller(int argc, char **argv)
     const char *wh_addr = "0.0.0.0", *wh_url = NULL;
     long wh_port = 8443, wh_threads = 4;
     int64_t cert_validity = 7 * 24 * VSG_HOUR, cert_check = VSG_MINUTE, drain_ns = 5 * VSG_SECOND;
+    struct vsg_lua_limits filter_max = VSG_FILTER_LIMITS_MAX_DEFAULT;
+    struct vsg_lua_limits rec_limits = vsg_lua_limits_default(VSG_LUA_KIND_RECONCILER);
+    struct vsg_lua_limits adm_limits = vsg_lua_limits_default(VSG_LUA_KIND_ADMISSION);
     sigset_t sigs;
     memset(&cfg, 0, sizeof cfg);
     vsg_error_clear(&err);
@@ -305,6 +319,20 @@ int vsg_cmd_controller(int argc, char **argv)
                 return 2;
             }
             break;
+        case OPT_FILTER_MAX:
+        case OPT_RECONCILER_LIMITS:
+        case OPT_ADMISSION_LIMITS: {
+            struct vsg_lua_limits *l = c == OPT_FILTER_MAX ? &filter_max
+                                       : c == OPT_RECONCILER_LIMITS ? &rec_limits : &adm_limits;
+            if (vsg_lua_limits_parse(c == OPT_FILTER_MAX ? "--filter-limits-max"
+                                     : c == OPT_RECONCILER_LIMITS ? "--reconciler-limits"
+                                                                  : "--admission-limits",
+                                     optarg, l, &err) != VSG_OK) {
+                fprintf(stderr, "vsgate controller: %s\n", err.msg);
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "Run `vsgate controller --help` for the options.\n");
@@ -385,6 +413,8 @@ int vsg_cmd_controller(int argc, char **argv)
         .on_logging = on_logging,
         .observability_cm = getenv("CONFIG_OBSERVABILITY_NAME"),
         .leader_election_cm = getenv("CONFIG_LEADERELECTION_NAME"),
+        .reconciler_limits = rec_limits,
+        .filter_max = filter_max,
     };
     {
         char server[1024];
@@ -429,7 +459,8 @@ int vsg_cmd_controller(int argc, char **argv)
             .cfg = &cfg, .ctl = ctl, .system_ns = ns, .lua_root = lua_root, .addr = wh_addr,
             .port = (unsigned)wh_port, .threads = (unsigned)wh_threads, .url_base = wh_url,
             .cert_validity_s = cert_validity / VSG_SECOND, .cert_check_ms = cert_check / VSG_MILLISECOND,
-            .selection_mode = mode, .service_name = getenv("WEBHOOK_NAME")};
+            .selection_mode = mode, .service_name = getenv("WEBHOOK_NAME"),
+            .admission_limits = adm_limits, .filter_max = filter_max};
         if (mode && *mode && strcmp(mode, "inclusion") != 0 && strcmp(mode, "exclusion") != 0) {
             vsg_error_set(&err, VSG_ERR_INVAL, "VSPHERE_BINDING_SELECTION_MODE must be exclusion or "
                                                "inclusion, not \"%s\"", mode);

@@ -50,6 +50,9 @@ static void usage(FILE *out)
         "                          modules from its folder, lua/ and plugins/\n"
         "  --record FILE           events written by `vsgate run --record` (- for stdin)\n"
         "  --on-error P            deliver (default) or drop: what an error would do\n"
+        "  --limits L              the source's spec.filter.limits, written\n"
+        "                          instructions=N,memory=BYTES[Ki|Mi|Gi],timeoutMs=MS (default:\n"
+        "                          instructions=1000000,memory=16Mi,timeoutMs=1000)\n"
         "  --quiet                 print the summary only\n"
         "\n"
         "Live events (the flags of `vsgate run`):\n"
@@ -419,7 +422,8 @@ static int filter_test(int argc, char **argv)
         {"ca-file", required_argument, 0, 'C'}, {"secret-path", required_argument, 0, 'S'},
         {"username", required_argument, 0, 'u'}, {"password-file", required_argument, 0, 'P'},
         {"encoding", required_argument, 0, 'e'}, {"since", required_argument, 0, 'i'},
-        {"count", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"count", required_argument, 0, 'n'}, {"limits", required_argument, 0, 'L'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     const char *script = NULL, *record = NULL, *secret_path = NULL, *username = NULL;
     const char *password_file = NULL;
@@ -447,6 +451,9 @@ static int filter_test(int argc, char **argv)
                 BAD("--on-error must be deliver or drop, got \"%s\"", optarg);
             break;
         case 'q': t.quiet = 1; break;
+        case 'L':
+            if (vsg_lua_limits_parse("--limits", optarg, &fc.limits, &err) != VSG_OK) BAD("%s", err.msg);
+            break;
         case 'a': so.url = optarg; break;
         case 'k': so.insecure = 1; break;
         case 'C': so.ca_file = optarg; break;

@@ -686,11 +686,13 @@ static int call_protected(lua_State *L)
     lua_pushstring(L, now);
     lua_pushstring(L, a->ns ? a->ns : "");
     lua_pushstring(L, a->name);
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 7);
     for (int i = 0; i < 6; i++) {
         lua_pushstring(L, a->cfg[i] ? a->cfg[i] : "");
         lua_setfield(L, -2, cfg_keys[i]);
     }
+    vsg_lua_limits_push(L, &r->ctl->o.filter_max);
+    lua_setfield(L, -2, "filter_max");
     lua_call(L, 5, 1);                                               /* 4: ctx */
     {
         /* Every line the reconcile logs names the object, as Knative's do. */
@@ -1120,6 +1122,7 @@ static enum vsg_err init_rec(struct vsg_ctl *ctl, struct rec *r, const char *mod
     snprintf(logname, sizeof logname, "vsgate.reconciler.%s", module);
     struct vsg_lua_config lc = {
         .kind = VSG_LUA_KIND_RECONCILER,
+        .limits = ctl->o.reconciler_limits,
         .name = logname,
         .search_path = ctl->search_path,
         .libs = libs,
@@ -1172,6 +1175,7 @@ struct vsg_ctl *vsg_ctl_new(const struct vsg_ctl_opts *o, struct vsg_error *err)
     pthread_mutex_init(&ctl->cmu, NULL);
     pthread_mutex_init(&ctl->hmu, NULL);
     ctl->o = *o;
+    vsg_lua_limits_fill(&ctl->o.filter_max, (struct vsg_lua_limits)VSG_FILTER_LIMITS_MAX_DEFAULT);
     ctl->system_ns = vsg_strdup(o->system_ns);
     ctl->lua_root = vsg_strdup(o->lua_root);
     ctl->lease_name = vsg_strdup(o->lease_name ? o->lease_name : VSG_CTL_LEASE_NAME);

@@ -66,6 +66,10 @@ struct vsg_ctl_opts {
                                           every change, or NULL. */
     const char *observability_cm;      /* NULL: "config-observability". */
     const char *leader_election_cm;    /* NULL: "config-leader-election". */
+    struct vsg_lua_limits reconciler_limits; /* Of each reconcile call; zero
+                                          fields: the RECONCILER defaults. */
+    struct vsg_lua_limits filter_max;  /* ctx.config.filter_max: the most a
+                                          source's filter may ask for. */
 };
 
 struct vsg_ctl;

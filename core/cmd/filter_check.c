@@ -57,13 +57,16 @@ static void cache_put(const struct verdict *v)
     pthread_mutex_unlock(&cache_mu);
 }
 
-/* Compiles and checks the sources as the adapter's watcher does. */
-static void judge(const struct vsg_filter_cm_sources *src, struct verdict *v)
+/* Compiles and checks the sources as the adapter's watcher does, with
+ * the limits the adapter will have. */
+static void judge(const struct vsg_filter_cm_sources *src, const struct vsg_lua_limits *limits,
+                  struct verdict *v)
 {
     struct vsg_filter_config cfg = {0};
     struct vsg_filter_version *fv;
     struct vsg_error err;
 
+    cfg.limits = *limits;
     cfg.name = "vsgate.filter.check";
     cfg.logger = "vsgate.controller";
     cfg.root = vsg_filter_default_root();
@@ -73,10 +76,12 @@ static void judge(const struct vsg_filter_cm_sources *src, struct verdict *v)
     vsg_filter_version_free(fv);
 }
 
-/* [-2, +(1|2), e] vsg.filter.check(data, key): true when the adapter will
- * accept the filter in a ConfigMap whose data is `data` (key: the script's
- * key, default filter.lua); else nil and why (chunk:line; "dry run on a
- * sample VmPoweredOnEvent: ..." when the dry run failed). */
+/* [-3, +(1|2), e] vsg.filter.check(data [, key [, limits]]): true when
+ * the adapter will accept the filter in a ConfigMap whose data is `data`
+ * (key: the script's key, default filter.lua; limits: the source's
+ * spec.filter.limits, {instructions, memoryBytes, timeoutMilliseconds},
+ * absent fields the filter defaults); else nil and why (chunk:line; "dry
+ * run on a sample VmPoweredOnEvent: ..." when the dry run failed). */
 static int l_check(lua_State *L)
 {
     struct vsg_buf json;
@@ -87,8 +92,11 @@ static int l_check(lua_State *L)
     const char *key;
     int got;
 
+    struct vsg_lua_limits limits = vsg_lua_limits_default(VSG_LUA_KIND_FILTER);
+
     luaL_checktype(L, 1, LUA_TTABLE);
     key = luaL_optstring(L, 2, "filter.lua");
+    if (lua_istable(L, 3)) vsg_lua_limits_read(L, 3, &limits);
     vsg_buf_init(&json, 4u * 1024 * 1024); /* A ConfigMap holds at most 1 MiB. */
     if (vsg_lua_json_encode(L, 1, &json, &err) != VSG_OK) {
         vsg_buf_cleanup(&json);
@@ -106,8 +114,10 @@ static int l_check(lua_State *L)
         return 2;
     }
     v.hash = vsg_filter_sources_hash(&src.main, src.mods, src.n);
+    v.hash ^= (limits.instructions * UINT64_C(0x9e3779b97f4a7c15)) ^ ((uint64_t)limits.memory << 17) ^
+              ((uint64_t)limits.time_ms << 41); /* Other limits, another verdict. */
     if (!cache_get(v.hash, &v)) {
-        judge(&src, &v);
+        judge(&src, &limits, &v);
         cache_put(&v);
     }
     vsg_filter_cm_sources_cleanup(&src);

@@ -62,7 +62,7 @@ static const char driver_src[] =
     "end\n"
     "local function ctx_of(req)\n"
     "  return { namespace = req.namespace, operation = req.operation,\n"
-    "           subresource = req.subResource or '' }\n"
+    "           subresource = req.subResource or '', filter_max = M.filter_max }\n"
     "end\n"
     "function M.defaulting(req, obj)\n"
     "  local m = mod_of(req)\n"
@@ -174,9 +174,15 @@ static void make_names(struct vsg_webhook *wh, struct names_buf *b)
  * Lua slots
  * ==================================================================== */
 
+struct check_args {
+    const struct vsg_lua_script *cand; /* The candidate version. */
+    const struct vsg_webhook *wh;      /* Its settings. */
+};
+
 static int check_protected(lua_State *L)
 {
-    const struct vsg_lua_script *cand = lua_touserdata(L, 1);
+    const struct check_args *ca = lua_touserdata(L, 1);
+    const struct vsg_lua_script *cand = ca->cand;
     static const char sample_src[] =
         "{\"apiVersion\":\"sources.tanzu.vmware.com/v1alpha1\",\"kind\":\"VSphereSource\","
         "\"metadata\":{\"name\":\"s\",\"namespace\":\"ns\"},\"spec\":{\"address\":\"https://vc\","
@@ -199,6 +205,9 @@ static int check_protected(lua_State *L)
             return luaL_error(L, "the admission driver has no function %s", fns[i]);
         lua_pop(L, 1);
     }
+    /* What validation bounds spec.filter.limits by. */
+    vsg_lua_limits_push(L, &ca->wh->o.filter_max);
+    lua_setfield(L, 1, "filter_max");
     /* A dry run of each handler on samples. */
     for (int i = 0; i < 3; i++) {
         lua_getfield(L, 1, fns[i]);
@@ -236,8 +245,8 @@ static int check_protected(lua_State *L)
 
 static enum vsg_err check(const struct vsg_lua_script *cand, void *ud, struct vsg_error *err)
 {
-    (void)ud;
-    return vsg_lua_cpcall(vsg_lua_script_state(cand), check_protected, (void *)cand, 0, err);
+    struct check_args ca = {cand, ud};
+    return vsg_lua_cpcall(vsg_lua_script_state(cand), check_protected, &ca, 0, err);
 }
 
 /* Brings a slot to the overrides in effect (only ever to a version that
@@ -1237,6 +1246,7 @@ struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg
         return NULL;
     }
     wh->o = *o;
+    vsg_lua_limits_fill(&wh->o.filter_max, (struct vsg_lua_limits)VSG_FILTER_LIMITS_MAX_DEFAULT);
     pthread_mutex_init(&wh->smu, NULL);
     pthread_cond_init(&wh->scond, NULL);
     pthread_mutex_init(&wh->cmu, NULL);
@@ -1274,7 +1284,8 @@ struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg
     wh->nslots = o->threads ? o->threads : 4;
     if (!(wh->slots = vsg_calloc(wh->nslots, sizeof *wh->slots))) goto nomem;
     struct vsg_lua_config lc = {
-        .kind = VSG_LUA_KIND_ADMISSION, .name = "vsgate.webhook.lua", .search_path = wh->search_path};
+        .kind = VSG_LUA_KIND_ADMISSION, .limits = wh->o.admission_limits, .name = "vsgate.webhook.lua",
+        .search_path = wh->search_path};
     for (size_t i = 0; i < wh->nslots; i++) {
         if (!(wh->slots[i].script = vsg_lua_script_new(&lc, NULL, err))) goto fail;
         refresh_slot(wh, &wh->slots[i], 1);

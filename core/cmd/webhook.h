@@ -69,6 +69,10 @@ struct vsg_webhook_opts {
     const char *service_name;          /* The webhook Service, named in the
                                           serving certificate; NULL or "":
                                           VSG_WH_SERVICE. */
+    struct vsg_lua_limits admission_limits; /* Of each admission call; zero
+                                          fields: the ADMISSION defaults. */
+    struct vsg_lua_limits filter_max;  /* The most spec.filter.limits may ask
+                                          for (validation). */
 };
 
 struct vsg_webhook;

@@ -149,6 +149,35 @@ struct vsg_lua_reg {
  * big library calls). */
 struct vsg_lua_limits vsg_lua_limits_default(enum vsg_lua_kind kind);
 
+/* Smallest limits a user may set for a filter: a Lua state with the
+ * filter libraries needs about half a MiB. */
+#define VSG_FILTER_MIN_INSTRUCTIONS 1000
+#define VSG_FILTER_MIN_MEMORY (1024u * 1024)
+#define VSG_FILTER_MIN_TIME_MS 10
+
+/* Sets each zero field of `l` to that of `def`. */
+void vsg_lua_limits_fill(struct vsg_lua_limits *l, struct vsg_lua_limits def);
+
+/* [-0, +1, m] Pushes `l` as {instructions = N, memoryBytes = N,
+ * timeoutMilliseconds = N}, the fields of a VSphereSource's
+ * spec.filter.limits. */
+void vsg_lua_limits_push(lua_State *L, const struct vsg_lua_limits *l);
+
+/* Reads such a table at `idx` into `l` over what it holds (absent or
+ * non-integer fields keep their values). */
+void vsg_lua_limits_read(lua_State *L, int idx, struct vsg_lua_limits *l);
+
+/* The most a source's filter may ask for unless the controller says
+ * otherwise (--filter-limits-max). */
+#define VSG_FILTER_LIMITS_MAX_DEFAULT {256u * 1024 * 1024, 100000000, 30000}
+
+/* Parses Lua limits written "instructions=N,memory=BYTES,timeoutMs=MS" (any
+ * subset, in any order; BYTES may end in Ki, Mi or Gi) into `out`, over what
+ * it holds: the fields not named keep their values. Each value must be a
+ * positive integer; `setting` names the flag in messages. */
+enum vsg_err vsg_lua_limits_parse(const char *setting, const char *text, struct vsg_lua_limits *out,
+                                  struct vsg_error *err);
+
 /* The context calls run in for `kind` (FILTER -> VSG_LUA_CTX_FILTER, ...). */
 enum vsg_lua_context vsg_lua_kind_context(enum vsg_lua_kind kind);
 

@@ -13,7 +13,8 @@
 --
 -- ctx (optional): { namespace = request namespace (used when
 -- metadata.namespace is empty), operation = "CREATE"|"UPDATE"|"DELETE",
--- subresource = "" | "status" }.
+-- subresource = "" | "status", filter_max = the most spec.filter.limits
+-- may ask for ({instructions, memoryBytes, timeoutMilliseconds}) }.
 local common = require("admission.common")
 local fe = require("lib.fielderrors")
 local k8s = require("lib.k8svalid")
@@ -28,6 +29,15 @@ M.DEFAULT_MAX_AGE_SECONDS = 300 -- ours: the Go code left unset as 0 (no replay)
 M.DEFAULT_FILTER_KEY = "filter.lua"
 M.PAYLOAD_ENCODINGS = { ["application/json"] = true, ["application/xml"] = true }
 M.FILTER_ON_ERROR = { deliver = true, drop = true }
+-- spec.filter.limits (ours): what a filter call may use. The defaults are
+-- the adapter's built-in ones (lua/host.c); the minimums keep a filter
+-- loadable (core/lua/host.h VSG_FILTER_MIN_*); the maximums are the
+-- controller's --filter-limits-max (ctx.filter_max).
+M.FILTER_LIMITS = {
+  { field = "instructions", default = 1000000, min = 1000 },
+  { field = "memoryBytes", default = 16 * 1024 * 1024, min = 1024 * 1024 },
+  { field = "timeoutMilliseconds", default = 1000, min = 10 },
+}
 M.BACKOFF_POLICIES = { linear = true, exponential = true }
 M.MAX_RETRY = 2147483647 -- int32, as Knative's DeliverySpec.Retry
 
@@ -59,6 +69,7 @@ M.SCHEMA = S.object({
     filter = S.object({
       configMapRef = S.object({ name = S.STRING, key = S.STRING }),
       onError = S.STRING,
+      limits = S.object({ instructions = S.INT, memoryBytes = S.INT, timeoutMilliseconds = S.INT }),
     }),
     delivery = S.object({
       retry = S.INT,
@@ -78,7 +89,9 @@ M.SCHEMA = S.object({
 --    stays 0 = no replay). Written into the object so that `kubectl get`
 --    shows the effective replay window, as the Go version showed its
 --    (zero) one;
---  - filter.configMapRef.key: unset/"" -> filter.lua.
+--  - filter.configMapRef.key: unset/"" -> filter.lua;
+--  - filter.limits: each unset field -> the adapter's default (1000000
+--    instructions, 16 MiB, 1000 ms), so `kubectl get` shows what applies.
 -- Nothing else is written (serviceAccountName empty means "default",
 -- filter.onError unset means deliver, delivery unset fields mean
 -- exponential from PT1S, retried until delivered: all applied at use time).
@@ -106,8 +119,16 @@ function M.default(obj, ctx)
     if absent(cc.maxAgeSeconds) then cc.maxAgeSeconds = M.DEFAULT_MAX_AGE_SECONDS end
   end
 
-  local ref = tbl(tbl(spec.filter) and spec.filter.configMapRef)
+  local filter = tbl(spec.filter)
+  local ref = tbl(filter and filter.configMapRef)
   if ref and (absent(ref.key) or ref.key == "") then ref.key = M.DEFAULT_FILTER_KEY end
+  if filter and absent(filter.limits) then filter.limits = {} end
+  local limits = tbl(filter and filter.limits)
+  if limits then
+    for _, l in ipairs(M.FILTER_LIMITS) do
+      if absent(limits[l.field]) then limits[l.field] = l.default end
+    end
+  end
   return obj
 end
 
@@ -149,9 +170,19 @@ local function config_key_errors(key)
     .. "at most 253 characters, and must not be '.', '..' or start with '..'"
 end
 
-local function validate_filter(f, c)
+local function validate_filter(f, c, max)
   f = tbl(f)
   if not f then return end
+  local limits = tbl(f.limits)
+  for _, l in ipairs(limits and M.FILTER_LIMITS or {}) do
+    local v, path = limits[l.field], "spec.filter.limits." .. l.field
+    local cap = tbl(max) and math.type(max[l.field]) == "integer" and max[l.field] or nil
+    if is_int(v) and v < l.min then
+      c:invalid(v, path, string.format("must be at least %d", l.min))
+    elseif is_int(v) and cap and v > cap then
+      c:invalid(v, path, string.format("must be at most %d (the controller's --filter-limits-max)", cap))
+    end
+  end
   local ref = tbl(f.configMapRef) or {}
   if common.unset(ref.name) then
     c:missing("spec.filter.configMapRef.name")
@@ -210,7 +241,7 @@ function M.validate(obj, old, ctx) -- luacheck: ignore old
     if #msgs > 0 then c:invalid(table.concat(msgs, ", "), "spec.serviceAccountName") end
   end
   common.validate_pem(spec.caCerts, "spec.caCerts", c)
-  validate_filter(spec.filter, c)
+  validate_filter(spec.filter, c, tbl(ctx) and ctx.filter_max)
   validate_delivery(spec.delivery, c)
   -- Ours: how ce-* header values are written (lib/desired.lua).
   local ann = tbl(tbl(obj.metadata) and obj.metadata.annotations)

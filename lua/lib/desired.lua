@@ -194,16 +194,52 @@ function M.delivery(src, dead_letter_uri)
   return any and gojson.encode(out) or nil
 end
 
---- The filter settings (ours) { configmap, key, on_error } or nil.
-function M.filter(src)
+--- The fields of spec.filter.limits, in the order the adapter's
+-- VSPHERE_FILTER_LIMITS names them.
+M.FILTER_LIMITS = {
+  { field = "instructions", flag = "instructions" },
+  { field = "memoryBytes", flag = "memory" },
+  { field = "timeoutMilliseconds", flag = "timeoutMs" },
+}
+
+local function positive_int(v)
+  return math.type(v) == "integer" and v > 0 and v or nil
+end
+
+--- The filter settings (ours) { configmap, key, on_error, limits } or nil.
+-- limits: the positive integers spec.filter.limits sets, each capped by
+-- `max` (the controller's --filter-limits-max, same fields) when given, or
+-- nil when none is set (the adapter's defaults).
+function M.filter(src, max)
   local f = tbl(spec_of(src).filter)
   if not f then return nil end
   local ref = tbl(f.configMapRef) or {}
+  local limits
+  for _, l in ipairs(M.FILTER_LIMITS) do
+    local v = positive_int(T.get(f, "limits", l.field))
+    if v then
+      local cap = positive_int(T.get(max, l.field))
+      limits = limits or {}
+      limits[l.field] = cap and math.min(v, cap) or v
+    end
+  end
   return {
     configmap = str(ref.name),
     key = str(ref.key) or M.DEFAULT_FILTER_KEY,
     on_error = str(f.onError),
+    limits = limits,
   }
+end
+
+--- VSPHERE_FILTER_LIMITS for `limits` (M.filter's): "instructions=N,..."
+-- in the syntax of the controller's --*-limits flags, or nil.
+function M.filter_limits_env(limits)
+  if not limits then return nil end
+  local parts = {}
+  for _, l in ipairs(M.FILTER_LIMITS) do
+    if limits[l.field] then parts[#parts + 1] = l.flag .. "=" .. math.tointeger(limits[l.field]) end
+  end
+  return table.concat(parts, ",")
 end
 
 local function meta(src, name, labels)
@@ -262,7 +298,8 @@ end
 
 --- The adapter container's env, in order (CONTRACTS §2, then ours when set).
 -- opts: sink_uri, logging (config-logging data or nil), metrics
--- (config-observability data or nil), metrics_domain, dead_letter_uri.
+-- (config-observability data or nil), metrics_domain, dead_letter_uri,
+-- filter_max (the controller's cap on spec.filter.limits, or nil).
 function M.adapter_env(src, n, opts)
   local e = {
     env_field("NAMESPACE", "metadata.namespace"),
@@ -285,11 +322,12 @@ function M.adapter_env(src, n, opts)
   if d then e[#e + 1] = env("VSPHERE_DELIVERY", d) end
   local hv = str(T.get(src, "metadata", "annotations", M.CE_HEADER_ANNOTATION))
   if hv then e[#e + 1] = env("VSPHERE_CE_HEADER_ENCODING", hv) end
-  local f = M.filter(src)
+  local f = M.filter(src, opts.filter_max)
   if f and f.configmap then
     e[#e + 1] = env("VSPHERE_FILTER_CONFIGMAP", f.configmap)
     e[#e + 1] = env("VSPHERE_FILTER_KEY", f.key)
     if f.on_error then e[#e + 1] = env("VSPHERE_FILTER_ON_ERROR", f.on_error) end
+    if f.limits then e[#e + 1] = env("VSPHERE_FILTER_LIMITS", M.filter_limits_env(f.limits)) end
   end
   return e
 end

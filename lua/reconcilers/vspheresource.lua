@@ -112,7 +112,7 @@ end
 
 -- Step 0: FilterReady.
 function Run:check_filter()
-  local f = desired.filter(self.src)
+  local f = desired.filter(self.src, tbl(self.cfg.filter_max))
   if not f then return end
   if not f.configmap then
     self.m:mark_false("FilterReady", "FilterNotFound", "spec.filter.configMapRef.name is not set")
@@ -139,7 +139,7 @@ function Run:check_filter()
   -- Judged by the adapter's own code (vsg.filter.check: load, the filter
   -- function, the dry run on a sample event, within the filter limits), so
   -- FilterReady says what the adapter will do with it.
-  local ok, why = vsg.filter.check(cm.data, f.key)
+  local ok, why = vsg.filter.check(cm.data, f.key, f.limits)
   if not ok then
     self.m:mark_false("FilterReady", "FilterInvalid", "%s%s", tostring(why), M.FILTER_INVALID_EFFECT)
     return
@@ -284,6 +284,7 @@ function Run:deployment()
     logging = self.logging,
     metrics = self.metrics,
     metrics_domain = self.cfg.metrics_domain,
+    filter_max = tbl(self.cfg.filter_max),
   })
   local name = self.n.deployment
   local function failed(verb, e)

@@ -44,6 +44,8 @@ one_error 'VC_INSECURE: invalid boolean \"maybe\"' "${A[@]}" VC_INSECURE=maybe "
 one_error 'VSPHERE_CHECKPOINT_CONFIG: maxAge must be a duration string' "${A[@]}" VSPHERE_CHECKPOINT_CONFIG='{"maxAge":300}' "$VSG_BIN" adapter
 one_error 'VSPHERE_CHECKPOINT_CONFIG: period: invalid duration' "${A[@]}" VSPHERE_CHECKPOINT_CONFIG='{"period":"10 seconds"}' "$VSG_BIN" adapter
 one_error 'K_CE_OVERRIDES is not valid JSON' "${A[@]}" K_CE_OVERRIDES='{"extensions":' "$VSG_BIN" adapter
+one_error 'VSPHERE_FILTER_LIMITS: instructions: expected a positive integer, got \"lots\"' "${A[@]}" VSPHERE_FILTER_LIMITS=instructions=lots "$VSG_BIN" adapter
+one_error 'VSPHERE_FILTER_LIMITS: unknown limit \"cpu\"' "${A[@]}" VSPHERE_FILTER_LIMITS=cpu=1 "$VSG_BIN" adapter
 one_error 'K_CE_OVERRIDES: extension \"team\" must have a string value' "${A[@]}" K_CE_OVERRIDES='{"extensions":{"team":1}}' "$VSG_BIN" adapter
 one_error 'K_CE_OVERRIDES: invalid extension name \"Team-X\"' "${A[@]}" K_CE_OVERRIDES='{"extensions":{"Team-X":"a"}}' "$VSG_BIN" adapter
 one_error 'VSPHERE_PAYLOAD_ENCODING: unsupported encoding \"text/plain\"' "${A[@]}" VSPHERE_PAYLOAD_ENCODING=text/plain "$VSG_BIN" adapter

@@ -60,4 +60,12 @@ set_filter 'function filter(e) return "what" end'
 expect_invalid "a bad return value" "the filter returned a string"
 set_filter 'function filter(e) if e.type then return e end end'
 wait_cond 60 "$ns" src FilterReady True
+
+# The source's own limits (issue 15 item 6): judged with them, and passed to the adapter.
+set_filter 'function filter(e) for i = 1, 20000 do end return e end'
+wait_cond 60 "$ns" src FilterReady True
+k -n "$ns" patch vss src --type merge -p '{"spec":{"filter":{"limits":{"instructions":5000,"timeoutMilliseconds":300}}}}' >/dev/null
+expect_invalid "a filter over its source's instruction limit" "instruction budget exceeded (5000 instructions)"
+wait_jp 30 "$ns" deploy src-adapter '{.spec.template.spec.containers[0].env[?(@.name=="VSPHERE_FILTER_LIMITS")].value}' \
+  "instructions=5000,timeoutMs=300"
 echo "controller_filter_check: ok"

@@ -15,7 +15,8 @@
 e2e_begin webhook_binding
 ctl_setup
 ns=$(new_ns wh)
-wh_start a --lease-name "ctl-wh-$ns" --reconcilers vspheresource,vspherebinding
+wh_start a --lease-name "ctl-wh-$ns" --reconcilers vspheresource,vspherebinding \
+  --filter-limits-max instructions=2000000,memory=32Mi,timeoutMs=5000
 wh_canary "$ns"
 
 # ---- validation -------------------------------------------------------------
@@ -32,6 +33,11 @@ reject() { # reject WHAT JSON FIELD [crd]: denied by the webhook (or, with crd, 
 reject "address without scheme" "$(src bad1 "{\"address\":\"vcenter.corp.local\",$good}")" "spec.address"
 reject "negative period" "$(src bad2 "{\"address\":\"https://vc\",$good,\"checkpointConfig\":{\"periodSeconds\":-1}}")" "spec.checkpointConfig.periodSeconds" crd
 reject "bad payloadEncoding" "$(src bad3 "{\"address\":\"https://vc\",$good,\"payloadEncoding\":\"text/plain\"}")" "spec.payloadEncoding" crd
+# spec.filter.limits (issue 15 item 6): the CRD's minimums, the controller's maximum.
+flt='"filter":{"configMapRef":{"name":"f"},"limits":'
+reject "filter instructions below the minimum" "$(src bad5 "{\"address\":\"https://vc\",$good,$flt{\"instructions\":10}}}")" "spec.filter.limits.instructions" crd
+reject "filter instructions above --filter-limits-max" "$(src bad6 "{\"address\":\"https://vc\",$good,$flt{\"instructions\":2000001}}}")" "invalid value: 2000001: spec.filter.limits.instructions"
+reject "filter memory above --filter-limits-max" "$(src bad7 "{\"address\":\"https://vc\",$good,$flt{\"memoryBytes\":33554433}}}")" "spec.filter.limits.memoryBytes"
 # Unknown fields: the API server prunes them before admission (structural
 # schema), so strict field validation is what rejects them here.
 out=$(src bad4 "{\"address\":\"https://vc\",$good,\"bogus\":1}" | k create --validate=strict -f - 2>&1) && fail "unknown field accepted"
@@ -43,6 +49,10 @@ src defaults "{\"address\":\"https://vc.example\",$good}" | k create -f - >/dev/
 d=$(k -n "$ns" get vss defaults -o jsonpath='{.spec.payloadEncoding} {.spec.checkpointConfig.maxAgeSeconds} {.spec.checkpointConfig.periodSeconds}')
 [ "$d" = "application/xml 300 10" ] || fail "defaults: $d"
 k -n "$ns" delete vss defaults >/dev/null
+src fdefaults "{\"address\":\"https://vc.example\",$good,$flt{\"timeoutMilliseconds\":250}}}" | k create -f - >/dev/null
+d=$(k -n "$ns" get vss fdefaults -o jsonpath='{.spec.filter.limits}')
+[ "$d" = '{"instructions":1000000,"memoryBytes":16777216,"timeoutMilliseconds":250}' ] || fail "filter limits defaults: $d"
+k -n "$ns" delete vss fdefaults >/dev/null
 
 # ---- binding by name on an existing Deployment --------------------------------
 k -n "$ns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null

@@ -117,17 +117,21 @@ describe("admission.vspheresource defaults", function()
     end
   end)
 
-  it("defaults filter.configMapRef.key to filter.lua and nothing else of filter/delivery", function()
+  it("defaults filter.configMapRef.key to filter.lua, filter.limits, and nothing else of filter/delivery", function()
+    local defaults = { instructions = 1000000, memoryBytes = 16777216, timeoutMilliseconds = 1000 }
     local obj = source({ filter = { configMapRef = { name = "f" } }, delivery = { retry = 3 } })
     vss.default(obj)
-    assert.same({ configMapRef = { name = "f", key = "filter.lua" } }, obj.spec.filter)
+    assert.same({ configMapRef = { name = "f", key = "filter.lua" }, limits = defaults }, obj.spec.filter)
     assert.same({ retry = 3 }, obj.spec.delivery)
     obj = source({ filter = { configMapRef = { name = "f", key = "" } } })
     vss.default(obj)
     assert.equal("filter.lua", obj.spec.filter.configMapRef.key)
-    obj = source({ filter = { configMapRef = { name = "f", key = "my.lua" }, onError = "drop" } })
+    obj = source({ filter = { configMapRef = { name = "f", key = "my.lua" }, onError = "drop",
+                              limits = { instructions = 5000 } } })
     vss.default(obj)
-    assert.same({ configMapRef = { name = "f", key = "my.lua" }, onError = "drop" }, obj.spec.filter)
+    assert.same({ configMapRef = { name = "f", key = "my.lua" }, onError = "drop",
+                  limits = { instructions = 5000, memoryBytes = 16777216, timeoutMilliseconds = 1000 } },
+      obj.spec.filter)
   end)
 
   it("sets delivery.deadLetterSink.ref.namespace", function()
@@ -293,6 +297,22 @@ describe("admission.vspheresource validation", function()
       .. "with '..'", msg(with(function(s) s.filter = { configMapRef = { name = "f", key = "a/b" } } end)))
     assert.is_truthy(msg(with(function(s) s.filter = { configMapRef = { name = "F!" } } end))
       :find(": spec.filter.configMapRef.name", 1, true))
+  end)
+
+  it("checks filter.limits (ours): integers between the minimum and the controller's maximum", function()
+    local function limits(l) return with(function(s) s.filter = { configMapRef = { name = "f" }, limits = l } end) end
+    local max = { filter_max = { instructions = 2000000, memoryBytes = 33554432, timeoutMilliseconds = 5000 } }
+    assert.equal("", msg(limits({ instructions = 2000000, memoryBytes = 1048576, timeoutMilliseconds = 10 }), max))
+    assert.equal("invalid value: 999: spec.filter.limits.instructions\nmust be at least 1000",
+      msg(limits({ instructions = 999 }), max))
+    assert.equal("invalid value: 2000001: spec.filter.limits.instructions\nmust be at most 2000000 "
+      .. "(the controller's --filter-limits-max)", msg(limits({ instructions = 2000001 }), max))
+    assert.equal("invalid value: 33554433: spec.filter.limits.memoryBytes\nmust be at most 33554432 "
+      .. "(the controller's --filter-limits-max)", msg(limits({ memoryBytes = 33554433 }), max))
+    assert.equal("invalid value: 9: spec.filter.limits.timeoutMilliseconds\nmust be at least 10",
+      msg(limits({ timeoutMilliseconds = 9 }), max))
+    assert.equal("", msg(limits({ instructions = 10 ^ 9 // 1 }), nil), "no maximum known: no bound")
+    assert.truthy(msg(limits({ cpu = 1 }), max):find("spec.filter.limits.cpu", 1, true), "unknown fields")
   end)
 
   it("checks delivery (ours): retry >= 0, backoffPolicy, ISO-8601 backoffDelay, deadLetterSink", function()

@@ -95,6 +95,23 @@ describe("lib.desired children", function()
     assert.same({ name = "VSPHERE_SOURCE_NAME", value = src.metadata.name }, env[11])
   end)
 
+  it("passes spec.filter.limits to the adapter, capped by the controller's maximum", function()
+    local function limits_env(l, max)
+      local src = source({ sink = { uri = "http://x" }, filter = { configMapRef = { name = "f" }, limits = l } })
+      for _, e in ipairs(desired.adapter_env(src, n, { sink_uri = "http://x", filter_max = max })) do
+        if e.name == "VSPHERE_FILTER_LIMITS" then return e.value end
+      end
+    end
+    assert.is_nil(limits_env(nil))
+    assert.equal("instructions=5000,memory=2097152,timeoutMs=250",
+      limits_env({ instructions = 5000, memoryBytes = 2097152, timeoutMilliseconds = 250 }))
+    assert.equal("instructions=3000,timeoutMs=250",
+      limits_env({ instructions = 5000, timeoutMilliseconds = 250 },
+        { instructions = 3000, timeoutMilliseconds = 900 }))
+    assert.same({ instructions = 3000 }, desired.filter(source({ filter = { configMapRef = { name = "f" },
+      limits = { instructions = 5000, memoryBytes = -1 } } }), { instructions = 3000 }).limits)
+  end)
+
   it("passes the ce-header-encoding annotation to the adapter, only when set", function()
     local src = source({ sink = { uri = "http://x" } })
     local function value()

@@ -423,6 +423,30 @@ static void test_memory_per_state(void)
 
 /* ---- errors ----------------------------------------------------------- */
 
+/* The controller's --*-limits flags (issue 15 item 6). */
+static void test_limits_parse(void)
+{
+    struct vsg_lua_limits l = {1, 2, 3};
+    struct vsg_error err;
+
+    CHECK_INT(vsg_lua_limits_parse("--x", "instructions=5000,memory=2Mi,timeoutMs=250", &l, &err), VSG_OK);
+    CHECK(l.instructions == 5000 && l.memory == 2u * 1024 * 1024 && l.time_ms == 250);
+    CHECK_INT(vsg_lua_limits_parse("--x", "memory=64Ki", &l, &err), VSG_OK);
+    CHECK(l.instructions == 5000 && l.memory == 65536 && l.time_ms == 250); /* The rest kept. */
+    CHECK_INT(vsg_lua_limits_parse("--x", "memory=1Gi,instructions=7", &l, &err), VSG_OK);
+    CHECK(l.memory == 1024u * 1024 * 1024 && l.instructions == 7);
+    CHECK_INT(vsg_lua_limits_parse("--x", "instructions=0", &l, &err), VSG_ERR_INVAL);
+    CHECK_STR(err.msg, "--x: instructions: expected a positive integer, got \"0\"");
+    CHECK_INT(vsg_lua_limits_parse("--x", "cpu=1", &l, &err), VSG_ERR_INVAL);
+    CHECK_STR(err.msg, "--x: unknown limit \"cpu\" (instructions, memory or timeoutMs)");
+    CHECK_INT(vsg_lua_limits_parse("--x", "memory=1Ti", &l, &err), VSG_ERR_INVAL);
+    CHECK_INT(vsg_lua_limits_parse("--x", "timeoutMs=-5", &l, &err), VSG_ERR_INVAL);
+    CHECK_INT(vsg_lua_limits_parse("--x", "instructions", &l, &err), VSG_ERR_INVAL);
+    CHECK_STR(err.msg, "--x: expected key=value at \"instructions\"");
+    CHECK_INT(vsg_lua_limits_parse("--x", "", &l, &err), VSG_ERR_INVAL);
+    CHECK(l.instructions == 7); /* Untouched by the failures. */
+}
+
 static void test_error_messages_carry_chunk_line(void)
 {
     struct vsg_lua *s = filter_state();
@@ -738,6 +762,7 @@ TEST_LIST = {
     {"bytecode_refused", test_bytecode_refused},
     {"load_envs", test_load_envs},
     {"metatables_hidden", test_metatables_hidden},
+    {"limits_parse", test_limits_parse},
     {"globals_per_chunk", test_globals_per_chunk},
     {"collectgarbage_restricted", test_collectgarbage_restricted},
     {"budget_stops_infinite_loop", test_budget_stops_infinite_loop},

@@ -783,6 +783,14 @@ static void test_limits(void)
                 "limit exceeded");
     policy_case(VSG_FILTER_DROP, "local s = 'x' while true do s = s .. s end",
                 "memory limit exceeded");
+    /* What the returned events make the adapter hold counts too (issue 15
+     * item 2): 250 events sharing one 4 MiB string cost the state 4 MiB,
+     * but would cost the adapter 1 GiB. */
+    policy_case(VSG_FILTER_DROP,
+                "local big, out = string.rep('x', 4 * 1024 * 1024), {} "
+                "for i = 1, 250 do out[i] = {id = tostring(i), source = 's', type = 't', "
+                "datacontenttype = 'text/plain', data = big} end return out",
+                "filter.lua: memory limit exceeded (16777216 bytes): the events returned so far hold");
 }
 
 /* ====================================================================

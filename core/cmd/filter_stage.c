@@ -54,6 +54,8 @@ enum data_state {
 struct vsg_filter_version {
     struct vsg_lua_script *script; /* The script (its state). */
     char *label;                   /* For logs; never NULL. */
+    struct vsg_lua_source *src;    /* Copies: [0] main, then the modules. */
+    size_t nsrc;                   /* How many. */
 };
 
 struct vsg_filter {
@@ -976,6 +978,34 @@ done:
     return rc;
 }
 
+/* How the states of versions compiled with `cfg` are made. */
+static void state_config(const struct vsg_filter_config *cfg, struct vsg_lua_config *lc)
+{
+    memset(lc, 0, sizeof *lc);
+    lc->kind = VSG_LUA_KIND_FILTER;
+    lc->limits = cfg->limits;
+    lc->name = cfg->name ? cfg->name : "vsgate.filter";
+    lc->root = cfg->root;
+    lc->search_path = cfg->search_path;
+}
+
+/* Keeps copies of the sources, to rebuild the state (reset_state). */
+static enum vsg_err copy_sources(struct vsg_filter_version *v, const struct vsg_lua_source *main,
+                                 const struct vsg_lua_source *modules, size_t nmodules)
+{
+    if ((v->src = vsg_calloc(nmodules + 1, sizeof *v->src)) == NULL) return VSG_ERR_NOMEM;
+    for (size_t i = 0; i <= nmodules; i++) {
+        const struct vsg_lua_source *from = i == 0 ? main : &modules[i - 1];
+        struct vsg_lua_source *to = &v->src[i];
+        v->nsrc = i + 1;
+        if ((to->name = vsg_strdup(from->name)) == NULL ||
+            (to->text = vsg_strndup(from->text, from->len)) == NULL)
+            return VSG_ERR_NOMEM;
+        to->len = from->len;
+    }
+    return VSG_OK;
+}
+
 struct vsg_filter_version *vsg_filter_compile(const struct vsg_filter_config *cfg,
                                               const struct vsg_lua_source *main,
                                               const struct vsg_lua_source *modules,
@@ -987,19 +1017,15 @@ struct vsg_filter_version *vsg_filter_compile(const struct vsg_filter_config *cf
     struct vsg_filter_version *v = NULL;
     enum vsg_err rc;
 
-    memset(&lc, 0, sizeof lc);
-    lc.kind = VSG_LUA_KIND_FILTER;
-    lc.limits = cfg->limits;
-    lc.name = cfg->name ? cfg->name : "vsgate.filter";
-    lc.root = cfg->root;
-    lc.search_path = cfg->search_path;
+    state_config(cfg, &lc);
     /* Check in a throw-away state, so the version put in use starts clean. */
     if ((probe = vsg_lua_script_new(&lc, "filter", err)) == NULL) goto fail;
     rc = vsg_lua_script_update(probe, main, modules, nmodules, dry_run, NULL, err);
     vsg_lua_script_free(probe);
     if (rc != VSG_OK) goto fail;
     if ((v = vsg_calloc(1, sizeof *v)) == NULL ||
-        (v->label = vsg_strdup(label ? label : "")) == NULL) {
+        (v->label = vsg_strdup(label ? label : "")) == NULL ||
+        copy_sources(v, main, modules, nmodules) != VSG_OK) {
         vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -1016,6 +1042,11 @@ void vsg_filter_version_free(struct vsg_filter_version *v)
 {
     if (v == NULL) return;
     vsg_lua_script_free(v->script);
+    for (size_t i = 0; i < v->nsrc; i++) {
+        vsg_free((char *)v->src[i].name);
+        vsg_free((char *)v->src[i].text);
+    }
+    vsg_free(v->src);
     vsg_free(v->label);
     vsg_free(v);
 }
@@ -1133,6 +1164,43 @@ void vsg_filter_stats(const struct vsg_filter *f, struct vsg_filter_stats *out)
     *out = f->stats;
 }
 
+/* After a memory limit failure: when the state still holds more than half
+ * its limit once collected, what fills it is data the script keeps between
+ * events, and every later event would fail too. The state is rebuilt from
+ * the version's sources (its main chunk runs again; what it kept is gone),
+ * once per failure at most, and that is logged and counted. */
+static void maybe_reset_state(struct vsg_filter *f)
+{
+    struct vsg_filter_version *v = f->current;
+    struct vsg_lua *s = vsg_lua_script_state(v->script);
+    struct vsg_lua_config lc;
+    struct vsg_lua_script *fresh;
+    struct vsg_error err;
+    size_t held, limit;
+
+    if (s == NULL || v->nsrc == 0) return;
+    lua_gc(vsg_lua_L(s), LUA_GCCOLLECT);
+    held = vsg_lua_memory(s);
+    limit = vsg_lua_limits(s).memory;
+    if (held <= limit / 2) return;
+    state_config(&f->cfg, &lc);
+    if ((fresh = vsg_lua_script_new(&lc, "filter", &err)) == NULL ||
+        vsg_lua_script_update(fresh, &v->src[0], v->src + 1, v->nsrc - 1, NULL, NULL, &err) != VSG_OK) {
+        vsg_lua_script_free(fresh);
+        VSG_LOGF_ERROR(f->logger, ((const char *[]){"filterVersion", v->label, NULL}),
+                       "filter state holds %zu of its %zu bytes and cannot be rebuilt: %s", held, limit,
+                       err.msg);
+        return;
+    }
+    vsg_lua_script_free(v->script);
+    v->script = fresh;
+    f->stats.resets++;
+    VSG_LOGF_WARN(f->logger, ((const char *[]){"filterVersion", v->label, NULL}),
+                  "filter state reset: after a memory limit failure it still held %zu of its %zu bytes "
+                  "(data the script keeps between events); it starts over from its main chunk",
+                  held, limit);
+}
+
 static const char *on_error_phrase(const struct vsg_filter *f)
 {
     return f->cfg.on_error == VSG_FILTER_DROP ? "dropping it (onError: drop)"
@@ -1165,14 +1233,15 @@ static void errlog_roll(struct vsg_filter *f, int force)
 void vsg_filter_log_stats(struct vsg_filter *f)
 {
     errlog_roll(f, 1);
-    char n[7][24];
-    const uint64_t v[7] = {f->stats.events, f->stats.kept, f->stats.changed, f->stats.dropped,
-                           f->stats.fanout, f->stats.errors, f->stats.swaps};
+    char n[8][24];
+    const uint64_t v[8] = {f->stats.events, f->stats.kept, f->stats.changed, f->stats.dropped,
+                           f->stats.fanout, f->stats.errors, f->stats.swaps, f->stats.resets};
 
-    for (int i = 0; i < 7; i++) (void)snprintf(n[i], sizeof n[i], "%llu", (unsigned long long)v[i]);
+    for (int i = 0; i < 8; i++) (void)snprintf(n[i], sizeof n[i], "%llu", (unsigned long long)v[i]);
     VSG_LOGF_INFO(f->logger,
                   ((const char *[]){"#events", n[0], "#kept", n[1], "#changed", n[2], "#dropped", n[3],
-                                    "#fannedOut", n[4], "#errors", n[5], "#versions", n[6], NULL}),
+                                    "#fannedOut", n[4], "#errors", n[5], "#versions", n[6],
+                                    "#stateResets", n[7], NULL}),
                   "filter stopped");
 }
 
@@ -1220,6 +1289,8 @@ enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
             (void)snprintf(f->errlog.last, sizeof f->errlog.last, "%s", res->error.msg);
         }
         if (f->cfg.on_error == VSG_FILTER_DELIVER) res->original = 1;
+        if (res->error.code == VSG_ERR_LIMIT && strstr(res->error.msg, "memory limit exceeded"))
+            maybe_reset_state(f);
         break;
     }
     return VSG_OK;

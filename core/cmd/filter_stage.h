@@ -126,6 +126,7 @@ struct vsg_filter_stats {
     uint64_t fanout;  /* FANOUT outcomes. */
     uint64_t errors;  /* ERROR outcomes (script, limit, bad value). */
     uint64_t swaps;   /* Versions put in use. */
+    uint64_t resets;  /* States rebuilt after a memory limit failure. */
 };
 
 /* What one event became. Send vsg_filter_result_event(r, ce, i) for i

@@ -775,6 +775,54 @@ static void test_failure_lines_limited(void)
     vsg_filter_free(f);
 }
 
+/* A filter that keeps growing its state fails from some point on; the
+ * state is then rebuilt, and the next events run again (issue 15 item 4). */
+static void test_state_reset(void)
+{
+    struct vsg_filter_config cfg = test_cfg();
+    struct vsg_filter *f;
+    struct vsg_error err;
+    struct sample s;
+    struct vsg_filter_result res;
+    struct vsg_filter_stats st;
+    const char *logs;
+    int failed = 0, ok_after = 0;
+
+    cfg.on_error = VSG_FILTER_DROP;
+    cfg.limits.memory = 4u * 1024 * 1024;
+    f = vsg_filter_new(&cfg, &err);
+    CHECK(f != NULL);
+    vsg_filter_offer(f, compile_cfg(&cfg, "kept = {}\n"
+                                          "function filter(e)\n"
+                                          "  kept[#kept + 1] = string.rep('x', 256 * 1024) .. #kept\n"
+                                          "  return e\n"
+                                          "end\n"));
+    CHECK_INT(vsg_filter_swap_pending(f), 1);
+    sample_init(&s);
+    vsg_filter_result_init(&res);
+    lt_logs_begin(VSG_LOG_LEVEL_WARN);
+    for (int i = 0; i < 40; i++) {
+        CHECK_INT(vsg_filter_run(f, &s.ev, &s.ce, &res), VSG_OK);
+        if (res.outcome == VSG_FILTER_ERROR) {
+            CHECK_HAS(res.error.msg, "memory limit exceeded");
+            failed++;
+        } else if (failed) {
+            ok_after++;
+        }
+    }
+    logs = lt_logs_end();
+    vsg_filter_stats(f, &st);
+    /* Each fill (about 14 events of 256 KiB in 4 MiB) ends in one failure
+     * and a reset, never in a run of failures. */
+    CHECK(failed >= 2 && failed <= 4);
+    CHECK_INT((int)st.resets, failed);
+    CHECK(ok_after >= 20);
+    CHECK_HAS(logs, "filter state reset: after a memory limit failure it still held");
+    vsg_filter_result_cleanup(&res);
+    sample_cleanup(&s);
+    vsg_filter_free(f);
+}
+
 static void test_limits(void)
 {
     policy_case(VSG_FILTER_DELIVER, "while true do end", "instruction budget exceeded");
@@ -1080,6 +1128,7 @@ TEST_LIST = {
     {"policies", test_policies},
     {"failure_lines_limited", test_failure_lines_limited},
     {"limits", test_limits},
+    {"state_reset", test_state_reset},
     {"compile_checks", test_compile_checks},
     {"modules_and_plugins", test_modules_and_plugins},
     {"swap_semantics", test_swap_semantics},

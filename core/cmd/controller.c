@@ -75,6 +75,9 @@ struct rec {
     pthread_t worker;                 /* The worker thread. */
     int started;                      /* The worker runs. */
     atomic_int alive;                 /* Cleared if the worker died. */
+    _Atomic int_least64_t busy_since; /* Monotonic ms the Lua call in progress
+                                         started, 0 when none: /healthz fails
+                                         when one outlives its limit. */
     uint64_t ovr_seen;                /* Overrides generation applied. */
     /* Tracker (tmu guards refs, bykey, kinds). */
     pthread_mutex_t tmu;
@@ -876,7 +879,9 @@ static void reconcile_key(struct rec *r, const char *key)
     struct vsg_lua *s = vsg_lua_script_state(r->script);
     vsg_lua_set_context(s, deleting ? VSG_LUA_CTX_FINALIZE : VSG_LUA_CTX_RECONCILE);
     r->cur_key = key;
+    atomic_store(&r->busy_since, vsg_time_mono_ms());
     enum vsg_err rc = vsg_lua_cpcall(s, call_protected, &a, 0, &err);
+    atomic_store(&r->busy_since, 0);
     r->cur_key = NULL;
     vsg_lua_set_context(s, VSG_LUA_CTX_RECONCILE);
     for (int i = 0; i < 6; i++) vsg_free((char *)a.cfg[i]);
@@ -1422,6 +1427,11 @@ void vsg_ctl_free_sources(struct vsg_lua_source *mods, size_t n)
  * Probes and metrics
  * ==================================================================== */
 
+/* Past twice its time limit, how much longer a reconcile call may take
+ * before /healthz calls its worker stuck (API requests made from Lua are
+ * outside the limit's clock checks). */
+#define STUCK_SLACK_MS 30000
+
 struct ready_check {
     int ok;              /* All synced so far. */
     struct vsg_error *why; /* Where to say which is not. */
@@ -1450,10 +1460,23 @@ enum vsg_err vsg_ctl_ready(struct vsg_ctl *ctl, struct vsg_error *why)
 
 enum vsg_err vsg_ctl_healthy(struct vsg_ctl *ctl, struct vsg_error *why)
 {
-    for (size_t i = 0; i < ctl->nrecs; i++)
-        if (!atomic_load(&ctl->recs[i].alive))
-            return vsg_error_set(why, VSG_ERR_INVALIDSTATE, "worker of %s stopped",
-                                 ctl->recs[i].kind);
+    int64_t now = vsg_time_mono_ms();
+    for (size_t i = 0; i < ctl->nrecs; i++) {
+        struct rec *r = &ctl->recs[i];
+        int64_t since = atomic_load(&r->busy_since);
+        uint32_t limit_ms;
+        if (!atomic_load(&r->alive))
+            return vsg_error_set(why, VSG_ERR_INVALIDSTATE, "worker of %s stopped", r->kind);
+        /* A call ends within its time limit; twice that plus a little, and
+         * the worker is stuck (in C, where no hook runs): say so, so that
+         * the kubelet restarts the pod. */
+        limit_ms = ctl->o.reconciler_limits.time_ms ? ctl->o.reconciler_limits.time_ms
+                                                    : vsg_lua_limits_default(VSG_LUA_KIND_RECONCILER).time_ms;
+        if (since != 0 && now - since > 2 * (int64_t)limit_ms + STUCK_SLACK_MS)
+            return vsg_error_set(why, VSG_ERR_INVALIDSTATE,
+                                 "worker of %s stuck in one reconcile for %lld ms (its limit is %u ms)",
+                                 r->kind, (long long)(now - since), (unsigned)limit_ms);
+    }
     return VSG_OK;
 }
 

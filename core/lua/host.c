@@ -393,6 +393,31 @@ void vsg_lua_mark_settable(lua_State *L, int idx)
     mark_host_mt(L, NULL);
 }
 
+/* [-1, +0, -] Calls __pairs (at -1 under the table at -2). */
+static int complete_protected(lua_State *L)
+{
+    lua_call(L, 1, 0);
+    return 0;
+}
+
+void vsg__lua_complete_lazy(lua_State *L, int idx)
+{
+    int top = lua_gettop(L);
+
+    idx = lua_absindex(L, idx);
+    if (!lua_checkstack(L, 4) || !lua_getmetatable(L, idx)) return;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key_hostmt) == LUA_TTABLE) {
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, -2) == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+            lua_pushcfunction(L, complete_protected);
+            lua_getfield(L, top + 1, "__pairs");
+            lua_pushvalue(L, idx);
+            if (lua_isfunction(L, -2)) (void)lua_pcall(L, 2, 0, 0);
+        }
+    }
+    lua_settop(L, top);
+}
+
 /* [-3, +1, e] rawset(t, k, v), sandboxed: a write to a read-only library
  * (string, vsg, ...) fails as an assignment would, instead of shadowing
  * the library for every module of the state; a write to a host table
@@ -830,6 +855,14 @@ static void add_sub(lua_State *L, lua_CFunction open, const char *field,
     lua_pop(L, 1);
 }
 
+/* [-1, +1, -] vsg.isnull(v): true for nil and vsg.null (a JSON null,
+ * which is truthy), so `if vsg.isnull(e.data.Vm) then` reads right. */
+static int l_isnull(lua_State *L)
+{
+    lua_pushboolean(L, lua_isnoneornil(L, 1) || vsg_lua_isnull(L, 1));
+    return 1;
+}
+
 /* [-1, +0, m] Builds the sandbox (run protected by vsg_lua_newstate()). */
 static int setup(lua_State *L)
 {
@@ -905,6 +938,8 @@ static int setup(lua_State *L)
     lua_createtable(L, 0, 8);                              /* 9: real vsg */
     vsg_lua_pushnull(L);
     lua_setfield(L, 9, "null");
+    lua_pushcfunction(L, l_isnull);
+    lua_setfield(L, 9, "isnull");
     add_sub(L, vsg__lua_open_log, "log", "vsg.log");
     add_sub(L, vsg__lua_open_json, "json", "vsg.json");
     add_sub(L, vsg__lua_open_time, "time", "vsg.time");

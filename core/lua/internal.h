@@ -54,4 +54,10 @@ void vsg__lua_charge(lua_State *L, uint64_t n);
  * pairs() iterates the table, the metatable is hidden. */
 void vsg__lua_push_readonly(lua_State *L, int idx, const char *name);
 
+/* [-0, +0, -] When the table at `idx` is a lazily built host table (its
+ * metatable marked with vsg_lua_mark_settable, e.g. a filter's event), runs
+ * its __pairs so that every field is in it, for readers that see tables raw
+ * (vsg.json.encode). Errors are swallowed: the table is then as it was. */
+void vsg__lua_complete_lazy(lua_State *L, int idx);
+
 #endif

@@ -335,6 +335,7 @@ static int encode_table(struct enc *e, int idx)
     if (!lua_checkstack(L, 6))
         return fail(e, VSG_ERR_NOMEM, "Lua stack overflow");
     idx = lua_absindex(L, idx);
+    if (!e->lenient) vsg__lua_complete_lazy(L, idx); /* A filter's event: all of it. */
     marker = marker_of(L, idx);
     top = lua_gettop(L);
 

@@ -462,6 +462,18 @@ static void test_lazy_data(void)
     CHECK_INT(res.outcome, VSG_FILTER_CHANGED);
     CHECK_STR(data_of(&res, 0), "(no data)");
     vsg_filter_result_cleanup(&res);
+    /* vsg.json.encode sees the whole event, fields not read yet included
+     * (issue 15 item 9); next() sees only what was read (documented). */
+    run_src("function filter(e)\n"
+            "  local t = vsg.json.decode(vsg.json.encode(e))\n"
+            "  if not (t.id and t.type and t.source and t.data and t.data.Vm and t.extensions) then\n"
+            "    error('encode saw ' .. vsg.json.encode(e))\n"
+            "  end\n"
+            "  return e\n"
+            "end", &res);
+    if (res.outcome == VSG_FILTER_ERROR) CHECK_FAIL_("%s", res.error.msg);
+    CHECK_INT(res.outcome, VSG_FILTER_KEPT);
+    vsg_filter_result_cleanup(&res);
     /* rawset takes effect too (issue 15 item 3): a redact filter written
      * with it must not send the payload it meant to remove. */
     run_src("function filter(e) rawset(e, 'data', {redacted = true}) return e end", &res);

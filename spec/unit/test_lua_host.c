@@ -167,6 +167,11 @@ static void test_metatables_hidden(void)
     /* rawset cannot shadow a library for the other modules (issue 15
      * item 3), but works on the script's own tables, also from the
      * __newindex of its own metatables. */
+    /* vsg.isnull: a JSON null is truthy; this is the test for it. */
+    CHECK_STR(lt_eval(s, "return tostring(vsg.isnull(nil)) .. tostring(vsg.isnull(vsg.null)) .. "
+                         "tostring(vsg.isnull(false)) .. tostring(vsg.isnull(0)) .. "
+                         "tostring(vsg.isnull(vsg.json.decode('{\"a\":null}').a))"),
+              "truetruefalsefalsetrue");
     CHECK_STR(lt_eval(s, "rawset(string, 'upper', print)"),
               "error ELUA: test.lua:1: attempt to modify read-only table "
               "'string'");

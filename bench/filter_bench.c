@@ -21,6 +21,7 @@
  *   type include   require("filter.types").include{"Vm*"} (drops ~half)
  *   read data      reads e.data (builds the whole data table), returns e
  *   transform      rewrites two data fields and adds an extension
+ *   fan-out of 3   the event and two copies with other types
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -169,6 +170,12 @@ int main(int argc, char **argv)
                       "  if e.data.Vm ~= vsg.null and e.data.Vm then e.data.Vm.Name = 'vm' end\n"
                       "  return e\n"
                       "end\n"},
+        {"fan-out of 3", "local util = require('filter.util')\n"
+                         "function filter(e)\n"
+                         "  local b, c = util.copy(e), util.copy(e)\n"
+                         "  b.type, c.type = e.type .. '.b', e.type .. '.c'\n"
+                         "  return {e, b, c}\n"
+                         "end\n"},
     };
     const char *dir = VSG_EVENT_FIXTURES_DIR;
     int rounds = 200, json = 1;

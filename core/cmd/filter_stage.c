@@ -64,8 +64,12 @@ struct vsg_filter {
     char *search_path;                 /* Copy of cfg.search_path. */
     struct vsg_filter_version *current; /* In use (event thread), or NULL. */
     _Atomic(struct vsg_filter_version *) pending; /* Offered, not yet used. */
-    struct vsg_filter_stats stats;     /* Counters (event thread). */
+    struct {                           /* Counters: the event thread adds, any thread reads. */
+        atomic_uint_fast64_t events, kept, changed, dropped, fanout, errors, swaps;
+    } stats;
 };
+
+#define BUMP(c) atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
 
 /* One event's protected call. */
 struct run {
@@ -1054,7 +1058,7 @@ int vsg_filter_swap_pending(struct vsg_filter *f)
     if ((v = atomic_exchange(&f->pending, NULL)) == NULL) return 0;
     old = f->current;
     f->current = v;
-    f->stats.swaps++;
+    BUMP(f->stats.swaps);
     {
         char mem[32];
         (void)snprintf(mem, sizeof mem, "%zu", vsg_filter_version_memory(v));
@@ -1079,14 +1083,22 @@ const struct vsg_filter_version *vsg_filter_current(const struct vsg_filter *f)
 
 void vsg_filter_stats(const struct vsg_filter *f, struct vsg_filter_stats *out)
 {
-    *out = f->stats;
+    struct vsg_filter *m = (struct vsg_filter *)f;
+    out->events = atomic_load_explicit(&m->stats.events, memory_order_relaxed);
+    out->kept = atomic_load_explicit(&m->stats.kept, memory_order_relaxed);
+    out->changed = atomic_load_explicit(&m->stats.changed, memory_order_relaxed);
+    out->dropped = atomic_load_explicit(&m->stats.dropped, memory_order_relaxed);
+    out->fanout = atomic_load_explicit(&m->stats.fanout, memory_order_relaxed);
+    out->errors = atomic_load_explicit(&m->stats.errors, memory_order_relaxed);
+    out->swaps = atomic_load_explicit(&m->stats.swaps, memory_order_relaxed);
 }
 
 void vsg_filter_log_stats(const struct vsg_filter *f)
 {
     char n[7][24];
-    const uint64_t v[7] = {f->stats.events, f->stats.kept, f->stats.changed, f->stats.dropped,
-                           f->stats.fanout, f->stats.errors, f->stats.swaps};
+    struct vsg_filter_stats st;
+    vsg_filter_stats(f, &st);
+    const uint64_t v[7] = {st.events, st.kept, st.changed, st.dropped, st.fanout, st.errors, st.swaps};
 
     for (int i = 0; i < 7; i++) (void)snprintf(n[i], sizeof n[i], "%llu", (unsigned long long)v[i]);
     VSG_LOGF_INFO(f->logger,
@@ -1113,14 +1125,14 @@ enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
         return VSG_ERR_INVALIDSTATE;
     }
     run_script(f->current->script, ev, ce, res);
-    f->stats.events++;
+    BUMP(f->stats.events);
     switch (res->outcome) {
-    case VSG_FILTER_KEPT: f->stats.kept++; break;
-    case VSG_FILTER_CHANGED: f->stats.changed++; break;
-    case VSG_FILTER_DROPPED: f->stats.dropped++; break;
-    case VSG_FILTER_FANOUT: f->stats.fanout++; break;
+    case VSG_FILTER_KEPT: BUMP(f->stats.kept); break;
+    case VSG_FILTER_CHANGED: BUMP(f->stats.changed); break;
+    case VSG_FILTER_DROPPED: BUMP(f->stats.dropped); break;
+    case VSG_FILTER_FANOUT: BUMP(f->stats.fanout); break;
     case VSG_FILTER_ERROR:
-        f->stats.errors++;
+        BUMP(f->stats.errors);
         VSG_LOGF_WARN(f->logger,
                       ((const char *[]){"eventId", ce->id ? ce->id : "", "eventType",
                                         ce->type ? ce->type : "", "filterVersion",

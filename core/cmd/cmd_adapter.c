@@ -139,7 +139,7 @@ static enum vsg_err parse_metrics_config(const char *json, struct metrics_setup 
     cJSON *root = NULL;
     memset(ms, 0, sizeof *ms);
     if (!json) {
-        VSG_LOG_INFO(LG, "K_METRICS_CONFIG is not set: /metrics is not served");
+        VSG_LOG_DEBUG(LG, "K_METRICS_CONFIG is not set: /metrics is not served");
         return VSG_OK;
     }
     root = cJSON_Parse(json);
@@ -168,7 +168,7 @@ static enum vsg_err parse_metrics_config(const char *json, struct metrics_setup 
     }
     if (p == 0 && env("METRICS_PROMETHEUS_PORT")) {
         if ((rc = vsg_parse_int("METRICS_PROMETHEUS_PORT", env("METRICS_PROMETHEUS_PORT"), 0, 65535,
-                                "a TCP port (0: none)", &p, err)) != VSG_OK)
+                                "a TCP port", &p, err)) != VSG_OK)
             goto done;
         if (p == 0) {
             VSG_LOG_INFO(LG, "METRICS_PROMETHEUS_PORT is 0: /metrics is not served");

@@ -43,6 +43,7 @@ struct vsg_ce_sender {
     void *on_waiting_ud;              /* Its user data. */
     int percent;                      /* ce-* values percent-encoded. */
     double trace_sample_rate;         /* Share of traceparents marked sampled. */
+    struct vsg_ce_metrics *metrics;   /* Source metrics (borrowed), or NULL. */
     struct vsg_http_client *http;     /* Keep-alive client. */
     int efd;                          /* eventfd signalled by cancel. */
     volatile int cancel_flag;         /* Nonzero once cancelled (curl polls it). */
@@ -104,6 +105,7 @@ struct vsg_ce_sender *vsg_ce_sender_new(const struct vsg_ce_sender_opts *o,
     s->error_data_max = o->error_data_max ? o->error_data_max : VSG_CE_DEFAULT_ERROR_DATA_MAX;
     s->percent = o->percent_header_values != 0;
     s->trace_sample_rate = o->trace_sample_rate < 0 ? 0 : o->trace_sample_rate > 1 ? 1 : o->trace_sample_rate;
+    s->metrics = o->metrics;
     if (s->error_data_max > RESP_BODY_MAX) s->error_data_max = RESP_BODY_MAX;
     s->on_attempt = o->on_attempt;
     s->on_attempt_ud = o->on_attempt_ud;
@@ -315,13 +317,16 @@ static enum dest_result deliver(struct vsg_ce_sender *s, const char *url, const 
             goto done;
         }
         enum vsg_ce_class cls = vsg_ce_classify(last->rc, last->status);
+        int final = cls != VSG_CE_CLASS_RETRY ||
+                    (s->delivery.retry != VSG_CE_RETRY_FOREVER && n >= s->delivery.retry);
+        if (!dead_letter)
+            vsg_ce_metrics_record(s->metrics, ev->type, ev->source, !final, last->rc, last->status);
         if (cls == VSG_CE_CLASS_DELIVERED) {
             res = DEST_DELIVERED;
             goto done;
         }
         describe(last, what, sizeof what);
-        if (cls == VSG_CE_CLASS_FAIL ||
-            (s->delivery.retry != VSG_CE_RETRY_FOREVER && n >= s->delivery.retry)) {
+        if (final) {
             VSG_LOGF_WARN(LOGGER,
                           ((const char *[]){"id", ev->id, "type", ev->type, "sink", url_safe,
                                             NULL}),

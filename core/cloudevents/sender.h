@@ -7,7 +7,7 @@
  * event is delivered, dead-lettered or dropped by policy, or the sender
  * was cancelled), vsg_ce_sender_cancel() (async-signal-safe), counters.
  * Uses: http/client.h (one keep-alive libcurl handle), cloudevents/
- * event.h, overrides.h and delivery.h, base/ (logging under the logger
+ * event.h, overrides.h, delivery.h and metrics.h, base/ (logging under the logger
  * "vsgate.sender"), OpenSSL (base64 for knativeerrordata), eventfd.
  * Owns: the sender copies its options (URLs, namespace, overrides) and
  * owns its HTTP client. Events passed to vsg_ce_send() stay the caller's.
@@ -40,6 +40,7 @@
 #include "base/err.h"
 #include "cloudevents/delivery.h"
 #include "cloudevents/event.h"
+#include "cloudevents/metrics.h"
 #include "cloudevents/overrides.h"
 #include "http/client.h"
 
@@ -83,6 +84,11 @@ struct vsg_ce_sender_opts {
                                          raw, as the Go adapter sent them. */
     double trace_sample_rate;         /* Share of events whose traceparent is marked
                                          sampled (K_TRACING_CONFIG), 0..1. */
+    struct vsg_ce_metrics *metrics;   /* Knative's event_count (each event's last
+                                         answer from the sink) and retry_event_count
+                                         (each sink attempt retried) go there
+                                         (borrowed; outlives the sender), or NULL.
+                                         Dead-letter attempts are not counted. */
 };
 
 /* Counters since the sender was made. */

@@ -134,6 +134,7 @@ struct engine {
 /* Reports vCenter's state to cfg->on_vcenter when it changed. */
 static void vc_report(struct engine *e, int ok, const char *msg)
 {
+    if (!*e->stop) vsg_adapter_metrics_vcenter(e->cfg->metrics, ok);
     if (!e->cfg->on_vcenter || *e->stop) return;
     if (ok) {
         if (e->vc_state == 1) return;
@@ -204,8 +205,10 @@ static void save_checkpoint(struct engine *e, int force_log)
     e->cp.created_ts = vsg_time_now();
     if (vsg_checkpoint_store_save(e->cfg->store, &e->cp, &err) != VSG_OK) {
         VSG_LOG_ERROR(lg, "could not save checkpoint (will retry): %s", err.msg);
+        vsg_adapter_metrics_checkpoint(e->cfg->metrics, 0, e->cp.last_event_key_ts);
         return;
     }
+    vsg_adapter_metrics_checkpoint(e->cfg->metrics, 1, e->cp.last_event_key_ts);
     e->saved_key = e->cp.last_event_key;
     e->saved_ts = e->cp.last_event_key_ts;
     char key[32];
@@ -241,6 +244,7 @@ static int ensure_session(struct engine *e)
             return 1;
         }
         if (*e->stop) break; /* Cancelled by the stop: not a failure. */
+        vsg_adapter_metrics_vcenter_error(e->cfg->metrics);
         VSG_LOG_ERROR(lg, "vCenter login failed (retrying in %lld ms): %s",
                       (long long)(e->backoff_ms ? e->backoff_ms : VC_BACKOFF_MIN_MS), err.msg);
         {
@@ -278,6 +282,7 @@ static int ensure_collector(struct engine *e)
     e->collector = vsg_collector_create(e->soap, &o, &err);
     if (!e->collector && *e->stop) return 0; /* Cancelled by the stop. */
     if (!e->collector) {
+        vsg_adapter_metrics_vcenter_error(e->cfg->metrics);
         if (err.code == VSG_ERR_INVALIDSTATE)
             VSG_LOG_ERROR(LOGGER(e->cfg),
                           "vCenter refuses a new event collector (retrying): %s. vCenter limits "
@@ -315,6 +320,7 @@ static void on_vc_error(struct engine *e, const struct vsg_error *err)
     /* Stopping: the stop cancelled the call (vsg_soap_cancel()); the
      * shutdown destroys the collector and logs out. */
     if (*e->stop) return;
+    vsg_adapter_metrics_vcenter_error(e->cfg->metrics);
     switch (err->code) {
     case VSG_ERR_NOTAUTHENTICATED: {
         VSG_LOG_WARN(lg, "vCenter session lost, logging in again: %s", err->msg);
@@ -403,6 +409,14 @@ done:
 
 /* ---- Filter stage and record (cmd/filter_stage.h, cmd/record.h) ------- */
 
+/* Counts what became of one CloudEvent sent. */
+static void count_outcome(struct engine *e, enum vsg_ce_outcome o)
+{
+    vsg_adapter_metrics_event(e->cfg->metrics, o == VSG_CE_DELIVERED       ? VSG_ADAPTER_DELIVERED
+                                               : o == VSG_CE_DEAD_LETTERED ? VSG_ADAPTER_DEAD_LETTERED
+                                                                           : VSG_ADAPTER_DROPPED);
+}
+
 /* Sends what the filter made of `ce` (swapping in a new filter version
  * first: between two events is the safe point). Returns 0 when cancelled:
  * then the event must not be checkpointed (a fan-out is sent again whole
@@ -429,6 +443,7 @@ static int send_filtered(struct engine *e, const struct vsg_event *ev, const str
             ok = 0;
             break;
         }
+        count_outcome(e, outcome);
         if (outcome == VSG_CE_DEAD_LETTERED)
             VSG_LOGF_WARN(lg, ((const char *[]){"eventId", id, NULL}), "event sent to the dead-letter sink: %s", err.msg);
         else if (outcome == VSG_CE_DROPPED)
@@ -436,6 +451,7 @@ static int send_filtered(struct engine *e, const struct vsg_event *ev, const str
         else
             VSG_LOGF_DEBUG(lg, ((const char *[]){"eventId", id, "eventType", out->type, NULL}), "event delivered");
     }
+    if (vsg_filter_result_count(&res) == 0) vsg_adapter_metrics_event(e->cfg->metrics, VSG_ADAPTER_FILTERED);
     vsg_filter_result_cleanup(&res);
     return ok;
 }
@@ -510,7 +526,10 @@ static int deliver_event(struct engine *e, const struct vsg_collector_event *ce_
     const char *key = key_text(ce_in->key, keybuf, sizeof keybuf);
     int ok = 1;
 
-    if (!p->ready) goto advance;
+    if (!p->ready) {
+        vsg_adapter_metrics_event(e->cfg->metrics, VSG_ADAPTER_UNDECODABLE);
+        goto advance;
+    }
     if (e->cfg->record && vsg_record_write(e->cfg->record, ce_in->node, ev, ce, &err) != VSG_OK)
         VSG_LOGF_ERROR(lg, ((const char *[]){"#eventKey", key, NULL}), "cannot record event: %s", err.msg);
     if (e->cfg->filter) {
@@ -525,6 +544,7 @@ static int deliver_event(struct engine *e, const struct vsg_collector_event *ce_
         ok = 0;
         goto done;
     }
+    count_outcome(e, outcome);
     if (outcome == VSG_CE_DEAD_LETTERED)
         VSG_LOGF_WARN(lg, ((const char *[]){"#eventKey", key, NULL}), "event sent to the dead-letter sink: %s", err.msg);
     else if (outcome == VSG_CE_DROPPED)
@@ -602,10 +622,12 @@ static void save_start(struct engine *e)
     struct vsg_error err = {0};
     if (vsg_checkpoint_set(&e->cp, vsg_soap_url(e->soap), 0, NULL, e->begin, vsg_time_now()) != VSG_OK ||
         vsg_checkpoint_store_save(e->cfg->store, &e->cp, &err) != VSG_OK) {
+        vsg_adapter_metrics_checkpoint(e->cfg->metrics, 0, e->begin);
         VSG_LOG_ERROR(LOGGER(e->cfg), "could not save the starting position (will save on the period): %s",
                       err.msg[0] ? err.msg : "out of memory");
         return;
     }
+    vsg_adapter_metrics_checkpoint(e->cfg->metrics, 1, e->begin);
     e->saved_key = e->cp.last_event_key;
     e->saved_ts = e->cp.last_event_key_ts;
 }
@@ -714,6 +736,7 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
     sopt.percent_header_values = cfg->percent_header_values;
     sopt.trace_sample_rate = cfg->trace_sample_rate;
     sopt.on_waiting = on_sender_waiting;
+    sopt.metrics = cfg->ce_metrics;
     sopt.on_waiting_ud = &e;
     e.sender = vsg_ce_sender_new(&sopt, &err);
     if (!e.sender) {
@@ -732,10 +755,15 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
         if (!ensure_collector(&e)) continue;
         struct vsg_collector_page *page = NULL;
         struct vsg_error rerr = {0};
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (vsg_collector_read_next(e.collector, cfg->page_size, &page, &rerr) != VSG_OK) {
             on_vc_error(&e, &rerr);
             continue;
         }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        vsg_adapter_metrics_page(cfg->metrics, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+                                 page->received);
         e.backoff_ms = 0;
         vc_report(&e, 1, NULL);
         size_t received = page->received;

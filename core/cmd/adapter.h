@@ -28,11 +28,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "checkpoint/checkpoint.h"
 #include "cloudevents/delivery.h"
+#include "cloudevents/metrics.h"
 #include "cloudevents/overrides.h"
 
 struct vsg_filter;
+struct vsg_adapter_metrics;
 
 /* How the engine waits when vCenter has no new event. */
 enum vsg_adapter_wait {
@@ -82,6 +85,10 @@ struct vsg_adapter_config {
      * without secrets), then again whenever the error text changes. */
     void (*on_vcenter)(void *ud, int ok, const char *message);
     void *on_vcenter_ud;
+    struct vsg_ce_metrics *ce_metrics;  /* Knative's event_count and retry_event_count
+                                           (cloudevents/metrics.h; borrowed), or NULL. */
+    struct vsg_adapter_metrics *metrics; /* The engine's own series (below; borrowed),
+                                            or NULL. */
 };
 
 /* Fills the defaults: page size 100, period 10 s, max age 5 m, XML,
@@ -98,5 +105,52 @@ int vsg_adapter_run(const struct vsg_adapter_config *cfg, volatile sig_atomic_t 
  * shutdown's own vCenter calls (DestroyCollector, Logout) then get 1 s
  * in all. */
 void vsg_adapter_install_signals(volatile sig_atomic_t *stop);
+
+/*
+ * The adapter's own series (ours, beside Knative's source metrics), for
+ * /metrics; made by the command and given to the engine in cfg->metrics.
+ * The engine records into it on its thread; vsg_adapter_metrics_write()
+ * may run on any thread meanwhile (a mutex, taken once per vCenter page,
+ * checkpoint save and sent event).
+ *   vsgate_adapter_vcenter_up                      1 while logged in and reading events
+ *   vsgate_adapter_vcenter_page_duration_seconds   ReadNextEvents round trips (histogram)
+ *   vsgate_adapter_vcenter_events_read_total       events vCenter returned
+ *   vsgate_adapter_vcenter_errors_total            failed vCenter calls
+ *   vsgate_adapter_events_total{outcome}           delivered, dead_lettered, dropped (the
+ *                                                  sink gave up, no dead-letter sink took it),
+ *                                                  filtered (the filter sent nothing),
+ *                                                  undecodable
+ *   vsgate_adapter_checkpoint_saves_total{result}  success, error
+ *   vsgate_adapter_checkpoint_age_seconds          now - the saved checkpoint's event time
+ *   vsgate_adapter_checkpoint_last_save_timestamp_seconds
+ *   vsgate_adapter_filter_events_total{outcome}    kept, changed, dropped, fanout, error
+ *   vsgate_adapter_filter_versions_total           filter versions put in use
+ * (the filter series only with a filter).
+ */
+enum vsg_adapter_outcome {
+    VSG_ADAPTER_DELIVERED,
+    VSG_ADAPTER_DEAD_LETTERED,
+    VSG_ADAPTER_DROPPED,
+    VSG_ADAPTER_FILTERED,
+    VSG_ADAPTER_UNDECODABLE,
+    VSG_ADAPTER__OUTCOMES
+};
+
+/* `filter` (borrowed, may be NULL) must outlive the metrics' readers.
+ * NULL when out of memory. */
+struct vsg_adapter_metrics *vsg_adapter_metrics_new(const struct vsg_filter *filter);
+
+/* NULL is a no-op. Not while a reader or the engine uses it. */
+void vsg_adapter_metrics_free(struct vsg_adapter_metrics *m);
+
+/* Appends the series in Prometheus text. */
+enum vsg_err vsg_adapter_metrics_write(struct vsg_adapter_metrics *m, struct vsg_buf *out);
+
+/* The engine's records (every one a no-op on NULL). */
+void vsg_adapter_metrics_vcenter(struct vsg_adapter_metrics *m, int up);
+void vsg_adapter_metrics_vcenter_error(struct vsg_adapter_metrics *m);
+void vsg_adapter_metrics_page(struct vsg_adapter_metrics *m, double seconds, size_t events);
+void vsg_adapter_metrics_event(struct vsg_adapter_metrics *m, enum vsg_adapter_outcome o);
+void vsg_adapter_metrics_checkpoint(struct vsg_adapter_metrics *m, int ok, struct vsg_time event_time);
 
 #endif

@@ -28,6 +28,19 @@
  * readinessProbe); each change of that state is also written to the
  * checkpoint ConfigMap as key `vcenter` ({"ready":..,"message":..}), which
  * the controller turns into the source's AdapterReady.
+ * Metrics (compat, Knative's env contract): K_METRICS_CONFIG (the JSON of
+ * knative metrics.ExporterOptions the controller writes) names the
+ * component, the series prefix of Knative's source metrics
+ * (<component>_event_count, <component>_retry_event_count; tags name =
+ * $NAME, namespace_name = $NAMESPACE, resource_group = $K_RESOURCE_GROUP,
+ * default adapter.sources.knative.dev), and the Prometheus port:
+ * PrometheusPort, else METRICS_PROMETHEUS_PORT, else 9090 (0: none), on
+ * METRICS_PROMETHEUS_HOST, else PrometheusHost, else 0.0.0.0. /metrics
+ * also serves vsgate_adapter_* (cmd/adapter.h). Without K_METRICS_CONFIG,
+ * or without a Component in it, or with metrics.backend-destination
+ * "none", nothing is served, as with Knative's adapters; a backend other
+ * than prometheus (opencensus) is logged once and Prometheus is served
+ * all the same. A port that cannot be bound is logged; events flow on.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -108,6 +121,105 @@ done:
 }
 
 /* ====================================================================
+ * Metrics: K_METRICS_CONFIG, and /metrics
+ * ==================================================================== */
+
+/* knative pkg's defaultPrometheusPort. */
+#define DEFAULT_METRICS_PORT 9090
+
+struct metrics_setup {
+    char component[128]; /* K_METRICS_CONFIG's Component. */
+    char addr[64];       /* Listen address. */
+    unsigned port;       /* 0: /metrics is not served. */
+};
+
+/* What K_METRICS_CONFIG (and the METRICS_* env) ask for. A value that is
+ * not what Knative writes there stops the start (VSG_ERR_INVAL). */
+static enum vsg_err parse_metrics_config(const char *json, struct metrics_setup *ms, struct vsg_error *err)
+{
+    enum vsg_err rc = VSG_OK;
+    cJSON *root = NULL;
+    memset(ms, 0, sizeof *ms);
+    if (!json) {
+        VSG_LOG_DEBUG(LG, "K_METRICS_CONFIG is not set: /metrics is not served");
+        return VSG_OK;
+    }
+    root = cJSON_Parse(json);
+    if (!cJSON_IsObject(root)) {
+        rc = vsg_error_set(err, VSG_ERR_INVAL, "K_METRICS_CONFIG: not a JSON object");
+        goto done;
+    }
+    const cJSON *comp = cJSON_GetObjectItemCaseSensitive(root, "Component");
+    const cJSON *port = cJSON_GetObjectItemCaseSensitive(root, "PrometheusPort");
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(root, "PrometheusHost");
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(root, "ConfigMap");
+    if ((comp && !cJSON_IsString(comp) && !cJSON_IsNull(comp)) ||
+        (host && !cJSON_IsString(host) && !cJSON_IsNull(host)) || (cm && !cJSON_IsObject(cm) && !cJSON_IsNull(cm))) {
+        rc = vsg_error_set(err, VSG_ERR_INVAL,
+                           "K_METRICS_CONFIG: Component and PrometheusHost must be strings, ConfigMap an object");
+        goto done;
+    }
+    long long p = 0;
+    if (port && !cJSON_IsNull(port)) {
+        if (!cJSON_IsNumber(port) || !(port->valuedouble >= 0 && port->valuedouble <= 65535) ||
+            port->valuedouble != (double)(long)port->valuedouble) {
+            rc = vsg_error_set(err, VSG_ERR_INVAL, "K_METRICS_CONFIG: PrometheusPort must be a TCP port (0: default)");
+            goto done;
+        }
+        p = (long long)port->valuedouble;
+    }
+    if (p == 0 && env("METRICS_PROMETHEUS_PORT")) {
+        if ((rc = vsg_parse_int("METRICS_PROMETHEUS_PORT", env("METRICS_PROMETHEUS_PORT"), 0, 65535,
+                                "a TCP port", &p, err)) != VSG_OK)
+            goto done;
+        if (p == 0) {
+            VSG_LOG_INFO(LG, "METRICS_PROMETHEUS_PORT is 0: /metrics is not served");
+            goto done;
+        }
+    }
+    if (p == 0) p = DEFAULT_METRICS_PORT;
+    if (!cJSON_IsString(comp) || !*comp->valuestring) {
+        VSG_LOG_INFO(LG, "K_METRICS_CONFIG names no Component: /metrics is not served");
+        goto done;
+    }
+    /* The backend: DEFAULT_METRICS_BACKEND, else prometheus; the ConfigMap's wins. */
+    const char *backend = env("DEFAULT_METRICS_BACKEND") ? env("DEFAULT_METRICS_BACKEND") : "prometheus";
+    const cJSON *bd = cJSON_GetObjectItemCaseSensitive(cm, "metrics.backend-destination");
+    if (cJSON_IsString(bd) && *bd->valuestring) backend = bd->valuestring;
+    if (strcasecmp(backend, "none") == 0) {
+        VSG_LOG_INFO(LG, "metrics.backend-destination is none: /metrics is not served");
+        goto done;
+    }
+    snprintf(ms->component, sizeof ms->component, "%s", comp->valuestring);
+    snprintf(ms->addr, sizeof ms->addr, "%s",
+             env("METRICS_PROMETHEUS_HOST")                 ? env("METRICS_PROMETHEUS_HOST")
+             : cJSON_IsString(host) && *host->valuestring ? host->valuestring
+                                                            : "0.0.0.0");
+    ms->port = (unsigned)p;
+    if (strcasecmp(backend, "prometheus") != 0)
+        VSG_LOG_WARN(LG, "metrics.backend-destination \"%s\": vsgate exports metrics only for Prometheus; serving "
+                         "them on %s:%u/metrics instead", backend, ms->addr, ms->port);
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+struct metrics_src {
+    struct vsg_ce_metrics *ce;          /* Knative's source metrics. */
+    struct vsg_adapter_metrics *engine; /* vsgate_adapter_*. */
+};
+
+static enum vsg_err h_metrics(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
+{
+    struct metrics_src *src = ud;
+    (void)rq;
+    enum vsg_err rc = vsg_http_resp_header(rs, "Content-Type", "text/plain; version=0.0.4");
+    if (rc == VSG_OK) rc = vsg_ce_metrics_write(src->ce, &rs->body);
+    if (rc == VSG_OK) rc = vsg_adapter_metrics_write(src->engine, &rs->body);
+    return rc;
+}
+
+/* ====================================================================
  * vCenter state: /readyz, and key `vcenter` of the checkpoint ConfigMap
  * ==================================================================== */
 
@@ -180,25 +292,34 @@ static enum vsg_err ready_check(void *ud, struct vsg_error *why)
     return rc;
 }
 
-/* Starts /healthz and /readyz on VSPHERE_HEALTH_ADDR:VSPHERE_HEALTH_PORT.
- * NULL (logged) when it cannot listen: events still flow. */
-static struct vsg_http_server *start_health(unsigned port)
+/* Starts a server on addr:port with /healthz and /readyz (when
+ * `health_routes`) and /metrics (when `metrics` is not NULL). NULL
+ * (logged) when it cannot listen: events still flow. */
+static struct vsg_http_server *start_server(const char *addr, unsigned port, int health_routes,
+                                            struct metrics_src *metrics)
 {
     struct vsg_http_server_opts o;
     struct vsg_error err;
     memset(&o, 0, sizeof o);
-    o.name = "health";
-    o.addr = env("VSPHERE_HEALTH_ADDR") ? env("VSPHERE_HEALTH_ADDR") : "0.0.0.0";
+    o.name = health_routes ? "health" : "metrics";
+    o.addr = addr;
     o.port = port;
     o.threads = 1;
     struct vsg_http_server *srv = vsg_http_server_new(&o, &err);
-    if (!srv || vsg_http_server_add_healthz(srv, "/healthz", NULL, NULL, &err) != VSG_OK ||
-        vsg_http_server_add_healthz(srv, "/readyz", ready_check, &health, &err) != VSG_OK ||
+    if (!srv ||
+        (health_routes && (vsg_http_server_add_healthz(srv, "/healthz", NULL, NULL, &err) != VSG_OK ||
+                           vsg_http_server_add_healthz(srv, "/readyz", ready_check, &health, &err) != VSG_OK)) ||
+        (metrics && vsg_http_server_route(srv, "GET", "/metrics", h_metrics, metrics, &err) != VSG_OK) ||
         vsg_http_server_start(srv, &err) != VSG_OK) {
-        VSG_LOG_ERROR(LG, "health endpoints on %s:%u: %s", o.addr, port, err.msg);
+        VSG_LOG_ERROR(LG, "%s on %s:%u, not served (events flow on): %s",
+                      health_routes && metrics ? "health endpoints and /metrics"
+                      : health_routes          ? "health endpoints"
+                                               : "/metrics",
+                      addr, port, err.msg);
         vsg_http_server_free(srv);
         return NULL;
     }
+    if (metrics) VSG_LOG_INFO(LG, "metrics on http://%s:%u/metrics", addr, vsg_http_server_port(srv));
     return srv;
 }
 
@@ -214,6 +335,8 @@ int vsg_cmd_adapter(int argc, char **argv)
                "  VSPHERE_BATCH_WAIT_MS, VSPHERE_SESSION_FILE, VSPHERE_SOURCE_NAME,\n"
                "  VSPHERE_CE_HEADER_ENCODING (raw, the default, or percent),\n"
                "  VSPHERE_HEALTH_PORT, VSPHERE_HEALTH_ADDR (/healthz, /readyz: logged in to vCenter),\n"
+               "  K_METRICS_CONFIG, METRICS_PROMETHEUS_PORT, METRICS_PROMETHEUS_HOST, K_RESOURCE_GROUP\n"
+               "  (/metrics: Knative's <component>_event_count and retry_event_count, vsgate_adapter_*),\n"
                "  VSPHERE_FILTER_CONFIGMAP, VSPHERE_FILTER_KEY, VSPHERE_FILTER_ON_ERROR,\n"
                "  VSPHERE_FILTER_LIMITS (instructions=N,memory=BYTES,timeoutMs=MS) (ours).\n"
                "VC_URL, K_SINK and VSPHERE_DELIVERY's deadLetterSink must be http:// or https://\n"
@@ -230,7 +353,9 @@ int vsg_cmd_adapter(int argc, char **argv)
     struct vsg_kube_config kcfg;
     struct vsg_kube_client *kc = NULL;
     struct vsg_checkpoint_store *store = NULL;
-    struct vsg_http_server *hsrv = NULL;
+    struct vsg_http_server *hsrv = NULL, *msrv = NULL;
+    struct metrics_setup ms;
+    struct metrics_src msrc = {NULL, NULL};
     char *user = NULL, *pass = NULL, *dls = NULL;
     struct vsg_filter *filter = NULL;
     struct vsg_filter_watch *watch = NULL;
@@ -317,6 +442,7 @@ int vsg_cmd_adapter(int argc, char **argv)
     if (env("VSPHERE_FILTER_LIMITS") &&
         vsg_lua_limits_parse("VSPHERE_FILTER_LIMITS", env("VSPHERE_FILTER_LIMITS"), &filter_limits, &err) != VSG_OK)
         FAIL("%s", err.msg);
+    if (parse_metrics_config(env("K_METRICS_CONFIG"), &ms, &err) != VSG_OK) FAIL("%s", err.msg);
 
     if (vsg_kube_config_load(NULL, NULL, &kcfg, &err) != VSG_OK) FAIL("Kubernetes client config: %s", err.msg);
     if (!(kc = vsg_kube_client_new(&kcfg, &err))) FAIL("Kubernetes client: %s", err.msg);
@@ -340,7 +466,6 @@ int vsg_cmd_adapter(int argc, char **argv)
     health.cm = cm;
     cfg.on_vcenter = on_vcenter;
     cfg.on_vcenter_ud = &health;
-    if (health_port > 0) hsrv = start_health((unsigned)health_port);
     if (env("VSPHERE_FILTER_CONFIGMAP")) {
         /* The filter: watched in the background; events wait for it. */
         struct vsg_filter_config fc;
@@ -365,6 +490,21 @@ int vsg_cmd_adapter(int argc, char **argv)
         if (!(watch = vsg_filter_watch_start(&wc, &err))) FAIL("filter: %s", err.msg);
         cfg.filter = filter;
     }
+    if (ms.port) {
+        struct vsg_ce_metrics_opts mo = {.component = ms.component, .name = env("NAME"), .ns = ns,
+                                         .resource_group = env("K_RESOURCE_GROUP")};
+        if (!(msrc.ce = vsg_ce_metrics_new(&mo, &err))) FAIL("%s", err.msg);
+        if (!(msrc.engine = vsg_adapter_metrics_new(filter))) FAIL("out of memory");
+        cfg.ce_metrics = msrc.ce;
+        cfg.metrics = msrc.engine;
+    }
+    {
+        /* One server when health and metrics share an address and a port. */
+        const char *haddr = env("VSPHERE_HEALTH_ADDR") ? env("VSPHERE_HEALTH_ADDR") : "0.0.0.0";
+        int shared = ms.port && health_port > 0 && ms.port == (unsigned)health_port && strcmp(ms.addr, haddr) == 0;
+        if (health_port > 0) hsrv = start_server(haddr, (unsigned)health_port, 1, shared ? &msrc : NULL);
+        if (ms.port && !shared) msrv = start_server(ms.addr, ms.port, 0, &msrc);
+    }
     {
         /* The vCenter URL as used (no user info: VC_URL may lack a scheme,
          * which vsg_url_redact needs), the sink redacted. */
@@ -379,6 +519,10 @@ int vsg_cmd_adapter(int argc, char **argv)
 out:
     if (hsrv) vsg_http_server_stop(hsrv);
     vsg_http_server_free(hsrv);
+    if (msrv) vsg_http_server_stop(msrv);
+    vsg_http_server_free(msrv);
+    vsg_ce_metrics_free(msrc.ce);
+    vsg_adapter_metrics_free(msrc.engine);
     vsg_filter_watch_stop(watch);
     if (filter && rc == 0) vsg_filter_log_stats(filter);
     vsg_filter_free(filter);

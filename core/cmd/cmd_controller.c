@@ -120,11 +120,20 @@ static const char *default_lua_root(char *buf, size_t n)
     return NULL;
 }
 
+/* What /metrics writes out: the controller's, and the webhook's once it runs. */
+struct metrics_src {
+    struct vsg_ctl *ctl;
+    _Atomic(struct vsg_webhook *) wh;
+};
+
 static enum vsg_err h_metrics(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
 {
+    struct metrics_src *m = ud;
+    struct vsg_webhook *wh = atomic_load(&m->wh);
     (void)rq;
     enum vsg_err rc = vsg_http_resp_header(rs, "Content-Type", "text/plain; version=0.0.4");
-    if (rc == VSG_OK) rc = vsg_ctl_metrics(ud, &rs->body);
+    if (rc == VSG_OK) rc = vsg_ctl_metrics(m->ctl, &rs->body);
+    if (rc == VSG_OK && wh) rc = vsg_webhook_metrics(wh, &rs->body);
     return rc;
 }
 
@@ -240,6 +249,7 @@ int vsg_cmd_controller(int argc, char **argv)
     struct vsg_ctl *ctl = NULL;
     struct vsg_http_server *msrv = NULL, *hsrv = NULL;
     struct vsg_webhook *wh = NULL;
+    struct metrics_src msrc = {NULL, NULL};
     int webhook = 1, wh_port_flag = 0, metrics_flag = 0;
     const char *wh_addr = "0.0.0.0", *wh_url = NULL;
     long wh_port = 8443, wh_threads = 4;
@@ -426,10 +436,11 @@ int vsg_cmd_controller(int argc, char **argv)
         fprintf(stderr, "vsgate controller: %s\n", err.msg);
         goto out;
     }
+    msrc.ctl = ctl;
     if (*metrics_addr) {
         struct vsg_http_server_opts so = {.name = "metrics", .addr = mhost, .port = mport, .threads = 1};
         if (!(msrv = vsg_http_server_new(&so, &err)) ||
-            vsg_http_server_route(msrv, "GET", "/metrics", h_metrics, ctl, &err) != VSG_OK)
+            vsg_http_server_route(msrv, "GET", "/metrics", h_metrics, &msrc, &err) != VSG_OK)
             goto fail;
         /* Same address: one server for all three endpoints. */
         if (health_port && (unsigned)health_port == mport && strcmp(mhost, health_addr) == 0) {
@@ -466,7 +477,9 @@ int vsg_cmd_controller(int argc, char **argv)
                                                "inclusion, not \"%s\"", mode);
             goto fail;
         }
-        if (!(wh = vsg_webhook_new(&wo, &err)) || vsg_webhook_start(wh, &err) != VSG_OK) goto fail;
+        if (!(wh = vsg_webhook_new(&wo, &err))) goto fail;
+        atomic_store(&msrc.wh, wh);
+        if (vsg_webhook_start(wh, &err) != VSG_OK) goto fail;
     }
     VSG_LOG_INFO(LOGGER, "controller running");
     sigwait(&sigs, &sig);
@@ -489,9 +502,10 @@ int vsg_cmd_controller(int argc, char **argv)
 fail:
     fprintf(stderr, "vsgate controller: %s\n", err.msg);
 out:
-    vsg_webhook_free(wh);
+    /* The servers first: /metrics reads the webhook. */
     if (hsrv) vsg_http_server_stop(hsrv);
     if (msrv) vsg_http_server_stop(msrv);
+    vsg_webhook_free(wh);
     vsg_ctl_free(ctl);
     vsg_http_server_free(hsrv);
     vsg_http_server_free(msrv);

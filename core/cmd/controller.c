@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/prom.h"
 #include "base/url.h"
 #include "base/vtime.h"
 #include "kube/cache.h"
@@ -41,6 +42,20 @@
 /* Latency histogram bucket bounds, in seconds. */
 static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
+
+/* Knative's reconcile_latency buckets (knative pkg controller), in ms. */
+static const double kbuckets[] = {10, 100, 1000, 10000, 30000, 60000};
+#define NKBUCKETS (sizeof kbuckets / sizeof kbuckets[0])
+/* Rows of Knative's reconcile_count per reconciler: (success, namespace)
+ * pairs; beyond, namespace_name "other". */
+#define KROWS_MAX 2048
+
+/* One row of Knative's reconcile_count and reconcile_latency. */
+struct krow {
+    uint64_t count;                  /* reconcile_count. */
+    uint64_t hist[NKBUCKETS + 1];    /* reconcile_latency, per bucket. */
+    double sum_ms;                   /* Its sum. */
+};
 
 struct vsg_ctl;
 
@@ -87,6 +102,8 @@ struct rec {
     const char *cur_key;              /* Key being reconciled (worker's). */
     /* Metrics (mmu). */
     pthread_mutex_t mmu;
+    char *metrics_name;               /* Knative's `reconciler` tag. */
+    struct vsg__strmap krows;         /* "true|<ns>", "false|<ns>" -> struct krow. */
     unsigned long n_ok, n_err, n_requeue, n_finalize;
     unsigned long hist[NBUCKETS + 1];
     double sum;
@@ -483,6 +500,7 @@ static int read_module(lua_State *L)
         return luaL_error(L, "reconcilers.%s: the module table needs apiVersion and kind", r->module);
     r->resource = field_str(L, m, "resource");
     r->finalizer = field_str(L, m, "finalizer");
+    r->metrics_name = field_str(L, m, "metrics_name");
     if (lua_getfield(L, m, "watches") == LUA_TTABLE) {
         lua_Integer n = luaL_len(L, -1);
         if (n > 64) return luaL_error(L, "reconcilers.%s: too many watches", r->module);
@@ -738,9 +756,38 @@ static int call_protected(lua_State *L)
     return 0;
 }
 
-static void observe(struct rec *r, enum outcome out, int finalize, double secs)
+/* Knative's row of (success, ns) (ns "" for cluster-scoped objects);
+ * NULL when out of memory. Under mmu. */
+static struct krow *krow_of(struct rec *r, int success, const char *ns)
+{
+    char key[NAME_MAX_LEN + 16];
+    snprintf(key, sizeof key, "%s|%s", success ? "true" : "false", ns);
+    struct krow *k = vsg__strmap_get(&r->krows, key);
+    if (k) return k;
+    if (r->krows.len >= KROWS_MAX) {
+        snprintf(key, sizeof key, "%s|other", success ? "true" : "false");
+        if ((k = vsg__strmap_get(&r->krows, key))) return k;
+    }
+    if (!(k = vsg_calloc(1, sizeof *k))) return NULL;
+    if (vsg__strmap_put(&r->krows, key, k, NULL) != VSG_OK) {
+        vsg_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static void observe(struct rec *r, const char *ns, enum outcome out, int finalize, double secs)
 {
     pthread_mutex_lock(&r->mmu);
+    /* Knative reports success "true" only when Reconcile returned no error;
+     * a requeue is an error there. */
+    struct krow *k = krow_of(r, out == OUT_DONE, ns);
+    if (k) {
+        double ms = secs * 1000.0;
+        k->count++;
+        k->hist[vsg_prom_bucket(kbuckets, NKBUCKETS, ms)]++;
+        k->sum_ms += ms;
+    }
     if (out == OUT_DONE) r->n_ok++;
     else if (out == OUT_REQUEUE) r->n_requeue++;
     else r->n_err++;
@@ -903,7 +950,7 @@ static void reconcile_key(struct rec *r, const char *key)
     }
 result:;
     double secs = (double)(vsg_time_mono_ms() - t0) / 1000.0;
-    observe(r, a.out, deleting, secs);
+    observe(r, ns, a.out, deleting, secs);
     if (a.msg[0]) {
         /* For the log and the Event: a URL it quotes may hold credentials. */
         char safe[sizeof a.msg];
@@ -1151,6 +1198,7 @@ static enum vsg_err init_rec(struct vsg_ctl *ctl, struct rec *r, const char *mod
     }
     if ((rc = vsg_lua_cpcall(vsg_lua_script_state(r->script), read_module, r, 0, err)) != VSG_OK)
         return vsg_error_set(err, rc, "reconciler \"%s\": %s", module, err->msg);
+    if (!r->metrics_name && !(r->metrics_name = vsg_strdup(module))) return vsg_error_set(err, VSG_ERR_NOMEM, NULL);
     char g[128];
     group_of(r->api_version, g, sizeof g);
     if (!(r->group = vsg_strdup(g))) return vsg_error_set(err, VSG_ERR_NOMEM, NULL);
@@ -1349,6 +1397,8 @@ static void free_rec(struct rec *r)
     vsg__strmap_cleanup(&r->refs, free_strmap);
     vsg__strmap_cleanup(&r->bykey, free_strmap);
     vsg__strmap_cleanup(&r->kinds, free_tracked);
+    vsg__strmap_cleanup(&r->krows, vsg_free);
+    vsg_free(r->metrics_name);
     pthread_mutex_destroy(&r->tmu);
     pthread_mutex_destroy(&r->mmu);
 }
@@ -1480,6 +1530,72 @@ enum vsg_err vsg_ctl_healthy(struct vsg_ctl *ctl, struct vsg_error *why)
     return VSG_OK;
 }
 
+/* The series Knative's controllers publish (knative pkg controller and
+ * its client-go request metrics), under the component the Go project's
+ * controller ran as (VSG_CTL_METRICS_COMPONENT). */
+static enum vsg_err knative_metrics(struct vsg_ctl *ctl, struct vsg_buf *o)
+{
+    enum vsg_err rc = VSG_OK;
+    struct vsg_buf labels;
+    vsg_buf_init(&labels, 4096);
+#define C VSG_CTL_METRICS_COMPONENT
+#define P(...) do { if (rc == VSG_OK) rc = vsg_buf_printf(o, __VA_ARGS__); } while (0)
+#define FAM(n, t, h) do { if (rc == VSG_OK) rc = vsg_prom_family(o, C n, t, h); } while (0)
+    FAM("_work_queue_depth", "gauge", "Depth of the work queue");
+    for (size_t i = 0; i < ctl->nrecs && rc == VSG_OK; i++) {
+        P(C "_work_queue_depth{");
+        if (rc == VSG_OK) rc = vsg_prom_label(o, 0, "reconciler", ctl->recs[i].metrics_name);
+        P("} %zu\n", vsg_kube_queue_len(ctl->recs[i].queue));
+    }
+    /* reconcile_count and reconcile_latency: one row per (reconciler, success, namespace). */
+    for (int fam = 0; fam < 2 && rc == VSG_OK; fam++) {
+        int header = 0;
+        for (size_t i = 0; i < ctl->nrecs && rc == VSG_OK; i++) {
+            struct rec *r = &ctl->recs[i];
+            pthread_mutex_lock(&r->mmu);
+            for (size_t j = 0; j < r->krows.cap && rc == VSG_OK; j++) {
+                const char *key = r->krows.slots[j].key;
+                const struct krow *k = r->krows.slots[j].val;
+                if (!key) continue;
+                if (!header) {
+                    if (fam == 0) FAM("_reconcile_count", "counter", "Number of reconcile operations");
+                    else FAM("_reconcile_latency", "histogram", "Latency of reconcile operations");
+                    header = 1;
+                }
+                const char *bar = strchr(key, '|');
+                char success[8];
+                snprintf(success, sizeof success, "%.*s", (int)(bar - key), key);
+                vsg_buf_reset(&labels);
+                if (rc == VSG_OK) rc = vsg_prom_label(&labels, 0, "namespace_name", bar + 1);
+                if (rc == VSG_OK) rc = vsg_prom_label(&labels, 1, "reconciler", r->metrics_name);
+                if (rc == VSG_OK) rc = vsg_prom_label(&labels, 1, "success", success);
+                if (fam == 0)
+                    P(C "_reconcile_count{%s} %llu\n", labels.data, (unsigned long long)k->count);
+                else if (rc == VSG_OK)
+                    rc = vsg_prom_histogram(o, C "_reconcile_latency", labels.data, kbuckets, NKBUCKETS, k->hist,
+                                            k->sum_ms);
+            }
+            pthread_mutex_unlock(&r->mmu);
+        }
+    }
+    /* client-go's request metrics as knative pkg's ClientProvider views them:
+     * by the tag `name` only, which nothing sets. */
+    uint64_t lat[VSG_KUBE_LATENCY_BUCKETS + 1];
+    for (size_t b = 0; b <= VSG_KUBE_LATENCY_BUCKETS; b++)
+        lat[b] = atomic_load_explicit(&ctl->stats.latency[b], memory_order_relaxed);
+    FAM("_client_latency", "histogram", "How long Kubernetes API requests take");
+    if (rc == VSG_OK)
+        rc = vsg_prom_histogram(o, C "_client_latency", "name=\"\"", vsg_kube_latency_bounds, VSG_KUBE_LATENCY_BUCKETS,
+                                lat, (double)atomic_load_explicit(&ctl->stats.latency_ns, memory_order_relaxed) / 1e9);
+    FAM("_client_results", "counter", "Total number of API requests (broken down by status code)");
+    P(C "_client_results{name=\"\"} %lu\n", atomic_load(&ctl->stats.requests));
+#undef FAM
+#undef P
+#undef C
+    vsg_buf_cleanup(&labels);
+    return rc;
+}
+
 enum vsg_err vsg_ctl_metrics(struct vsg_ctl *ctl, struct vsg_buf *o)
 {
     enum vsg_err rc = VSG_OK;
@@ -1541,5 +1657,6 @@ enum vsg_err vsg_ctl_metrics(struct vsg_ctl *ctl, struct vsg_buf *o)
     P("# HELP vsgate_leader 1 while this replica leads.\n# TYPE vsgate_leader gauge\nvsgate_leader %d\n",
       leading(ctl));
 #undef P
+    if (rc == VSG_OK) rc = knative_metrics(ctl, o);
     return rc;
 }

@@ -38,6 +38,11 @@
 #define VSG_CTL_OVERRIDES_CONFIGMAP "vsgate-lua-overrides"
 /* Lease name of the controller's leader election. */
 #define VSG_CTL_LEASE_NAME "vsgate-controller"
+/* The prefix of the series Knative's controller machinery publishes
+ * (<component>_reconcile_count, ...): the Go project's controller ran as
+ * sharedmain component "vsphere-source-webhook", which knative pkg's
+ * Prometheus exporter turns into this. */
+#define VSG_CTL_METRICS_COMPONENT "vsphere_source_webhook"
 /* What `vsgate controller` reconciles when --reconcilers is not given: everything the
  * release ships (deploy/system/600-controller.yaml passes no flag). */
 #define VSG_CTL_DEFAULT_RECONCILERS "vspheresource,vspherebinding"
@@ -126,7 +131,13 @@ enum vsg_err vsg_ctl_add_leader_hook(struct vsg_ctl *ctl, vsg_ctl_leader_fn fn, 
 /* Removes it; once this returns, no call of it runs or will run. */
 void vsg_ctl_remove_leader_hook(struct vsg_ctl *ctl, vsg_ctl_leader_fn fn, void *ud);
 
-/* Appends the metrics in Prometheus text format to `out`. */
+/* Appends the metrics in Prometheus text format to `out`: vsgate's
+ * (vsgate_reconcile_total, ...) and Knative's under
+ * VSG_CTL_METRICS_COMPONENT: work_queue_depth{reconciler},
+ * reconcile_count and reconcile_latency (ms){namespace_name, reconciler,
+ * success}, client_latency (s) and client_results{name=""}. The
+ * `reconciler` tag is the module's `metrics_name` (the Go controller's
+ * work queue names), else the module name. */
 enum vsg_err vsg_ctl_metrics(struct vsg_ctl *ctl, struct vsg_buf *out);
 
 #endif

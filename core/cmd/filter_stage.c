@@ -66,7 +66,9 @@ struct vsg_filter {
     char *search_path;                 /* Copy of cfg.search_path. */
     struct vsg_filter_version *current; /* In use (event thread), or NULL. */
     _Atomic(struct vsg_filter_version *) pending; /* Offered, not yet used. */
-    struct vsg_filter_stats stats;     /* Counters (event thread). */
+    struct {                           /* Counters: the event thread adds, any thread reads. */
+        atomic_uint_fast64_t events, kept, changed, dropped, fanout, errors, swaps, resets;
+    } stats;
     struct {                           /* Failure lines (event thread). */
         int64_t since_ms;              /* Start of the current period. */
         unsigned logged;               /* Lines written in it. */
@@ -80,6 +82,8 @@ struct vsg_filter {
  * is over (at the next event) or when the filter stops. */
 #define ERRLOG_BURST 5
 #define ERRLOG_PERIOD_MS 60000
+
+#define BUMP(c) atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
 
 /* One event's protected call. */
 struct run {
@@ -1136,7 +1140,7 @@ int vsg_filter_swap_pending(struct vsg_filter *f)
     if ((v = atomic_exchange(&f->pending, NULL)) == NULL) return 0;
     old = f->current;
     f->current = v;
-    f->stats.swaps++;
+    BUMP(f->stats.swaps);
     {
         char mem[32];
         (void)snprintf(mem, sizeof mem, "%zu", vsg_filter_version_memory(v));
@@ -1161,7 +1165,15 @@ const struct vsg_filter_version *vsg_filter_current(const struct vsg_filter *f)
 
 void vsg_filter_stats(const struct vsg_filter *f, struct vsg_filter_stats *out)
 {
-    *out = f->stats;
+    struct vsg_filter *m = (struct vsg_filter *)f;
+    out->events = atomic_load_explicit(&m->stats.events, memory_order_relaxed);
+    out->kept = atomic_load_explicit(&m->stats.kept, memory_order_relaxed);
+    out->changed = atomic_load_explicit(&m->stats.changed, memory_order_relaxed);
+    out->dropped = atomic_load_explicit(&m->stats.dropped, memory_order_relaxed);
+    out->fanout = atomic_load_explicit(&m->stats.fanout, memory_order_relaxed);
+    out->errors = atomic_load_explicit(&m->stats.errors, memory_order_relaxed);
+    out->swaps = atomic_load_explicit(&m->stats.swaps, memory_order_relaxed);
+    out->resets = atomic_load_explicit(&m->stats.resets, memory_order_relaxed);
 }
 
 /* After a memory limit failure: when the state still holds more than half
@@ -1194,7 +1206,7 @@ static void maybe_reset_state(struct vsg_filter *f)
     }
     vsg_lua_script_free(v->script);
     v->script = fresh;
-    f->stats.resets++;
+    BUMP(f->stats.resets);
     VSG_LOGF_WARN(f->logger, ((const char *[]){"filterVersion", v->label, NULL}),
                   "filter state reset: after a memory limit failure it still held %zu of its %zu bytes "
                   "(data the script keeps between events); it starts over from its main chunk",
@@ -1234,8 +1246,10 @@ void vsg_filter_log_stats(struct vsg_filter *f)
 {
     errlog_roll(f, 1);
     char n[8][24];
-    const uint64_t v[8] = {f->stats.events, f->stats.kept, f->stats.changed, f->stats.dropped,
-                           f->stats.fanout, f->stats.errors, f->stats.swaps, f->stats.resets};
+    struct vsg_filter_stats st;
+    vsg_filter_stats(f, &st);
+    const uint64_t v[8] = {st.events, st.kept, st.changed, st.dropped, st.fanout, st.errors, st.swaps,
+                           st.resets};
 
     for (int i = 0; i < 8; i++) (void)snprintf(n[i], sizeof n[i], "%llu", (unsigned long long)v[i]);
     VSG_LOGF_INFO(f->logger,
@@ -1264,14 +1278,14 @@ enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
     }
     if (f->errlog.logged > 0) errlog_roll(f, 0);
     run_script(f->current->script, ev, ce, res);
-    f->stats.events++;
+    BUMP(f->stats.events);
     switch (res->outcome) {
-    case VSG_FILTER_KEPT: f->stats.kept++; break;
-    case VSG_FILTER_CHANGED: f->stats.changed++; break;
-    case VSG_FILTER_DROPPED: f->stats.dropped++; break;
-    case VSG_FILTER_FANOUT: f->stats.fanout++; break;
+    case VSG_FILTER_KEPT: BUMP(f->stats.kept); break;
+    case VSG_FILTER_CHANGED: BUMP(f->stats.changed); break;
+    case VSG_FILTER_DROPPED: BUMP(f->stats.dropped); break;
+    case VSG_FILTER_FANOUT: BUMP(f->stats.fanout); break;
     case VSG_FILTER_ERROR:
-        f->stats.errors++;
+        BUMP(f->stats.errors);
         if (f->errlog.logged == 0) f->errlog.since_ms = vsg_time_mono_ms();
         if (f->errlog.logged < ERRLOG_BURST) {
             f->errlog.logged++;

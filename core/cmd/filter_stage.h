@@ -226,7 +226,7 @@ int vsg_filter_ready(const struct vsg_filter *f);
 /* The event thread: the version in use, or NULL (borrowed). */
 const struct vsg_filter_version *vsg_filter_current(const struct vsg_filter *f);
 
-/* The event thread: the counters. */
+/* Any thread: a snapshot of the counters. */
 void vsg_filter_stats(const struct vsg_filter *f, struct vsg_filter_stats *out);
 
 /* Logs the failures held back (see vsg_filter_run) and the counters at info

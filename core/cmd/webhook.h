@@ -103,4 +103,15 @@ void vsg_webhook_free(struct vsg_webhook *wh);
 /* Bound port (after start). */
 unsigned vsg_webhook_port(const struct vsg_webhook *wh);
 
+/* Appends the webhook's metrics in Prometheus text: ours,
+ * vsgate_webhook_requests_total{path,result} (result allowed, denied or
+ * error: a Lua failure, a request that is not an AdmissionReview) and
+ * vsgate_webhook_request_duration_seconds{path}; and Knative's (knative
+ * pkg webhook) for every AdmissionReview answered, under the controller's
+ * component: <component>_request_count and _request_latencies (ms), tags
+ * admission_allowed, kind_group, kind_kind, kind_version,
+ * request_operation, resource_group, resource_namespace,
+ * resource_resource, resource_version. Any thread. */
+enum vsg_err vsg_webhook_metrics(struct vsg_webhook *wh, struct vsg_buf *out);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/mem.h"
 #include "base/vtime.h"
@@ -250,6 +251,8 @@ static int stream_body(void *ud, const char *data, size_t len)
     return 0;
 }
 
+const double vsg_kube_latency_bounds[VSG_KUBE_LATENCY_BUCKETS] = {1e-05, 0.0001, 0.001, 0.01, 0.1, 1, 10, 100};
+
 /* vsg_kube_request(), optionally streaming a 2xx body to `st`. */
 static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
                                struct stream *st, volatile int *cancel, cJSON **out,
@@ -263,6 +266,8 @@ static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_
     size_t nh = 0;
     enum vsg_err rc;
 
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (out) *out = NULL;
     c->last_status = 0;
     c->last_reason[0] = '\0';
@@ -340,6 +345,16 @@ done:
         atomic_fetch_add_explicit(&c->stats->requests, 1, memory_order_relaxed);
         if (rc != VSG_OK && rc < VSG_ERR__COUNT_)
             atomic_fetch_add_explicit(&c->stats->errors[rc], 1, memory_order_relaxed);
+        if (!st) {
+            struct timespec t1;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+            size_t b = 0;
+            while (b < VSG_KUBE_LATENCY_BUCKETS && (double)ns / 1e9 > vsg_kube_latency_bounds[b]) b++;
+            atomic_fetch_add_explicit(&c->stats->latency[b], 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&c->stats->latency_ns, (unsigned long long)(ns > 0 ? ns : 0),
+                                      memory_order_relaxed);
+        }
     }
     if (body) cJSON_free(body);
     /* The Authorization line holds the secret: wipe it before freeing. */

@@ -44,11 +44,19 @@
 
 struct vsg_kube_client;
 
+/* Bounds (seconds) of the request latency histogram: knative pkg's
+ * client_latency buckets, 1e-05 s to 100 s by factors of 10. */
+#define VSG_KUBE_LATENCY_BUCKETS 8
+extern const double vsg_kube_latency_bounds[VSG_KUBE_LATENCY_BUCKETS];
+
 /* Counters shared by the clients of one process (for /metrics): every
- * request made, and the failed ones by error code. */
+ * request made, the failed ones by error code, and how long the requests
+ * that are not watches (streams) took. */
 struct vsg_kube_stats {
     atomic_ulong requests;                /* Requests sent (watches too). */
     atomic_ulong errors[VSG_ERR__COUNT_]; /* Failures by enum vsg_err. */
+    atomic_ulong latency[VSG_KUBE_LATENCY_BUCKETS + 1]; /* Non-watch requests by duration bucket. */
+    atomic_ullong latency_ns;             /* Their total duration. */
 };
 
 /* One request. Paths are absolute API paths with any query string, already

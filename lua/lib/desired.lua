@@ -43,6 +43,15 @@ function M.readiness_probe()
   return { httpGet = { path = "/readyz", port = M.HEALTH_PORT }, periodSeconds = 5, timeoutSeconds = 2,
     failureThreshold = 2 }
 end
+-- The adapter's /metrics: the port K_METRICS_CONFIG implies (PrometheusPort 0
+-- means knative pkg's default, 9090).
+M.METRICS_PORT = 9090
+
+--- The adapter container's ports, named as Knative's receive adapters name
+-- theirs (so a PodMonitor can select "metrics").
+function M.container_ports()
+  return { { name = "metrics", containerPort = M.METRICS_PORT }, { name = "health", containerPort = M.HEALTH_PORT } }
+end
 M.ADAPTER_ARGS = { "adapter" }
 -- Where the adapter keeps its vCenter session cookie (VSPHERE_SESSION_FILE):
 -- an in-memory emptyDir, which outlives a container restart (a kill) but not
@@ -353,6 +362,7 @@ function M.make_deployment(src, n, opts)
               image = opts.image,
               args = T.copy(M.ADAPTER_ARGS),
               env = M.adapter_env(src, n, opts),
+              ports = M.container_ports(),
               readinessProbe = M.readiness_probe(),
               volumeMounts = { M.session_mount() },
             },
@@ -450,6 +460,19 @@ local function has_named(list, name)
   return false
 end
 
+-- Every wanted port is there, by name, with its containerPort (the API
+-- server adds protocol: TCP; ports of others are left alone).
+local function has_ports(list, want)
+  for _, w in ipairs(want) do
+    local found = false
+    for _, x in ipairs(tbl(list) or {}) do
+      if type(x) == "table" and x.name == w.name and x.containerPort == w.containerPort then found = true end
+    end
+    if not found then return false end
+  end
+  return true
+end
+
 local function label_of(t, key)
   local labels = tbl(t) and tbl(t.labels)
   return labels and labels[key]
@@ -493,6 +516,7 @@ function M.deployment_diff(current, want)
     if not strings_equal(cc.args, wc.args) then d[#d + 1] = p .. "args" end
     if not strings_equal(own_env(cc.env), own_env(wc.env)) then d[#d + 1] = p .. "env" end
     if not has_named(cc.volumeMounts, M.SESSION_VOLUME) then d[#d + 1] = p .. "volumeMounts" end
+    if not has_ports(cc.ports, wc.ports) then d[#d + 1] = p .. "ports" end
     -- The probe's own fields only: the API server fills in the rest.
     local rp, wp = T.get(cc, "readinessProbe", "httpGet") or {}, wc.readinessProbe.httpGet
     if rp.path ~= wp.path or rp.port ~= wp.port then d[#d + 1] = p .. "readinessProbe" end
@@ -532,6 +556,16 @@ function M.apply_deployment(current, want)
     if type(x) == "table" and M.BINDING_ENV[x.name] then e[#e + 1] = x end
   end
   cc.env = e
+  -- Our ports replace any of the same name or number; others stay.
+  local ports = T.copy(wc.ports)
+  for _, x in ipairs(tbl(cc.ports) or {}) do
+    local ours = false
+    for _, w in ipairs(wc.ports) do
+      if type(x) ~= "table" or x.name == w.name or x.containerPort == w.containerPort then ours = true end
+    end
+    if not ours then ports[#ports + 1] = x end
+  end
+  cc.ports = ports
   cc.readinessProbe = T.copy(wc.readinessProbe)
   -- The session volume and its mount are added when missing (an adapter
   -- Deployment from before them); the binding's are kept.

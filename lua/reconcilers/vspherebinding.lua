@@ -37,6 +37,9 @@ local M = {
   apiVersion = API_VERSION,
   kind = "VSphereBinding",
   resource = "vspherebindings",
+  -- The `reconciler` tag of Knative's controller metrics: the Go controller's
+  -- work queue (controller.NewImpl(c, logger, "VSphereBindings")).
+  metrics_name = "VSphereBindings",
   finalizer = "vspherebindings.sources.tanzu.vmware.com",
   watches = {
     { apiVersion = "apps/v1", kind = "Deployment", resource = "deployments", tracker = true },

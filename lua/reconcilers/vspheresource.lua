@@ -36,6 +36,9 @@ local M = {
   apiVersion = desired.API_VERSION,
   kind = desired.KIND,
   resource = "vspheresources",
+  -- The `reconciler` tag of Knative's controller metrics: the Go controller's
+  -- work queue, named after its generated reconciler's type.
+  metrics_name = "github.com.vmware-tanzu.sources-for-knative.pkg.reconciler.vspheresource.Reconciler",
   watches = {
     { apiVersion = "apps/v1", kind = "Deployment", resource = "deployments", owned = true },
     { apiVersion = desired.API_VERSION, kind = "VSphereBinding", resource = "vspherebindings", owned = true },

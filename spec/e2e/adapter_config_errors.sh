@@ -4,7 +4,8 @@
 # out-of-range numbers (a sink timeout that would overflow), sink, dead-letter
 # sink and vCenter URLs that are not http(s) with a host (file://, ftp://,
 # dict://, "not a url"), CA files that are missing or hold no certificate, a
-# missing password file; no message shows a password given in a URL. A wrong
+# missing password file, a K_METRICS_CONFIG or METRICS_PROMETHEUS_PORT that is
+# not what Knative writes; no message shows a password given in a URL. A wrong
 # CA (a valid certificate, not vCenter's) is not a configuration error but a vCenter
 # error: the adapter keeps retrying with the TLS error in its log, and stops
 # cleanly on SIGTERM.
@@ -65,6 +66,11 @@ one_error 'VSPHERE_CE_HEADER_ENCODING must be raw or percent, not' "${A[@]}" VSP
 one_error 'K_TRACING_CONFIG: sample-rate must be a number from 0 to 1' "${A[@]}" K_TRACING_CONFIG='{"backend":"zipkin","sample-rate":"2"}' "$VSG_BIN" adapter
 one_error 'K_TRACING_CONFIG is not a JSON object' "${A[@]}" K_TRACING_CONFIG='zipkin' "$VSG_BIN" adapter
 one_error 'VSPHERE_HEALTH_PORT: must be a TCP port from 0 to 65535' "${A[@]}" VSPHERE_HEALTH_PORT=99999 "$VSG_BIN" adapter
+one_error 'K_METRICS_CONFIG: not a JSON object' "${A[@]}" K_METRICS_CONFIG='{"Component":' "$VSG_BIN" adapter
+one_error 'K_METRICS_CONFIG: PrometheusPort must be a TCP port' "${A[@]}" \
+  K_METRICS_CONFIG='{"Component":"vspheresource","PrometheusPort":70000}' "$VSG_BIN" adapter
+one_error 'METRICS_PROMETHEUS_PORT: must be a TCP port from 0 to 65535' "${A[@]}" \
+  K_METRICS_CONFIG='{"Component":"vspheresource","PrometheusPort":0}' METRICS_PROMETHEUS_PORT=9o90 "$VSG_BIN" adapter
 one_error 'K_SINK: not an http:// or https:// URL' "${A[@]}" K_SINK='not a url' "$VSG_BIN" adapter
 one_error 'K_SINK: the URL must be http:// or https://' "${A[@]}" K_SINK=file:///etc/passwd "$VSG_BIN" adapter
 one_error 'K_SINK: the URL must be http:// or https://' "${A[@]}" K_SINK=ftp://127.0.0.1/ "$VSG_BIN" adapter

@@ -4,7 +4,8 @@
 #   run-json  `vsgate run --encoding application/json`
 #   adapter   `vsgate adapter`, configured only by the env a VSphereSource's
 #             Deployment gets (CONTRACTS §2), JSON payloads, checkpoint in the
-#             ConfigMap <n>-configmap of a fresh namespace.
+#             ConfigMap <n>-configmap of a fresh namespace (its /metrics,
+#             on 9090 by that env, turned off: adapter_metrics.sh tests it).
 # Checked per event: type, id = event key, source = SDK URL, time (UTC RFC 3339
 # = the payload's createdTime), eventclass, vsphereapiversion (= govc about),
 # K_CE_OVERRIDES extensions (with spaces, quotes, "%20" and UTF-8: raw on
@@ -54,6 +55,7 @@ e2e_bg adapter "$d/adapter.log" env -i PATH="$PATH" KUBECONFIG="$KUBECONFIG" \
   ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
   NAMESPACE="$ns" NAME="$n" \
   K_METRICS_CONFIG='{"Domain":"knative.dev/sources","Component":"vspheresource","PrometheusPort":0,"PrometheusHost":"","ConfigMap":{}}' \
+  METRICS_PROMETHEUS_PORT=0 \
   K_LOGGING_CONFIG='{"zap-logger-config":"{\"level\": \"info\", \"encoding\": \"json\"}"}' \
   VSPHERE_KVSTORE_CONFIGMAP="$n-configmap" \
   VSPHERE_CHECKPOINT_CONFIG='{"maxAge":"5m0s","period":"10s"}' \

@@ -33,7 +33,8 @@ jq -e '.spec.template.spec.containers[0] | .readinessProbe.httpGet.path == "/rea
 set_available "$ns" "$n-adapter" True
 wait_cond 30 "$ns" "$n" AdapterReady True
 
-# The adapter with the Deployment's env, its health port moved to a free one here.
+# The adapter with the Deployment's env, its health port moved to a free one here
+# and its /metrics (9090 by that env) off.
 adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"
 printf '%s\n' "${envs[@]}" | grep -qx 'VSPHERE_HEALTH_PORT=8080' || fail "no VSPHERE_HEALTH_PORT=8080 in the env"
 hp=$(_e2e_free_port)
@@ -44,7 +45,7 @@ adapter() { # adapter PASSWORD
   printf '%s' "$1" >"$d/secret/password"
   e2e_bg adapter "$d/adapter-$1.log" env -i PATH="$PATH" KUBECONFIG="$d/kubeconfig" \
     ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${envs[@]}" \
-    VSPHERE_HEALTH_PORT="$hp" VSPHERE_HEALTH_ADDR=127.0.0.1 \
+    VSPHERE_HEALTH_PORT="$hp" VSPHERE_HEALTH_ADDR=127.0.0.1 METRICS_PROMETHEUS_PORT=0 \
     VC_URL="$E2E_VC_URL" VC_INSECURE=false VC_SECRET_PATH="$d/secret" "$VSG_BIN" adapter
 }
 readyz() { curl -s -o "$d/readyz.body" -w '%{http_code}' "http://127.0.0.1:$hp/readyz"; }

@@ -9,7 +9,12 @@
 # gives it. govc vm.power -off/-on reach the sink; after SIGTERM the
 # checkpoint ConfigMap <n>-configmap has key checkpoint with the compat key
 # order and names the last delivered event. The adapter's Events (a broken
-# filter version) are recorded on the VSphereSource itself.
+# filter version) are recorded on the VSphereSource itself. With the shipped
+# config-observability, the Deployment's K_METRICS_CONFIG and its `metrics`
+# port (9090) give a /metrics (moved to a free loopback port here with
+# METRICS_PROMETHEUS_HOST/PORT, as Knative's env contract allows) with
+# vspheresource_event_count for the pod's NAME and NAMESPACE, one per event
+# the sink got, and the filter's outcomes.
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 . "$(dirname "$0")/controller_more_lib.sh"
@@ -28,6 +33,8 @@ k -n "$ns" create secret generic vsphere-credentials --type=kubernetes.io/basic-
 k -n "$ns" create serviceaccount default >/dev/null
 # A filter that passes everything (broken later: its Event must reach the source).
 k -n "$ns" create configmap run-filter --from-literal=filter.lua='function filter(e) return e end' >/dev/null
+# What a release has (smoke_deploy.sh applies it too): K_METRICS_CONFIG is made from it.
+k apply -f "$VSG_SOURCE_DIR/deploy/system/401-config-observability.yaml" >/dev/null
 jq -n --arg n "$n" --arg addr "$VCSIM_URL" --arg ca "$(cat "$VSG_TEST_CA")" --arg sink "$E2E_SINK_URL" '{
   apiVersion: "sources.tanzu.vmware.com/v1alpha1", kind: "VSphereSource", metadata: {name: $n},
   spec: {address: $addr, secretRef: {name: "vsphere-credentials"}, caCerts: $ca, sink: {uri: $sink},
@@ -46,6 +53,8 @@ e2e_stop "$CTL_PID"
 k -n "$ns" get deploy "$n-adapter" -o json >"$d/deploy.json"
 k -n "$ns" get vspherebinding "$n-vspherebinding" -o json >"$d/binding.json"
 jq -e '.spec.template.spec.containers[0].args == ["adapter"]' "$d/deploy.json" >/dev/null || fail "adapter args"
+jq -e '.spec.template.spec.containers[0].ports | map(select(.name == "metrics"))[0].containerPort == 9090' \
+  "$d/deploy.json" >/dev/null || fail "no port metrics 9090: $(jq -c '.spec.template.spec.containers[0].ports' "$d/deploy.json")"
 adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"   # NAMESPACE and a made-up pod NAME
 [ "${#envs[@]}" -ge 9 ] || fail "the Deployment's env: ${envs[*]}"
 printf '%s\n' "${envs[@]}" | grep -qx "K_SINK=$E2E_SINK_URL" || fail "K_SINK is not the sink"
@@ -63,9 +72,13 @@ sa_kubeconfig "$ns" "$d/kubeconfig"
 ! "$KUBECTL" --kubeconfig "$d/kubeconfig" auth can-i get secrets -n "$ns" >/dev/null 2>&1 ||
   fail "the adapter's service account may read secrets"
 
+printf '%s\n' "${envs[@]}" | grep -q '^K_METRICS_CONFIG={"Domain":"tanzu.vmware.com/sources","Component":"vspheresource","PrometheusPort":0,' ||
+  fail "K_METRICS_CONFIG: $(printf '%s\n' "${envs[@]}" | grep '^K_METRICS_CONFIG=')"
+mport=$(_e2e_free_port)
 e2e_bg adapter "$d/adapter.log" env -i PATH="$PATH" KUBECONFIG="$d/kubeconfig" \
   ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" "${envs[@]}" \
   VC_URL="$vc_url" VC_INSECURE="$vc_insecure" VC_SECRET_PATH="$d/secret" VSPHERE_HEALTH_PORT=0 \
+  METRICS_PROMETHEUS_HOST=127.0.0.1 METRICS_PROMETHEUS_PORT="$mport" \
   "$VSG_BIN" adapter
 pid_ad=$E2E_PID
 retry 30 grep -q "event collector created" "$d/adapter.log" ||
@@ -84,6 +97,17 @@ types=$(vm_events | jq -r '.attributes.type' | tr '\n' ' ')
 [ "$types" = "com.vmware.vsphere.VmPoweredOffEvent.v0 com.vmware.vsphere.VmPoweredOnEvent.v0 " ] || fail "VM events: $types"
 vm_events | jq -e --arg src "$VCSIM_URL" --arg ns "$ns" 'select(.attributes.source != $src or .attributes.team != "vsgate-e2e")' >/dev/null &&
   fail "events without the source URL or the ceOverrides extension: $(vm_events | jq -c .attributes)"
+# /metrics: one event_count per event the sink got, for this pod and namespace.
+prom() { python3 "$(dirname "$E2E_LIB")/prom.py" "$@"; }
+counted() {
+  curl -fsS -o "$d/metrics.txt" "http://127.0.0.1:$mport/metrics" &&
+    [ "$(prom get "$d/metrics.txt" vspheresource_event_count name="$n-adapter-e2e" namespace_name="$ns" \
+      event_source="$VCSIM_URL" response_code_class=2xx)" = "$(rec_ok "$E2E_SINK_REC" | wc -l)" ]
+}
+wait_for 10 "vspheresource_event_count to match the sink" counted
+prom check "$d/metrics.txt" || fail "/metrics is not well formed"
+[ "$(prom get "$d/metrics.txt" vsgate_adapter_filter_events_total outcome=kept)" -ge 2 ] ||
+  fail "the filter's outcomes: $(grep vsgate_adapter_filter "$d/metrics.txt")"
 # The adapter's Kubernetes Events name the source (VSPHERE_SOURCE_NAME), not a
 # VSphereSource called after the pod (NAME): a broken filter version is one.
 k -n "$ns" create configmap run-filter --from-literal=filter.lua='function filter(e) return e' \

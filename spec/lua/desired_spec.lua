@@ -140,6 +140,29 @@ describe("lib.desired children", function()
     assert.same({}, desired.deployment_diff(old, want))
   end)
 
+  it("exposes the metrics port (9090: K_METRICS_CONFIG's PrometheusPort 0) and the health port", function()
+    local src = source({ sink = { uri = "http://x" } })
+    local want = desired.make_deployment(src, n, { image = "img", sink_uri = "http://x" })
+    assert.same({ { name = "metrics", containerPort = 9090 }, { name = "health", containerPort = 8080 } },
+      want.spec.template.spec.containers[1].ports)
+    -- A Deployment from before the ports gets them; ports of others stay.
+    local old = fake.copy(want)
+    old.spec.template.spec.containers[1].ports = { { name = "debug", containerPort = 6060, protocol = "TCP" } }
+    assert.same({ "spec.template.spec.containers[adapter].ports" }, desired.deployment_diff(old, want))
+    desired.apply_deployment(old, want)
+    assert.same({}, desired.deployment_diff(old, want))
+    assert.same({ { name = "metrics", containerPort = 9090 }, { name = "health", containerPort = 8080 },
+      { name = "debug", containerPort = 6060, protocol = "TCP" } }, old.spec.template.spec.containers[1].ports)
+    -- What the API server fills in is not a difference; a moved port is.
+    for _, p in ipairs(old.spec.template.spec.containers[1].ports) do p.protocol = "TCP" end
+    assert.same({}, desired.deployment_diff(old, want))
+    old.spec.template.spec.containers[1].ports[1].containerPort = 9091
+    assert.same({ "spec.template.spec.containers[adapter].ports" }, desired.deployment_diff(old, want))
+    desired.apply_deployment(old, want)
+    assert.same(9090, old.spec.template.spec.containers[1].ports[1].containerPort)
+    assert.same(3, #old.spec.template.spec.containers[1].ports)
+  end)
+
   it("copies the auth spec into the binding", function()
     local b = desired.make_binding(source({ address = "https://vc", skipTLSVerify = true,
       secretRef = { name = "creds" }, caCerts = "not copied" }), n)

@@ -111,6 +111,7 @@ local function expected_deployment(name, sink, o)
         spec = {
           serviceAccountName = o.sa or "default",
           containers = { { name = "adapter", image = IMAGE, args = { "adapter" }, env = env,
+            ports = { { name = "metrics", containerPort = 9090 }, { name = "health", containerPort = 8080 } },
             readinessProbe = { httpGet = { path = "/readyz", port = 8080 }, periodSeconds = 5, timeoutSeconds = 2,
               failureThreshold = 2 },
             volumeMounts = { { name = "vsgate-session", mountPath = "/var/run/vsgate" } } } },

@@ -3,7 +3,9 @@
 # right CloudEvent attributes; the checkpoint ConfigMap advances; the adapter pod deleted, a new
 # pod replays from the checkpoint with nothing lost (the event keys at the sink have no gap,
 # including the events posted while no adapter ran); a source whose vCenter does not answer
-# shows it (adapter not Ready, AdapterReady=False VCenterNotReady); the source deleted, garbage
+# shows it (adapter not Ready, AdapterReady=False VCenterNotReady), as does one without its Secret
+# (AuthReady=False SecretMissing); the adapter serves Knative's event_count on its metrics port;
+# the source deleted, garbage
 # collection removes its Deployment, ConfigMap and RoleBinding.
 . "$T_LIB"
 t_begin source
@@ -41,6 +43,19 @@ xml=$(sink_lines "$ns" sinkb | jq -c 'select(.attributes.type == "com.vmware.vsp
 [ "$(jq -r .attributes.datacontenttype <<<"$xml")" = application/xml ] || fail "srcb datacontenttype: $xml"
 expect_contains "$(jq -r .data <<<"$xml")" "$vm" "srcb XML payload"
 say "events at both sinks; attributes ok"
+
+# The adapter's Knative metrics, on the port its Deployment declares (issue 16 item 7).
+pod=$(adapter_pod "$ns" src)
+port=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.spec.containers[0].ports[?(@.name=="metrics")].containerPort}')
+ip=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.status.podIP}')
+[ "$port" = 9090 ] || fail "the adapter pod declares no metrics port 9090 (got '$port')"
+on_metrics() {
+  cx curl -fsS --max-time 5 "http://$ip:$port/metrics" |
+    grep '^vspheresource_event_count{' | grep -F 'event_type="com.vmware.vsphere.VmPoweredOnEvent.v0"' |
+    grep -F "namespace_name=\"$ns\"" | grep -qF 'response_code_class="2xx"'
+}
+retry 30 on_metrics || fail "no vspheresource_event_count for VmPoweredOnEvent at $ip:$port: $(cx curl -sS --max-time 5 "http://$ip:$port/metrics" | grep event_count | head -n 5)"
+say "adapter metrics: $(cx curl -fsS --max-time 5 "http://$ip:$port/metrics" | grep -c '^vspheresource_event_count{') event_count series"
 
 # The checkpoint advances to what was delivered.
 id0=$(a id)

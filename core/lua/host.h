@@ -103,8 +103,9 @@ struct vsg_lua_limits {
     uint64_t instructions; /* VM instructions per outermost call; C work
                               done for the script (log lines, JSON) is
                               charged too. */
-    uint32_t time_ms;      /* Wall-clock ms per outermost call, checked by
-                              the hook (so between VM instructions only);
+    uint32_t time_ms;      /* Wall-clock ms per outermost call, from its
+                              start; checked by the hook and while C work
+                              for the script is charged;
                               VSG_LUA_NO_TIME_LIMIT for none. */
 };
 
@@ -144,9 +145,10 @@ struct vsg_lua_reg {
 /* The defaults: FILTER 16 MiB, 1,000,000 instructions, 1 s; RECONCILER
  * 64 MiB, 10,000,000 instructions, 10 s; ADMISSION and BINDING 16 MiB,
  * 5,000,000 instructions, 2 s. The instruction budget is what normally
- * stops a runaway script (deterministically); the wall clock is the
- * backstop for time spent in C (garbage collection near the memory cap,
- * big library calls). */
+ * stops a runaway script, in its VM code or in the C work it causes
+ * (deterministically, within some milliseconds of CPU: an instruction is
+ * a few ns); the wall clock is the backstop (a starved process, garbage
+ * collection near the memory cap). */
 struct vsg_lua_limits vsg_lua_limits_default(enum vsg_lua_kind kind);
 
 /* The context calls run in for `kind` (FILTER -> VSG_LUA_CTX_FILTER, ...). */
@@ -249,7 +251,7 @@ enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
  * [-(nargs+1), +(nresults|0), -] The one way C calls Lua: calls the
  * function below the `nargs` arguments on top of the stack, with a
  * traceback message handler. The outermost call (not one made from inside
- * another) resets the instruction budget and the wall-clock deadline.
+ * another) resets the instruction budget and starts the wall clock.
  * On success leaves `nresults` results (LUA_MULTRET allowed). On failure
  * leaves nothing and returns VSG_ERR_LUA ("filter.lua:12: attempt to index
  * a nil value (local 'x')"), VSG_ERR_LIMIT ("filter.lua:3: instruction
@@ -259,6 +261,19 @@ enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
  */
 enum vsg_err vsg_lua_pcall(struct vsg_lua *s, int nargs, int nresults,
                            struct vsg_error *err);
+
+/*
+ * [-0, +0, v] Charges `n` instructions to the current call for C work done
+ * on a script's behalf, and enforces the limits now: raises "instruction
+ * budget exceeded" when the call is over its budget, and "time limit
+ * exceeded" when it is past its deadline (the clock is read once every
+ * VSG_LUA_HOOK_PERIOD charged instructions), exactly as the count hook
+ * does, so the call fails with VSG_ERR_LIMIT. For C functions whose work
+ * grows with their input: charge before the work, or between pieces of it
+ * (about one instruction per 8 to 16 bytes handled), so that no single C
+ * call runs unmetered. Outside any vsg_lua_pcall() it does nothing.
+ */
+void vsg_lua_meter(lua_State *L, uint64_t n);
 
 /*
  * [-0, +(nresults|0), -] Calls the C function `fn` with `ud` as its only

@@ -46,7 +46,7 @@ enum vsg_err vsg__lua_json_encode_log_fields(lua_State *L, int idx,
 
 /* [-0, +0, -] Charges `n` instructions to the current call's budget, for
  * C work done on a script's behalf (log lines, JSON); the next hook call
- * enforces it. */
+ * enforces it (vsg_lua_meter() of host.h enforces it at once). */
 void vsg__lua_charge(lua_State *L, uint64_t n);
 
 /* [-0, +1, m] Pushes a read-only proxy of the table at `idx`: reads go to

@@ -2,7 +2,8 @@
  * internal.h - what the files of core/lua/ share and nobody else uses.
  *
  * Provides: the openers of the vsg.log, vsg.json and vsg.time libraries,
- * the log emitter behind vsg.log and print, and the read-only proxy maker.
+ * the log emitter behind vsg.log and print, the read-only proxy maker,
+ * the budget meter for C work, and the metered library functions.
  * Uses: lua/host.h, base/log.h.
  * Owns: nothing.
  */
@@ -48,6 +49,12 @@ enum vsg_err vsg__lua_json_encode_log_fields(lua_State *L, int idx,
  * C work done on a script's behalf (log lines, JSON); the next hook call
  * enforces it (vsg_lua_meter() of host.h enforces it at once). */
 void vsg__lua_charge(lua_State *L, uint64_t n);
+
+/* [-0, +0, v] Replaces the functions of the base, string, table, utf8
+ * and os tables at these indexes whose work grows with their input by the
+ * metered ones of lua_meter.c. */
+void vsg__lua_meter_install(lua_State *L, int base, int string, int table,
+                            int utf8, int os);
 
 /* [-0, +1, m] Pushes a read-only proxy of the table at `idx`: reads go to
  * the table, writes raise "attempt to modify read-only table '<name>'",

@@ -974,6 +974,13 @@ void vsg_lua_meter(lua_State *L, uint64_t n)
     if (s->depth > 0 && over_limits(L, s, n, 0)) raise_limit(L, s);
 }
 
+int vsg__lua_over(lua_State *L, uint64_t n)
+{
+    struct vsg_lua *s = vsg_lua_from(L);
+
+    return s->depth > 0 && over_limits(L, s, n, 0);
+}
+
 /* ====================================================================
  * Contexts
  * ==================================================================== */

@@ -50,6 +50,12 @@ enum vsg_err vsg__lua_json_encode_log_fields(lua_State *L, int idx,
  * enforces it (vsg_lua_meter() of host.h enforces it at once). */
 void vsg__lua_charge(lua_State *L, uint64_t n);
 
+/* [-0, +0, -] vsg_lua_meter() for C code that may not raise (it holds C
+ * memory): charges `n` and returns nonzero when the call is over its
+ * budget or past its deadline; the caller frees what it holds and then
+ * raises with vsg_lua_meter(L, 0), which reports that limit. */
+int vsg__lua_over(lua_State *L, uint64_t n);
+
 /* [-0, +0, v] Replaces the functions of the base, string, table, utf8
  * and os tables at these indexes whose work grows with their input by the
  * metered ones of lua_meter.c. */

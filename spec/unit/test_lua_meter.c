@@ -140,6 +140,33 @@ static void test_unbounded_loops_stop(void)
     vsg_lua_close(c);
 }
 
+static void test_vsg_functions_stop(void)
+{
+    struct vsg_lua *s = filter_state();
+
+    vsg_lua_set_context(s, VSG_LUA_CTX_FILTER);
+    expect_limit(s, "local t = {} for i = 1, 30 do t = {t, t} end\n"
+                    "while true do pcall(vsg.json.encode, t) end",
+                 2, 1000, "vsg.json.encode, failing, looped");
+    expect_limit(s, "local t = {} for i = 1, 1000 do t[i] = ('x'):rep(1000) "
+                    "end\nwhile true do local j = vsg.json.encode(t) end",
+                 2, 1000, "vsg.json.encode of 1 MB, looped");
+    expect_limit(s, "local j = '[' .. ('1,'):rep(100000) .. '1]'\n"
+                    "while true do local t = vsg.json.decode(j) end",
+                 2, 1000, "vsg.json.decode, looped");
+    expect_limit(s, "local u = ('http://u:p@h/ '):rep(100000)\n"
+                    "while true do local t = vsg.url.redact(u) end",
+                 2, 1000, "vsg.url.redact, looped");
+    expect_limit(s, "local piece = '--' .. ('x'):rep(1000000) .. '\\n'\n"
+                    "local n = 0\nlocal f = load(function() n = n + 1 if n < "
+                    "1000 then return piece end end)",
+                 3, 1000, "load with a reader, big pieces");
+    expect_limit(s, "local src = '--' .. ('x'):rep(4000000)\n"
+                    "while true do load(src) end",
+                 2, 1000, "load of 4 MB, looped");
+    vsg_lua_close(s);
+}
+
 /* ---- the clock runs from the start of the call ------------------------ */
 
 /* [-1, +0, e] Sleeps 150 ms (C work before any Lua), then loops in Lua. */
@@ -301,6 +328,7 @@ static void test_table_functions_as_lua(void)
 TEST_LIST = {
     {"library_stops", test_library_stops},
     {"unbounded_loops_stop", test_unbounded_loops_stop},
+    {"vsg_functions_stop", test_vsg_functions_stop},
     {"clock_from_call_start", test_clock_from_call_start},
     {"table_functions_as_lua", test_table_functions_as_lua},
     {NULL, NULL}};

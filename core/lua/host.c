@@ -744,9 +744,11 @@ static int setup(lua_State *L)
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);        /* 7 */
 
     /* string.dump goes (also from the method table strings index), and
-     * the string metatable is hidden. */
+     * the string metatable is hidden. That method table is this very
+     * table, so the metered matcher replaces Lua's for ("x"):find() too. */
     lua_pushnil(L);
     lua_setfield(L, 3, "dump");
+    vsg__lua_patterns_install(L, 3);
     vsg__lua_meter_install(L, 2, 3, 4, 6, 7);
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {

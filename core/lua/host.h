@@ -33,7 +33,14 @@
  *    hidden (getmetatable("") is false).
  *  - Limits: a counting allocator caps the bytes the state holds; a count
  *    hook (every VSG_LUA_HOOK_PERIOD instructions) enforces an instruction
- *    budget and a wall-clock limit per outermost vsg_lua_pcall().
+ *    budget and a wall-clock limit per outermost vsg_lua_pcall(), whose
+ *    clock starts with the call. Work done in C for the script is charged
+ *    to the same budget and checked against the same clock as it goes
+ *    (vsg_lua_meter()): pattern matching (string.find/match/gmatch/gsub
+ *    are a metered implementation of Lua 5.4's, lua_pattern.c), every
+ *    library function whose work grows with its input (lua_meter.c), load,
+ *    and the vsg functions. So no call runs much past its time limit,
+ *    whatever the input.
  *    Hitting a limit is fatal for the whole call: the sandboxed pcall and
  *    xpcall re-raise it, so scripts cannot catch it. The call then fails
  *    with VSG_ERR_LIMIT and the state stays usable.
@@ -43,10 +50,9 @@
  *    (vsgate's lua/ and plugins/ folders). Names are dotted identifiers
  *    ([A-Za-z_][A-Za-z0-9_-]* parts); files are read as text only.
  *
- * Known gap: one long-running C call is not interrupted (the hook only
- * runs between VM instructions). The one that matters is Lua pattern
- * matching: string.find/match/gmatch/gsub with a pathological pattern on a
- * long subject can backtrack for a long time in a single call.
+ * What is not metered: Lua's garbage collector (bounded by the memory
+ * cap) and a single VM instruction's own work (a concatenation or table
+ * resize, bounded by the memory cap too).
  */
 #ifndef VSG_LUA_HOST_H
 #define VSG_LUA_HOST_H

@@ -56,6 +56,10 @@ void vsg__lua_charge(lua_State *L, uint64_t n);
  * raises with vsg_lua_meter(L, 0), which reports that limit. */
 int vsg__lua_over(lua_State *L, uint64_t n);
 
+/* [-0, +0, m] Replaces find, match, gmatch and gsub in the string table
+ * at `idx` with the metered matcher of lua_pattern.c. */
+void vsg__lua_patterns_install(lua_State *L, int idx);
+
 /* [-0, +0, v] Replaces the functions of the base, string, table, utf8
  * and os tables at these indexes whose work grows with their input by the
  * metered ones of lua_meter.c. */

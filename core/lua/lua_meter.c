@@ -27,6 +27,7 @@
  *    Lua's) and are charged by what they handled right after: one call
  *    does at most some milliseconds of work, and a loop of them is
  *    stopped by the budget as a loop of VM instructions is.
+ * string.find/match/gmatch/gsub are lua_pattern.c's.
  */
 #include <limits.h>
 #include <stdint.h>

@@ -1,9 +1,10 @@
 /*
  * test_lua_meter.c - C work done for scripts is metered (core/lua/
- * lua_meter.c, host.c): library functions over big input and loops of
- * them end with the usual budget or time error, with the script's
- * chunk:line, within twice the time limit; the time limit counts from
- * the start of the call; the metered table functions behave as Lua's.
+ * lua_pattern.c, lua_meter.c, host.c): pathological patterns, library
+ * functions over big input and loops of them end with the usual budget or
+ * time error, with the script's chunk:line, within twice the time limit;
+ * the time limit counts from the start of the call; the metered table
+ * functions behave as Lua's.
  *
  * Uses: lua_testutil.h, lua/host.h, base/vtime.h, Lua 5.4 (the reference
  * library for the table functions). Owns: its states.
@@ -63,6 +64,64 @@ static struct vsg_lua *clock_state(uint32_t time_ms)
     s = vsg_lua_newstate(&cfg, &err);
     if (s == NULL) CHECK_FAIL_("vsg_lua_newstate: %s", err.msg);
     return s;
+}
+
+/* ---- patterns --------------------------------------------------------- */
+
+static void test_patterns_stop(void)
+{
+    struct vsg_lua *s = filter_state();
+
+    /* The cases: 43 s and forever with Lua's matcher. */
+    expect_limit(s, "return ('a'):rep(250):find('.-.-.-.-b')", 1, 1000,
+                 "find .-.-.-.-b, 250 chars");
+    expect_limit(s, "return ('a'):rep(3000):find('.-.-.-.-b')", 1, 1000,
+                 "find .-.-.-.-b, 3000 chars");
+    CHECK_HAS(lt_eval(s, "return ('a'):rep(3000):find('.-.-.-.-b')"),
+              BUDGET_ERR);
+    expect_limit(s, "local s = string.rep('a', 5000)\nreturn s:match('(.-)*b')",
+                 2, 1000, "match (.-)*b, 5000 chars");
+    expect_limit(s, "return ('a'):rep(200):match(('a?'):rep(100) .. "
+                    "('a'):rep(100) .. 'b')",
+                 1, 1000, "match a?^100 a^100 b (exponential)");
+    expect_limit(s, "return ('x'):rep(5000):find('(x*)%1%1%1y')", 1, 1000,
+                 "back-references");
+    expect_limit(s, "return ('('):rep(4000):find('%b()-%b()-%b()-x')", 1,
+                 1000, "%b");
+    expect_limit(s, "return string.gsub(('a'):rep(3000), '.-.-.-b', 'x')", 1,
+                 1000, "gsub");
+    expect_limit(s, "local n = 0\nreturn ('ab'):rep(100):gsub('a', "
+                    "function()\n  return ('a'):rep(300):find('.-.-.-.-b')\n"
+                    "end)",
+                 3, 1000, "gsub with a function replacement");
+    expect_limit(s, "for x in ('a'):rep(3000):gmatch('.-.-.-b') do end", 1,
+                 1000, "gmatch");
+    expect_limit(s, "local t = ('a b '):rep(100000)\nwhile true do\n"
+                    "  for w in t:gmatch('%a+') do end\nend",
+                 3, 1000, "gmatch loop over 400 KB");
+    expect_limit(s, "local h, n = ('a'):rep(1000000), ('a'):rep(500000) .. "
+                    "'b'\nwhile true do h:find(n, 1, true) end",
+                 2, 1000, "plain find loop");
+    /* Not catchable, and the location is the script's. */
+    expect_limit(s, "local ok = pcall(string.find, ('a'):rep(300), "
+                    "'.-.-.-.-b') return 'caught'",
+                 1, 1000, "pcall(string.find, ...)");
+    vsg_lua_close(s);
+}
+
+static void test_patterns_stop_on_time(void)
+{
+    /* With no practical budget the clock stops the matcher midway. */
+    struct vsg_lua *s = clock_state(100);
+
+    expect_limit(s, "return ('a'):rep(3000):find('.-.-.-.-b')", 1, 100,
+                 "find on the clock, 100 ms");
+    CHECK_HAS(lt_eval(s, "return ('a'):rep(3000):find('.-.-.-.-b')"),
+              "time limit exceeded (100 ms)");
+    expect_limit(s, "return ('a'):rep(300):gsub('a', function() return "
+                    "('a'):rep(3000):match('.-.-.-b') end)",
+                 1, 100, "gsub callback on the clock");
+    vsg_lua_close(s);
 }
 
 /* ---- other library functions ------------------------------------------ */
@@ -326,6 +385,8 @@ static void test_table_functions_as_lua(void)
 }
 
 TEST_LIST = {
+    {"patterns_stop", test_patterns_stop},
+    {"patterns_stop_on_time", test_patterns_stop_on_time},
     {"library_stops", test_library_stops},
     {"unbounded_loops_stop", test_unbounded_loops_stop},
     {"vsg_functions_stop", test_vsg_functions_stop},

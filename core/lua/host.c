@@ -573,7 +573,7 @@ static int load_from_path(lua_State *L, struct vsg_lua *s, const char *name,
         const char *end = strchr(t, ';'), *q;
         size_t tlen = end != NULL ? (size_t)(end - t) : strlen(t);
         char path[4096], display[LUA_IDSIZE + 2];
-        size_t used = strlen(tried);
+        size_t used = strlen(tried), compiled;
         struct vsg_buf text;
         int rc, status, n;
 
@@ -620,7 +620,9 @@ static int load_from_path(lua_State *L, struct vsg_lua *s, const char *name,
         /* lua_load never raises: the C buffer is freed on every path. */
         status = luaL_loadbufferx(L, text.data != NULL ? text.data : "",
                                   text.len, display, "t");
+        compiled = text.len;
         vsg_buf_cleanup(&text);
+        vsg_lua_meter(L, compiled / LOAD_BYTES); /* As load() charges. */
         if (status != LUA_OK) return lua_error(L);
         return 1;
     next:
@@ -669,6 +671,7 @@ static int sb_require(lua_State *L)
         const char *src = lua_tolstring(L, -1, &n);
         const char *chunkname = lua_pushfstring(L, "=%s.lua", name);
 
+        vsg_lua_meter(L, n / LOAD_BYTES); /* As load() charges. */
         status = luaL_loadbufferx(L, src, n, chunkname, "t");
         if (status != LUA_OK) return lua_error(L);
         lua_replace(L, 3);

@@ -12,6 +12,7 @@
 #include "lua_testutil.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <lualib.h>
@@ -223,6 +224,26 @@ static void test_vsg_functions_stop(void)
     expect_limit(s, "local src = '--' .. ('x'):rep(4000000)\n"
                     "while true do load(src) end",
                  2, 1000, "load of 4 MB, looped");
+    vsg_lua_close(s);
+
+    /* A module that fails to load is compiled again by every require. */
+    s = filter_state();
+    {
+        static const char body[] = "error('not today')\n";
+        char *src = malloc(500000 + sizeof body);
+        struct vsg_error err;
+
+        CHECK(src != NULL);
+        memcpy(src, "--", 2);
+        memset(src + 2, 'x', 500000 - 3);
+        src[499999] = '\n';
+        memcpy(src + 500000, body, sizeof body);
+        CHECK_INT(vsg_lua_add_module(s, "big", src, strlen(src), &err),
+                  VSG_OK);
+        free(src);
+    }
+    expect_limit(s, "while true do pcall(require, 'big') end", 1, 1000,
+                 "require of a failing 500 KB module, looped");
     vsg_lua_close(s);
 }
 

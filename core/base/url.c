@@ -20,6 +20,16 @@ static int url_end(char c)
     return (unsigned char)c <= 0x20 || c == 0x7f || strchr("\"<>`\\^{|}", c) != NULL;
 }
 
+/* The next "://" from `p`, or NULL. A plain loop, not strstr(): under
+ * ASan every strstr() checks the whole rest of the text, which made
+ * vsg_url_redact() quadratic there. */
+static const char *find_sep(const char *p)
+{
+    for (; *p; p++)
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') return p;
+    return NULL;
+}
+
 /* Appends `n` bytes of `s` to out[*o...] (truncating), counting them all. */
 static void put(char *out, size_t outsz, size_t *o, const char *s, size_t n)
 {
@@ -36,7 +46,7 @@ size_t vsg_url_redact(const char *text, char *out, size_t outsz)
     size_t o = 0;
 
     while (*p) {
-        const char *sep = strstr(p, "://");
+        const char *sep = find_sep(p);
         if (!sep) {
             put(out, outsz, &o, p, strlen(p));
             break;

@@ -33,6 +33,7 @@ struct result {
     long status;             /* HTTP status, 0 when none. */
     struct vsg_error err;    /* The message on failure. */
     struct vsg_buf text;     /* JSON text of the result on success. */
+    size_t sent;             /* Bytes of the request body. */
 };
 
 static void result_init(struct result *r)
@@ -124,9 +125,16 @@ static int push_failure(lua_State *L, struct result *r)
 static int finish(lua_State *L, struct result *r)
 {
     struct vsg_error e;
-    if (r->rc != VSG_OK) return push_failure(L, r);
+    /* The JSON encoded and decoded for the script counts to its budget. */
+    size_t work = r->sent + r->text.len;
+    if (r->rc != VSG_OK) {
+        int n = push_failure(L, r);
+        vsg_lua_meter(L, work / 8);
+        return n;
+    }
     enum vsg_err rc = vsg_lua_json_decode(L, r->text.data ? r->text.data : "null", r->text.len ? r->text.len : 4, &e);
     vsg_buf_cleanup(&r->text);
+    vsg_lua_meter(L, work / 8);
     if (rc != VSG_OK) {
         if (rc == VSG_ERR_LIMIT) return luaL_error(L, "vsg.kube: %s", e.msg);
         lua_pushnil(L);
@@ -396,6 +404,7 @@ static int write_obj(lua_State *L, const char *fn, const char *method, const cha
     vsg_buf_init(&body, TEXT_MAX);
     encode_or_raise(L, 1, &body, fn);
     result_init(&r);
+    r.sent = body.len;
     vsg_buf_init(&p, PATH_MAX_LEN);
     if (resolve(env, av, kind, ns, strcmp(method, "POST") == 0 ? NULL : name, sub, &p, &r) ==
         VSG_OK) {
@@ -450,6 +459,7 @@ static int kube_patch(lua_State *L)
         encode_or_raise(L, 5, &body, "patch");
     }
     result_init(&r);
+    r.sent = body.len;
     vsg_buf_init(&p, PATH_MAX_LEN);
     if (resolve(env, av, kind, ns, name, NULL, &p, &r) == VSG_OK) {
         cJSON *out = NULL;
@@ -553,6 +563,7 @@ static int digest_hex(lua_State *L, const EVP_MD *md)
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     unsigned char d[EVP_MAX_MD_SIZE];
+    vsg_lua_meter(L, n / 8); /* 1 to 3 ns a byte. */
     unsigned int dl = 0;
     char hex[2 * EVP_MAX_MD_SIZE + 1];
     if (EVP_Digest(s, n, d, &dl, md, NULL) != 1) return luaL_error(L, "vsg.hash: digest failed");

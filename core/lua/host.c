@@ -60,8 +60,10 @@ struct vsg_lua {
     int hook_period;              /* Instructions between two hook calls. */
     uint64_t steps;               /* Instructions counted in this call. */
     uint64_t last_steps;          /* Those of the last outermost call. */
-    int64_t deadline_ms;          /* Monotonic ms deadline of the call; 0:
-                                     not set yet (the first hook sets it). */
+    uint64_t clock_steps;         /* vsg_lua_meter() reads the clock once
+                                     steps reach this. */
+    int64_t deadline_ms;          /* Monotonic ms deadline of the call,
+                                     set when it starts; 0: none. */
     int depth;                    /* Nesting of vsg_lua_pcall(). */
     enum limit_hit limit_hit;     /* The limit that stopped this call. */
     int refused;                  /* The allocator refused the last growth
@@ -286,34 +288,68 @@ static void *state_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* [-0, +0, -] Notes that `hit` stopped the current call (unless a limit
+ * already did) and where. */
+static void note_limit(lua_State *L, struct vsg_lua *s, enum limit_hit hit)
+{
+    if (s->limit_hit == LIMIT_NONE) {
+        s->limit_hit = hit;
+        record_where(L, s, 0);
+    }
+}
+
+/* [-0, +0, v] Raises the error of the budget or time limit noted. */
+static void raise_limit(lua_State *L, const struct vsg_lua *s)
+{
+    luaL_error(L, s->limit_hit == LIMIT_TIME ? "time limit exceeded"
+                                             : "instruction budget exceeded");
+}
+
+/* A charge of at least this many instructions (work about to be done in
+ * one piece) reads the clock, and is refused as the time limit when even
+ * at FASTEST_PER_MS instructions a millisecond (2 ns each, faster than
+ * anything charged) it could not be done by the deadline: with a budget
+ * much larger than the time limit allows, the clock still bounds it. */
+#define BIG_CHARGE 65536
+#define FASTEST_PER_MS 500000
+
+/*
+ * [-0, +0, -] Charges `n` instructions (saturating: C work may charge a
+ * lot) and reads the clock when `clock` is set, the charge is big, or
+ * VSG_LUA_HOOK_PERIOD instructions were charged since it was last read.
+ * Nonzero, with the limit noted, when the call is over its budget or past
+ * its deadline (or one of them already stopped it).
+ */
+static int over_limits(lua_State *L, struct vsg_lua *s, uint64_t n, int clock)
+{
+    if (s->limit_hit == LIMIT_BUDGET || s->limit_hit == LIMIT_TIME) return 1;
+    s->steps = n > UINT64_MAX - s->steps ? UINT64_MAX : s->steps + n;
+    if (s->steps > s->limits.instructions) {
+        note_limit(L, s, LIMIT_BUDGET);
+        return 1;
+    }
+    if (clock || n >= BIG_CHARGE || s->steps >= s->clock_steps) {
+        int64_t now;
+
+        s->clock_steps = s->steps + VSG_LUA_HOOK_PERIOD;
+        if (s->deadline_ms == 0) return 0;
+        now = vsg_time_mono_ms();
+        if (now >= s->deadline_ms ||
+            n / FASTEST_PER_MS >= (uint64_t)(s->deadline_ms - now)) {
+            note_limit(L, s, LIMIT_TIME);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* [-0, +0, v] The count hook: charges the budget and checks the clock. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     struct vsg_lua *s = vsg_lua_from(L);
-    int64_t now;
 
     (void)ar;
-    s->steps += (uint64_t)s->hook_period;
-    if (s->steps > s->limits.instructions) {
-        if (s->limit_hit == LIMIT_NONE) {
-            s->limit_hit = LIMIT_BUDGET;
-            record_where(L, s, 0);
-        }
-        luaL_error(L, "instruction budget exceeded");
-        return;
-    }
-    if (s->limits.time_ms == 0) return;
-    now = vsg_time_mono_ms();
-    if (s->deadline_ms == 0) {
-        /* Set at the first hook, so short calls never read the clock. */
-        s->deadline_ms = now + s->limits.time_ms;
-    } else if (now >= s->deadline_ms) {
-        if (s->limit_hit == LIMIT_NONE) {
-            s->limit_hit = LIMIT_TIME;
-            record_where(L, s, 0);
-        }
-        luaL_error(L, "time limit exceeded");
-    }
+    if (over_limits(L, s, (uint64_t)s->hook_period, 1)) raise_limit(L, s);
 }
 
 /* [-0, +0, -] Called on an error outside any protected call: a host
@@ -556,14 +592,37 @@ static int sb_xpcall(lua_State *L)
     return finish_pcall(L, status, 2);
 }
 
+/* Bytes of text per instruction charged by load(): compiling code takes
+ * some 25 ns a byte, as much as a few VM instructions. */
+#define LOAD_BYTES 1
+
+/* [-0, +1, e] The reader sb_load() hands Lua's load for a reader function
+ * (upvalue 1): each piece is charged before it is compiled. */
+static int sb_load_reader(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+        vsg_lua_meter(L, lua_rawlen(L, -1) / LOAD_BYTES);
+    return 1;
+}
+
 /* [-n, +r, e] load(chunk [, name [, mode [, env]]]): always text mode; the
- * env defaults to a fresh sandbox env. Upvalue 1: Lua's load. */
+ * env defaults to a fresh sandbox env; compiling is charged by the bytes.
+ * Upvalue 1: Lua's load. */
 static int sb_load(lua_State *L)
 {
     int has_env = lua_gettop(L) >= 4;
 
     luaL_checkany(L, 1);
     lua_settop(L, 4);
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        vsg_lua_meter(L, lua_rawlen(L, 1) / LOAD_BYTES);
+    } else if (lua_type(L, 1) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_pushcclosure(L, sb_load_reader, 1);
+        lua_replace(L, 1);
+    }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
@@ -699,7 +758,7 @@ static int load_from_path(lua_State *L, struct vsg_lua *s, const char *name,
         const char *end = strchr(t, ';'), *q;
         size_t tlen = end != NULL ? (size_t)(end - t) : strlen(t);
         char path[4096], display[LUA_IDSIZE + 2];
-        size_t used = strlen(tried);
+        size_t used = strlen(tried), compiled;
         struct vsg_buf text;
         int rc, status, n;
 
@@ -746,7 +805,9 @@ static int load_from_path(lua_State *L, struct vsg_lua *s, const char *name,
         /* lua_load never raises: the C buffer is freed on every path. */
         status = luaL_loadbufferx(L, text.data != NULL ? text.data : "",
                                   text.len, display, "t");
+        compiled = text.len;
         vsg_buf_cleanup(&text);
+        vsg_lua_meter(L, compiled / LOAD_BYTES); /* As load() charges. */
         if (status != LUA_OK) return lua_error(L);
         return 1;
     next:
@@ -795,6 +856,7 @@ static int sb_require(lua_State *L)
         const char *src = lua_tolstring(L, -1, &n);
         const char *chunkname = lua_pushfstring(L, "=%s.lua", name);
 
+        vsg_lua_meter(L, n / LOAD_BYTES); /* As load() charges. */
         status = luaL_loadbufferx(L, src, n, chunkname, "t");
         if (status != LUA_OK) return lua_error(L);
         lua_replace(L, 3);
@@ -878,9 +940,12 @@ static int setup(lua_State *L)
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);        /* 7 */
 
     /* string.dump goes (also from the method table strings index), and
-     * the string metatable is hidden. */
+     * the string metatable is hidden. That method table is this very
+     * table, so the metered matcher replaces Lua's for ("x"):find() too. */
     lua_pushnil(L);
     lua_setfield(L, 3, "dump");
+    vsg__lua_patterns_install(L, 3);
+    vsg__lua_meter_install(L, 2, 3, 4, 6, 7);
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
         lua_pushboolean(L, 0);
@@ -1098,7 +1163,24 @@ uint64_t vsg_lua_instructions(const struct vsg_lua *s)
 
 void vsg__lua_charge(lua_State *L, uint64_t n)
 {
-    vsg_lua_from(L)->steps += n;
+    struct vsg_lua *s = vsg_lua_from(L);
+
+    /* Saturating; the next hook or vsg_lua_meter() enforces it. */
+    s->steps = n > UINT64_MAX - s->steps ? UINT64_MAX : s->steps + n;
+}
+
+void vsg_lua_meter(lua_State *L, uint64_t n)
+{
+    struct vsg_lua *s = vsg_lua_from(L);
+
+    if (s->depth > 0 && over_limits(L, s, n, 0)) raise_limit(L, s);
+}
+
+int vsg__lua_over(lua_State *L, uint64_t n)
+{
+    struct vsg_lua *s = vsg_lua_from(L);
+
+    return s->depth > 0 && over_limits(L, s, n, 0);
 }
 
 /* ====================================================================
@@ -1260,7 +1342,13 @@ enum vsg_err vsg_lua_pcall(struct vsg_lua *s, int nargs, int nresults,
         s->refused = 0;
         s->where[0] = '\0';
         s->traceback[0] = '\0';
-        s->deadline_ms = 0;
+        /* The clock runs from here: the first hook may come late (a long
+         * C call before it), and a call shorter than a hook period reads
+         * the clock this once. */
+        s->clock_steps = VSG_LUA_HOOK_PERIOD;
+        s->deadline_ms = s->limits.time_ms != 0
+                             ? vsg_time_mono_ms() + s->limits.time_ms
+                             : 0;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, s->hook_period);
     }
     s->depth++;

@@ -33,7 +33,14 @@
  *    hidden (getmetatable("") is false).
  *  - Limits: a counting allocator caps the bytes the state holds; a count
  *    hook (every VSG_LUA_HOOK_PERIOD instructions) enforces an instruction
- *    budget and a wall-clock limit per outermost vsg_lua_pcall().
+ *    budget and a wall-clock limit per outermost vsg_lua_pcall(), whose
+ *    clock starts with the call. Work done in C for the script is charged
+ *    to the same budget and checked against the same clock as it goes
+ *    (vsg_lua_meter()): pattern matching (string.find/match/gmatch/gsub
+ *    are a metered implementation of Lua 5.4's, lua_pattern.c), every
+ *    library function whose work grows with its input (lua_meter.c), load,
+ *    and the vsg functions. So no call runs much past its time limit,
+ *    whatever the input.
  *    Hitting a limit is fatal for the whole call: the sandboxed pcall and
  *    xpcall re-raise it, so scripts cannot catch it. The call then fails
  *    with VSG_ERR_LIMIT and the state stays usable.
@@ -43,10 +50,9 @@
  *    (vsgate's lua/ and plugins/ folders). Names are dotted identifiers
  *    ([A-Za-z_][A-Za-z0-9_-]* parts); files are read as text only.
  *
- * Known gap: one long-running C call is not interrupted (the hook only
- * runs between VM instructions). The one that matters is Lua pattern
- * matching: string.find/match/gmatch/gsub with a pathological pattern on a
- * long subject can backtrack for a long time in a single call.
+ * What is not metered: Lua's garbage collector (bounded by the memory
+ * cap) and a single VM instruction's own work (a concatenation or table
+ * resize, bounded by the memory cap too).
  */
 #ifndef VSG_LUA_HOST_H
 #define VSG_LUA_HOST_H
@@ -103,8 +109,9 @@ struct vsg_lua_limits {
     uint64_t instructions; /* VM instructions per outermost call; C work
                               done for the script (log lines, JSON) is
                               charged too. */
-    uint32_t time_ms;      /* Wall-clock ms per outermost call, checked by
-                              the hook (so between VM instructions only);
+    uint32_t time_ms;      /* Wall-clock ms per outermost call, from its
+                              start; checked by the hook and while C work
+                              for the script is charged;
                               VSG_LUA_NO_TIME_LIMIT for none. */
 };
 
@@ -144,9 +151,10 @@ struct vsg_lua_reg {
 /* The defaults: FILTER 16 MiB, 1,000,000 instructions, 1 s; RECONCILER
  * 64 MiB, 10,000,000 instructions, 10 s; ADMISSION and BINDING 16 MiB,
  * 5,000,000 instructions, 2 s. The instruction budget is what normally
- * stops a runaway script (deterministically); the wall clock is the
- * backstop for time spent in C (garbage collection near the memory cap,
- * big library calls). */
+ * stops a runaway script, in its VM code or in the C work it causes
+ * (deterministically, within some milliseconds of CPU: an instruction is
+ * a few ns); the wall clock is the backstop (a starved process, garbage
+ * collection near the memory cap). */
 struct vsg_lua_limits vsg_lua_limits_default(enum vsg_lua_kind kind);
 
 /* Smallest limits a user may set for a filter: a Lua state with the
@@ -290,7 +298,7 @@ enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
  * [-(nargs+1), +(nresults|0), -] The one way C calls Lua: calls the
  * function below the `nargs` arguments on top of the stack, with a
  * traceback message handler. The outermost call (not one made from inside
- * another) resets the instruction budget and the wall-clock deadline.
+ * another) resets the instruction budget and starts the wall clock.
  * On success leaves `nresults` results (LUA_MULTRET allowed). On failure
  * leaves nothing and returns VSG_ERR_LUA ("filter.lua:12: attempt to index
  * a nil value (local 'x')"), VSG_ERR_LIMIT ("filter.lua:3: instruction
@@ -300,6 +308,19 @@ enum vsg_err vsg_lua_load(struct vsg_lua *s, const char *chunkname,
  */
 enum vsg_err vsg_lua_pcall(struct vsg_lua *s, int nargs, int nresults,
                            struct vsg_error *err);
+
+/*
+ * [-0, +0, v] Charges `n` instructions to the current call for C work done
+ * on a script's behalf, and enforces the limits now: raises "instruction
+ * budget exceeded" when the call is over its budget, and "time limit
+ * exceeded" when it is past its deadline (the clock is read once every
+ * VSG_LUA_HOOK_PERIOD charged instructions), exactly as the count hook
+ * does, so the call fails with VSG_ERR_LIMIT. For C functions whose work
+ * grows with their input: charge before the work, or between pieces of it
+ * (about one instruction per 8 to 16 bytes handled), so that no single C
+ * call runs unmetered. Outside any vsg_lua_pcall() it does nothing.
+ */
+void vsg_lua_meter(lua_State *L, uint64_t n);
 
 /*
  * [-0, +(nresults|0), -] Calls the C function `fn` with `ud` as its only

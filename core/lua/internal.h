@@ -2,7 +2,8 @@
  * internal.h - what the files of core/lua/ share and nobody else uses.
  *
  * Provides: the openers of the vsg.log, vsg.json and vsg.time libraries,
- * the log emitter behind vsg.log and print, and the read-only proxy maker.
+ * the log emitter behind vsg.log and print, the read-only proxy maker,
+ * the budget meter for C work, and the metered library functions.
  * Uses: lua/host.h, base/log.h.
  * Owns: nothing.
  */
@@ -46,8 +47,24 @@ enum vsg_err vsg__lua_json_encode_log_fields(lua_State *L, int idx,
 
 /* [-0, +0, -] Charges `n` instructions to the current call's budget, for
  * C work done on a script's behalf (log lines, JSON); the next hook call
- * enforces it. */
+ * enforces it (vsg_lua_meter() of host.h enforces it at once). */
 void vsg__lua_charge(lua_State *L, uint64_t n);
+
+/* [-0, +0, -] vsg_lua_meter() for C code that may not raise (it holds C
+ * memory): charges `n` and returns nonzero when the call is over its
+ * budget or past its deadline; the caller frees what it holds and then
+ * raises with vsg_lua_meter(L, 0), which reports that limit. */
+int vsg__lua_over(lua_State *L, uint64_t n);
+
+/* [-0, +0, m] Replaces find, match, gmatch and gsub in the string table
+ * at `idx` with the metered matcher of lua_pattern.c. */
+void vsg__lua_patterns_install(lua_State *L, int idx);
+
+/* [-0, +0, v] Replaces the functions of the base, string, table, utf8
+ * and os tables at these indexes whose work grows with their input by the
+ * metered ones of lua_meter.c. */
+void vsg__lua_meter_install(lua_State *L, int base, int string, int table,
+                            int utf8, int os);
 
 /* [-0, +1, m] Pushes a read-only proxy of the table at `idx`: reads go to
  * the table, writes raise "attempt to modify read-only table '<name>'",

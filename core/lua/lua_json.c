@@ -17,7 +17,9 @@
  * JSON texts longer than the state's memory limit / 16 are refused by
  * decode (the cJSON tree lives outside the cap while it exists, and can
  * be some 20 times the text). Both functions charge the call's budget one
- * instruction per JSON_BYTES_PER_INSTRUCTION bytes.
+ * instruction per JSON_BYTES_PER_INSTRUCTION bytes: decode before it
+ * starts, encode (whose output is bounded by the memory limit) when it
+ * ends, whether it failed or not.
  */
 #include "lua/json.h"
 
@@ -44,6 +46,10 @@ static const char null_sentinel = 'n'; /* vsg.null is its address. */
 /* vsg.json.encode/decode charge one instruction per this many bytes of
  * JSON text to the call's budget. */
 #define JSON_BYTES_PER_INSTRUCTION 8
+/* ...and this many per value read or made (50-200 ns each), checked
+ * every JSON_VALUES_CHECK values, so a big value is stopped midway. */
+#define JSON_VALUE_COST 16
+#define JSON_VALUES_CHECK 256
 
 /* Path segments shown in encode errors. */
 #define PATH_SHOWN 16
@@ -129,6 +135,7 @@ struct enc {
     int log_fields;            /* Top level is log fields: force an object
                                   and rename reserved keys. */
     int depth;                 /* Current nesting. */
+    unsigned values;           /* Values written, for the budget. */
     enum vsg_err code;         /* The failure, VSG_OK while none. */
     char msg[256];             /* Its description with the path. */
     struct seg path[PATH_SHOWN]; /* The first steps of the current path. */
@@ -411,6 +418,9 @@ static int encode_value(struct enc *e, int idx)
     lua_State *L = e->L;
     int t = lua_type(L, idx);
 
+    if (++e->values % JSON_VALUES_CHECK == 0 &&
+        vsg__lua_over(L, JSON_VALUES_CHECK * JSON_VALUE_COST))
+        return fail(e, VSG_ERR_LIMIT, "limit exceeded");
     switch (t) {
     case LUA_TNIL:
         return put(e, "null", 4);
@@ -486,6 +496,7 @@ struct dec {
     const char *text; /* The JSON text cJSON parsed. */
     size_t len;       /* Its length. */
     size_t cur;       /* Scan position: just past the last number token. */
+    unsigned values;  /* Values pushed, for the budget. */
 };
 
 /* [-0, +1, -] Pushes the number `n`, reading its token from the text so
@@ -539,6 +550,9 @@ static void push_node(struct dec *d, const cJSON *n)
     int count = 0;
 
     luaL_checkstack(L, 4, "JSON nested too deeply");
+    /* May raise: the tree is the box's, freed by its __gc. */
+    if (++d->values % JSON_VALUES_CHECK == 0)
+        vsg_lua_meter(L, JSON_VALUES_CHECK * JSON_VALUE_COST);
     if (cJSON_IsNull(n)) {
         vsg_lua_pushnull(L);
     } else if (cJSON_IsTrue(n)) {
@@ -635,6 +649,7 @@ static int decode_into(lua_State *L, const char *text, size_t len,
     d.text = text;
     d.len = len;
     d.cur = 0;
+    d.values = 0;
     push_node(&d, b->root);
     cJSON_Delete(b->root);
     b->root = NULL;
@@ -694,12 +709,16 @@ static int json_encode(lua_State *L)
     b = push_box(L);
     vsg_buf_init(&b->buf, vsg_lua_limits(vsg_lua_from(L)).memory);
     if (vsg_lua_json_encode(L, 1, &b->buf, &err) != VSG_OK) {
+        /* The work done counts too: a loop of failing calls is stopped. */
+        vsg__lua_charge(L, b->buf.len / JSON_BYTES_PER_INSTRUCTION);
         vsg_buf_cleanup(&b->buf);
+        vsg_lua_meter(L, 0);
         return luaL_error(L, "vsg.json.encode: %s", err.msg);
     }
     vsg__lua_charge(L, b->buf.len / JSON_BYTES_PER_INSTRUCTION);
     lua_pushlstring(L, b->buf.data != NULL ? b->buf.data : "", b->buf.len);
     vsg_buf_cleanup(&b->buf);
+    vsg_lua_meter(L, 0);
     return 1;
 }
 
@@ -718,7 +737,7 @@ static int json_decode(lua_State *L)
                         (lua_Integer)len, (lua_Integer)max);
         return 2;
     }
-    vsg__lua_charge(L, len / JSON_BYTES_PER_INSTRUCTION);
+    vsg_lua_meter(L, len / JSON_BYTES_PER_INSTRUCTION);
     b = push_box(L);
     if (decode_into(L, text, len, b, msg, sizeof msg)) return 1;
     lua_pushnil(L);

@@ -8,6 +8,8 @@
  * line's own keys gets a leading underscore). Each line written costs
  * LOG_LINE_COST instructions of the call's budget.
  */
+#include <string.h>
+
 #include <lauxlib.h>
 
 #include "base/buf.h"
@@ -80,7 +82,8 @@ void vsg__lua_log(lua_State *L, enum vsg_log_level level, const char *msg,
     lua_Debug ar;
 
     if (!vsg_log_enabled(level)) return;
-    vsg__lua_charge(L, LOG_LINE_COST);
+    /* The message is cut to VSG_LOG_MSG_MAX, but looked at whole. */
+    vsg__lua_charge(L, LOG_LINE_COST + strlen(msg) / 16);
     for (int lvl = 1; lua_getstack(L, lvl, &ar); lvl++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
             file = ar.short_src;

@@ -1,5 +1,7 @@
 # Lua overrides written to hurt the controller (issue 15): a reconcile and
-# an admission validation that never end, for one object only (so that the
+# an admission validation that never end (a backtracking pattern: its work
+# is in C, where no hook runs, so only the metered matcher stops it), for
+# one object only (so that the
 # overrides pass their checks and go live). Against the real API server:
 #   - each such reconcile stops at the reconciler time limit and is retried
 #     with backoff, while the other sources and the binding reconciler go
@@ -46,14 +48,18 @@ src, out = sys.argv[1], sys.argv[2]
 rec = open(f"{src}/lua/reconcilers/vspheresource.lua").read()
 rec = rec.replace("function M.reconcile(ctx, src)\n",
                   "function M.reconcile(ctx, src)\n"
-                  "  if src.metadata and src.metadata.name == 'hostile' then while true do end end\n", 1)
+                  "  if src.metadata and src.metadata.name == 'hostile' then\n"
+                  "    local _ = ('a'):rep(3000):find('.-.-.-.-b')\n"
+                  "  end\n", 1)
 assert "name == 'hostile'" in rec
 open(f"{out}/rec.lua", "w").write(rec)
 adm = open(f"{src}/lua/admission/vspheresource.lua").read()
 adm = adm.replace("function M.validate(obj, old, ctx) -- luacheck: ignore old\n",
                   "function M.validate(obj, old, ctx) -- luacheck: ignore old\n"
                   "  if type(obj) == 'table' and type(obj.metadata) == 'table' and"
-                  " obj.metadata.name == 'hostile-admission' then while true do end end\n", 1)
+                  " obj.metadata.name == 'hostile-admission' then\n"
+                  "    local _ = ('a'):rep(3000):find('.-.-.-.-b')\n"
+                  "  end\n", 1)
 assert "hostile-admission" in adm
 open(f"{out}/adm.lua", "w").write(adm)
 PY

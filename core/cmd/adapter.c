@@ -70,6 +70,7 @@ static void on_signal(int sig)
 void vsg_adapter_install_signals(volatile sig_atomic_t *stop)
 {
     signal_stop = stop;
+    vsg_lua_set_interrupt(stop); /* A filter call in progress ends at once. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -430,7 +431,12 @@ static int send_filtered(struct engine *e, const struct vsg_event *ev, const str
 
     vsg_filter_swap_pending(e->cfg->filter);
     vsg_filter_result_init(&res);
-    if (vsg_filter_run(e->cfg->filter, ev, ce, &res) == VSG_ERR_NOMEM)
+    enum vsg_err frc = vsg_filter_run(e->cfg->filter, ev, ce, &res);
+    if (frc == VSG_ERR_CANCELLED) { /* Stopping: this event is read again next time. */
+        vsg_filter_result_cleanup(&res);
+        return 0;
+    }
+    if (frc == VSG_ERR_NOMEM)
         VSG_LOGF_ERROR(lg, ((const char *[]){"eventId", ce->id, NULL}), "filter: out of memory, event dropped");
     if (res.outcome == VSG_FILTER_DROPPED)
         VSG_LOGF_DEBUG(lg, ((const char *[]){"eventId", ce->id, NULL}), "event dropped by the filter");

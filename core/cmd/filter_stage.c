@@ -1278,6 +1278,10 @@ enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
     }
     if (f->errlog.logged > 0) errlog_roll(f, 0);
     run_script(f->current->script, ev, ce, res);
+    /* Stopped by the process stopping (vsg_lua_set_interrupt): the event
+     * was not filtered; nothing is sent, nothing counted, and the caller
+     * must not move past it. */
+    if (res->outcome == VSG_FILTER_ERROR && res->error.code == VSG_ERR_CANCELLED) return VSG_ERR_CANCELLED;
     BUMP(f->stats.events);
     switch (res->outcome) {
     case VSG_FILTER_KEPT: BUMP(f->stats.kept); break;

@@ -252,8 +252,12 @@ void vsg_filter_result_cleanup(struct vsg_filter_result *r);
  * what to send. Applies the error policy, counts, and logs failures: at
  * most 5 lines a minute, one per failing event; the failures past those are
  * counted and written as one summary line (how many, the last error) at the
- * first event after the minute, or by vsg_filter_log_stats(). Returns VSG_OK, or VSG_ERR_INVALIDSTATE when no version is in use (res
- * then says: send `ce`, outcome KEPT).
+ * first event after the minute, or by vsg_filter_log_stats(). Returns
+ * VSG_ERR_CANCELLED (res: ERROR, no events) when the call was interrupted
+ * because the process is stopping (vsg_lua_set_interrupt): the event must
+ * be neither sent nor checkpointed. Else returns VSG_OK, or
+ * VSG_ERR_INVALIDSTATE when no version is in use (res then says: send `ce`,
+ * outcome KEPT).
  */
 enum vsg_err vsg_filter_run(struct vsg_filter *f, const struct vsg_event *ev,
                             const struct vsg_ce *ce, struct vsg_filter_result *res);

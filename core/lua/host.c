@@ -8,6 +8,7 @@
 #include "lua/host.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +46,8 @@ enum limit_hit {
     LIMIT_NONE,   /* None. */
     LIMIT_BUDGET, /* The instruction budget. */
     LIMIT_MEMORY, /* The memory cap. */
-    LIMIT_TIME    /* The wall-clock limit. */
+    LIMIT_TIME,   /* The wall-clock limit. */
+    LIMIT_STOP    /* The process is stopping (vsg_lua_set_interrupt). */
 };
 
 struct vsg_lua {
@@ -301,8 +303,17 @@ static void note_limit(lua_State *L, struct vsg_lua *s, enum limit_hit hit)
 /* [-0, +0, v] Raises the error of the budget or time limit noted. */
 static void raise_limit(lua_State *L, const struct vsg_lua *s)
 {
-    luaL_error(L, s->limit_hit == LIMIT_TIME ? "time limit exceeded"
-                                             : "instruction budget exceeded");
+    luaL_error(L, s->limit_hit == LIMIT_TIME   ? "time limit exceeded"
+                  : s->limit_hit == LIMIT_STOP ? "interrupted: stopping"
+                                               : "instruction budget exceeded");
+}
+
+/* The process's stop flag, read with the clock (see vsg_lua_set_interrupt). */
+static volatile sig_atomic_t *interrupt_flag;
+
+void vsg_lua_set_interrupt(volatile sig_atomic_t *flag)
+{
+    interrupt_flag = flag;
 }
 
 /* A charge of at least this many instructions (work about to be done in
@@ -322,7 +333,8 @@ static void raise_limit(lua_State *L, const struct vsg_lua *s)
  */
 static int over_limits(lua_State *L, struct vsg_lua *s, uint64_t n, int clock)
 {
-    if (s->limit_hit == LIMIT_BUDGET || s->limit_hit == LIMIT_TIME) return 1;
+    if (s->limit_hit == LIMIT_BUDGET || s->limit_hit == LIMIT_TIME || s->limit_hit == LIMIT_STOP)
+        return 1;
     s->steps = n > UINT64_MAX - s->steps ? UINT64_MAX : s->steps + n;
     if (s->steps > s->limits.instructions) {
         note_limit(L, s, LIMIT_BUDGET);
@@ -332,6 +344,10 @@ static int over_limits(lua_State *L, struct vsg_lua *s, uint64_t n, int clock)
         int64_t now;
 
         s->clock_steps = s->steps + VSG_LUA_HOOK_PERIOD;
+        if (interrupt_flag != NULL && *interrupt_flag) {
+            note_limit(L, s, LIMIT_STOP);
+            return 1;
+        }
         if (s->deadline_ms == 0) return 0;
         now = vsg_time_mono_ms();
         if (now >= s->deadline_ms ||
@@ -1312,6 +1328,8 @@ static enum vsg_err call_error(struct vsg_lua *s, int status,
         return vsg_error_set(err, VSG_ERR_LIMIT,
                              "%s%stime limit exceeded (%u ms)", at, sep,
                              (unsigned)s->limits.time_ms);
+    case LIMIT_STOP:
+        return vsg_error_set(err, VSG_ERR_CANCELLED, "%s%sinterrupted: stopping", at, sep);
     case LIMIT_NONE:
         break;
     }

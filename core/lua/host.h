@@ -58,6 +58,7 @@
 #define VSG_LUA_HOST_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include <lua.h>
@@ -321,6 +322,14 @@ enum vsg_err vsg_lua_pcall(struct vsg_lua *s, int nargs, int nresults,
  * call runs unmetered. Outside any vsg_lua_pcall() it does nothing.
  */
 void vsg_lua_meter(lua_State *L, uint64_t n);
+
+/* Makes every state stop the call it runs (error "interrupted: stopping",
+ * VSG_ERR_CANCELLED from vsg_lua_pcall, not catchable by pcall) at the
+ * next clock check (within VSG_LUA_HOOK_PERIOD instructions or charged
+ * work) once *flag is nonzero: a process stopping on SIGTERM does not wait
+ * for a long call to reach its time limit. NULL turns it off. The flag is
+ * the signal handler's; it is only read. */
+void vsg_lua_set_interrupt(volatile sig_atomic_t *flag);
 
 /*
  * [-0, +(nresults|0), -] Calls the C function `fn` with `ud` as its only

@@ -430,6 +430,23 @@ static void test_memory_per_state(void)
 
 /* ---- errors ----------------------------------------------------------- */
 
+/* A process stopping ends the call in progress (SIGTERM while a filter
+ * may run for its whole time limit), and pcall cannot catch it. */
+static void test_interrupt(void)
+{
+    static volatile sig_atomic_t stop;
+    struct vsg_lua *s = filter_state();
+
+    vsg_lua_set_interrupt(&stop);
+    CHECK_STR(lt_eval(s, "return 1 + 1"), "2");
+    stop = 1;
+    CHECK_STR(lt_eval(s, "while true do pcall(function() while true do end end) end"),
+              "error ECANCELLED: test.lua:1: interrupted: stopping");
+    stop = 0;
+    vsg_lua_set_interrupt(NULL);
+    CHECK_STR(lt_eval(s, "return 2 + 2"), "4");
+}
+
 /* The controller's --*-limits flags (issue 15 item 6). */
 static void test_limits_parse(void)
 {
@@ -770,6 +787,7 @@ TEST_LIST = {
     {"load_envs", test_load_envs},
     {"metatables_hidden", test_metatables_hidden},
     {"limits_parse", test_limits_parse},
+    {"interrupt", test_interrupt},
     {"globals_per_chunk", test_globals_per_chunk},
     {"collectgarbage_restricted", test_collectgarbage_restricted},
     {"budget_stops_infinite_loop", test_budget_stops_infinite_loop},

@@ -445,6 +445,7 @@ static void test_interrupt(void)
     stop = 0;
     vsg_lua_set_interrupt(NULL);
     CHECK_STR(lt_eval(s, "return 2 + 2"), "4");
+    vsg_lua_close(s);
 }
 
 /* The controller's --*-limits flags (issue 15 item 6). */

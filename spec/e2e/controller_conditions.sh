@@ -67,14 +67,14 @@ set_available "$ns" source-to-service-adapter True
 wait_cond 30 "$ns" source-to-service Ready True
 
 # ---- broken filter --------------------------------------------------------------
-k -n "$ns" create configmap my-filter --from-literal=filter.lua=$'-- keeps VM events\nreturn function(e)\n  if e.type == then return e end\nend\n' >/dev/null
+k -n "$ns" create configmap my-filter --from-literal=filter.lua=$'-- keeps VM events\nfunction filter(e)\n  if e.type == then return e end\nend\n' >/dev/null
 k -n "$ns" patch vss source --type merge -p '{"spec":{"filter":{"configMapRef":{"name":"my-filter"}}}}' >/dev/null
 wait_cond 30 "$ns" source FilterReady False/FilterInvalid
 msg=$(cond_msg "$ns" source FilterReady)
 expect_contains "$msg" "filter.lua:3:" "FilterInvalid message (chunk and line)"
 wait_cond 30 "$ns" source Ready False/FilterInvalid
 wait_jp 30 "$ns" deploy source-adapter '{.spec.template.spec.containers[0].env[?(@.name=="VSPHERE_FILTER_CONFIGMAP")].value}' my-filter
-k -n "$ns" create configmap my-filter --from-literal=filter.lua=$'-- keeps VM events\nreturn function(e)\n  if e.type ~= nil then return e end\nend\n' \
+k -n "$ns" create configmap my-filter --from-literal=filter.lua=$'-- keeps VM events\nfunction filter(e)\n  if e.type ~= nil then return e end\nend\n' \
   --dry-run=client -o yaml | k -n "$ns" replace -f - >/dev/null
 wait_cond 30 "$ns" source FilterReady True
 wait_cond 30 "$ns" source Ready True

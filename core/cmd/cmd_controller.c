@@ -406,6 +406,14 @@ int vsg_cmd_controller(int argc, char **argv)
         fprintf(stderr, "vsgate controller: %s\n", err.msg);
         goto out;
     }
+    /* The environment is read here, once; the libraries get named settings. */
+    const char *mode = getenv("VSPHERE_BINDING_SELECTION_MODE");
+    if (mode && *mode && strcmp(mode, "inclusion") != 0 && strcmp(mode, "exclusion") != 0) {
+        fprintf(stderr, "vsgate controller: VSPHERE_BINDING_SELECTION_MODE must be exclusion or "
+                        "inclusion, not \"%s\"\n", mode);
+        code = 2;
+        goto out;
+    }
     struct vsg_ctl_opts o = {
         .cfg = &cfg,
         .system_ns = ns,
@@ -419,6 +427,7 @@ int vsg_cmd_controller(int argc, char **argv)
         .resync_ms = resync_ns / VSG_MILLISECOND,
         .adapter_image = image,
         .metrics_domain = getenv("METRICS_DOMAIN"),
+        .binding_selection_mode = mode,
         .logging_cm = getenv("CONFIG_LOGGING_NAME"),
         .on_logging = on_logging,
         .observability_cm = getenv("CONFIG_OBSERVABILITY_NAME"),
@@ -465,18 +474,12 @@ int vsg_cmd_controller(int argc, char **argv)
     }
     if (vsg_ctl_start(ctl, &err) != VSG_OK) goto fail;
     if (webhook) {
-        const char *mode = getenv("VSPHERE_BINDING_SELECTION_MODE");
         struct vsg_webhook_opts wo = {
             .cfg = &cfg, .ctl = ctl, .system_ns = ns, .lua_root = lua_root, .addr = wh_addr,
             .port = (unsigned)wh_port, .threads = (unsigned)wh_threads, .url_base = wh_url,
             .cert_validity_s = cert_validity / VSG_SECOND, .cert_check_ms = cert_check / VSG_MILLISECOND,
             .selection_mode = mode, .service_name = getenv("WEBHOOK_NAME"),
             .admission_limits = adm_limits, .filter_max = filter_max};
-        if (mode && *mode && strcmp(mode, "inclusion") != 0 && strcmp(mode, "exclusion") != 0) {
-            vsg_error_set(&err, VSG_ERR_INVAL, "VSPHERE_BINDING_SELECTION_MODE must be exclusion or "
-                                               "inclusion, not \"%s\"", mode);
-            goto fail;
-        }
         if (!(wh = vsg_webhook_new(&wo, &err))) goto fail;
         atomic_store(&msrc.wh, wh);
         if (vsg_webhook_start(wh, &err) != VSG_OK) goto fail;

@@ -668,14 +668,24 @@ static void apply_overrides(struct rec *r)
 
 enum outcome { OUT_DONE, OUT_REQUEUE, OUT_ERROR };
 
+/* ctx.config of one reconcile: copies taken under the config lock (the
+ * config maps change while a reconcile runs), each "" when unset. */
+struct rec_config {
+    char *adapter_image;          /* VSPHERE_ADAPTER. */
+    char *logging_config;         /* config-logging's data, JSON. */
+    char *metrics_config;         /* config-observability's data, JSON. */
+    char *system_namespace;       /* The controller's namespace. */
+    char *metrics_domain;         /* METRICS_DOMAIN. */
+    char *binding_selection_mode; /* exclusion (default) or inclusion. */
+};
+
 struct call_args {
     struct rec *rec;              /* The reconciler. */
     const char *ns, *name;        /* The object. */
     const char *obj;              /* Its JSON text. */
     size_t obj_len;               /* Its length. */
     int finalize;                 /* Call finalize, not reconcile. */
-    const char *cfg[6];           /* adapter_image, logging, metrics, system ns, metrics domain,
-                                     binding selection mode. */
+    struct rec_config cfg;        /* ctx.config. */
     enum outcome out;             /* Result. */
     int conflict;                 /* OUT_ERROR from a Conflict or AlreadyExists: a stale
                                      read, retried without a Warning Event. */
@@ -683,14 +693,18 @@ struct call_args {
     char msg[1024];               /* For OUT_ERROR. */
 };
 
+/* [-0, +0, m] t[key] = value or "" (t on top). */
+static void push_config(lua_State *L, const char *key, const char *value)
+{
+    lua_pushstring(L, value ? value : "");
+    lua_setfield(L, -2, key);
+}
+
 /* [-1, +0, e] Builds ctx, calls the function, reads what it returned. */
 static int call_protected(lua_State *L)
 {
     struct call_args *a = lua_touserdata(L, 1);
     struct rec *r = a->rec;
-    static const char *const cfg_keys[] = {"adapter_image", "logging_config", "metrics_config",
-                                           "system_namespace", "metrics_domain",
-                                           "binding_selection_mode"};
     char now[VSG_TIME_RFC3339_BUFSZ];
     struct vsg_error e;
     lua_settop(L, 0);
@@ -708,10 +722,12 @@ static int call_protected(lua_State *L)
     lua_pushstring(L, a->ns ? a->ns : "");
     lua_pushstring(L, a->name);
     lua_createtable(L, 0, 7);
-    for (int i = 0; i < 6; i++) {
-        lua_pushstring(L, a->cfg[i] ? a->cfg[i] : "");
-        lua_setfield(L, -2, cfg_keys[i]);
-    }
+    push_config(L, "adapter_image", a->cfg.adapter_image);
+    push_config(L, "logging_config", a->cfg.logging_config);
+    push_config(L, "metrics_config", a->cfg.metrics_config);
+    push_config(L, "system_namespace", a->cfg.system_namespace);
+    push_config(L, "metrics_domain", a->cfg.metrics_domain);
+    push_config(L, "binding_selection_mode", a->cfg.binding_selection_mode);
     vsg_lua_limits_push(L, &r->ctl->o.filter_max);
     lua_setfield(L, -2, "filter_max");
     lua_call(L, 5, 1);                                               /* 4: ctx */
@@ -910,12 +926,12 @@ static void reconcile_key(struct rec *r, const char *key)
         goto result;
     }
     pthread_mutex_lock(&ctl->cmu);
-    a.cfg[0] = xdup(ctl->o.adapter_image);
-    a.cfg[1] = xdup(ctl->logging_config);
-    a.cfg[2] = xdup(ctl->metrics_config);
-    a.cfg[3] = xdup(ctl->system_ns);
-    a.cfg[4] = xdup(ctl->o.metrics_domain);
-    a.cfg[5] = xdup(getenv("VSPHERE_BINDING_SELECTION_MODE"));
+    a.cfg.adapter_image = xdup(ctl->o.adapter_image);
+    a.cfg.logging_config = xdup(ctl->logging_config);
+    a.cfg.metrics_config = xdup(ctl->metrics_config);
+    a.cfg.system_namespace = xdup(ctl->system_ns);
+    a.cfg.metrics_domain = xdup(ctl->o.metrics_domain);
+    a.cfg.binding_selection_mode = xdup(ctl->o.binding_selection_mode);
     pthread_mutex_unlock(&ctl->cmu);
     a.rec = r;
     a.ns = *ns ? ns : NULL;
@@ -931,7 +947,12 @@ static void reconcile_key(struct rec *r, const char *key)
     atomic_store(&r->busy_since, 0);
     r->cur_key = NULL;
     vsg_lua_set_context(s, VSG_LUA_CTX_RECONCILE);
-    for (int i = 0; i < 6; i++) vsg_free((char *)a.cfg[i]);
+    vsg_free(a.cfg.adapter_image);
+    vsg_free(a.cfg.logging_config);
+    vsg_free(a.cfg.metrics_config);
+    vsg_free(a.cfg.system_namespace);
+    vsg_free(a.cfg.metrics_domain);
+    vsg_free(a.cfg.binding_selection_mode);
     if (rc != VSG_OK) {
         a.out = OUT_ERROR;
         snprintf(a.msg, sizeof a.msg, "%s", err.msg);

@@ -65,6 +65,9 @@ struct vsg_ctl_opts {
     int64_t resync_ms;                 /* Informer resync period; 0: 10 h. */
     const char *adapter_image;         /* ctx.config.adapter_image. */
     const char *metrics_domain;        /* ctx.config.metrics_domain. */
+    const char *binding_selection_mode; /* ctx.config.binding_selection_mode:
+                                          "exclusion" (NULL or "") or
+                                          "inclusion" (borrowed). */
     const char *logging_cm;            /* NULL: "config-logging". */
     void (*on_logging)(const char *json); /* Called with config-logging's data as JSON
                                           ("{}" when it is gone) at start and on

@@ -5,7 +5,8 @@
 # names; /healthz, /readyz and /metrics answer; Lua overrides from the
 # ConfigMap: a broken one is rejected (Warning Event) while the old code
 # keeps reconciling, a good one takes effect without a restart, removing it
-# goes back to the shipped code.
+# goes back to the shipped code. Bad settings (limit flags, the binding
+# selection mode) stop it at start, exit 2, naming the setting.
 . "$E2E_LIB"
 . "$(dirname "$0")/controller_lib.sh"
 e2e_begin controller_vspheresource
@@ -13,6 +14,18 @@ ctl_setup
 ns=$(new_ns ctl)
 ovr=ctl-overrides-$RANDOM$RANDOM
 ctl_source "$ns"
+bad_start() { # NEEDLE ARGS...: the controller refuses to start
+  local needle=$1 out rc=0; shift
+  out=$(timeout 20 "$@" 2>&1) || rc=$?
+  [ "$rc" = 2 ] || fail "exit status $rc (want 2) for: ${*: -2}: $out"
+  expect_contains "$out" "$needle" "the refusal"
+}
+bad_start '--filter-limits-max: unknown limit "cpu"' "$VSG_BIN" controller --no-webhook --filter-limits-max cpu=1
+bad_start '--reconciler-limits: instructions: expected a positive integer' \
+  "$VSG_BIN" controller --no-webhook --reconciler-limits instructions=0
+bad_start 'VSPHERE_BINDING_SELECTION_MODE must be exclusion or inclusion, not "sometimes"' \
+  env VSPHERE_BINDING_SELECTION_MODE=sometimes "$VSG_BIN" controller --no-webhook \
+  --kubeconfig "$VSG_CONTROLLER_KUBECONFIG" --health-port 0 --metrics-addr ""
 ctl_start a --lease-name "ctl-vss-$ns" --overrides "$ovr"
 
 # ---- children and status ---------------------------------------------------

@@ -6,9 +6,11 @@
  */
 #include "base/buf.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/mem.h"
 
@@ -259,4 +261,20 @@ enum vsg_err vsg_buf_append_json_string(struct vsg_buf *b, const char *s)
 {
     if (s == NULL) return vsg_buf_puts(b, "null");
     return vsg_buf_append_json_stringn(b, s, strlen(s));
+}
+
+int vsg_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

@@ -3,7 +3,8 @@
  *
  * Provides: struct vsg_buf and its functions: init/cleanup, append, puts,
  * putc, printf, reset, truncate, steal, and JSON string escaping
- * (vsg_buf_append_json_string()).
+ * (vsg_buf_append_json_string()); vsg_write_all() writes bytes to a file
+ * descriptor whole.
  * Uses: base/err.h (error codes), base/mem.h (allocation).
  * Owns: a struct vsg_buf is caller-allocated (usually on the stack or
  * embedded in another struct) and owns `data` until vsg_buf_cleanup() or
@@ -124,5 +125,13 @@ enum vsg_err vsg_buf_append_json_string(struct vsg_buf *b, const char *s);
  * written as \u0000. `s` may be NULL only when `n` is 0 (gives ""). */
 enum vsg_err vsg_buf_append_json_stringn(struct vsg_buf *b, const char *s,
                                          size_t n);
+
+/* ====================================================================
+ * Writing bytes out
+ * ==================================================================== */
+
+/* Writes all `n` bytes of `p` to `fd`, retrying on EINTR and short writes.
+ * 0, or -1 with errno set. */
+int vsg_write_all(int fd, const void *p, size_t n);
 
 #endif

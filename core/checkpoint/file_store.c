@@ -23,21 +23,6 @@ struct file_store {
     char *dir;                        /* Its folder ("." when the path has none). */
 };
 
-/* Writes all `n` bytes of `p` to `fd`, retrying on EINTR and short writes. */
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static enum vsg_err file_load(struct vsg_checkpoint_store *s, struct vsg_checkpoint *cp,
                               int *found, struct vsg_error *err)
 {
@@ -117,7 +102,7 @@ static enum vsg_err file_save(struct vsg_checkpoint_store *s, const struct vsg_c
         goto done;
     }
     have_tmp = 1;
-    if (write_all(fd, json.data, json.len) != 0 || fsync(fd) != 0) {
+    if (vsg_write_all(fd, json.data, json.len) != 0 || fsync(fd) != 0) {
         rc = vsg_error_set(err, VSG_ERR_IO, "checkpoint file %s: writing %s: %s", fs->path,
                            tmp.data, strerror(errno));
         goto done;

@@ -145,21 +145,6 @@ static void kv_cleanup(struct kvlist *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Writes all of `p` to `fd`. */
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* ====================================================================
  * Parsing the event
  * ==================================================================== */
@@ -333,7 +318,7 @@ static enum vsg_err record(struct sink *sk, const struct received *rcv, int stat
         (rc = vsg_buf_puts(&line, "}\n")))
         goto done;
     pthread_mutex_lock(&sk->lock);
-    wr = write_all(sk->fd, line.data, line.len);
+    wr = vsg_write_all(sk->fd, line.data, line.len);
     if (wr == 0 && sk->do_fsync) fsync(sk->fd);
     pthread_mutex_unlock(&sk->lock);
     if (wr != 0) rc = VSG_ERR_IO;
@@ -526,7 +511,7 @@ static int write_port_file(const char *path, unsigned port)
     snprintf(text, sizeof text, "%u\n", port);
     fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) goto done;
-    if (write_all(fd, text, strlen(text)) != 0) {
+    if (vsg_write_all(fd, text, strlen(text)) != 0) {
         close(fd);
         unlink(tmp.data);
         goto done;

@@ -1,6 +1,9 @@
 /*
  * test_base_buf.c - unit tests for base/buf.h.
  */
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "check.h"
 
 #include <cjson/cJSON.h>
@@ -333,7 +336,38 @@ static void test_steal_nomem(void)
     vsg_buf_cleanup(&b);
 }
 
+/* vsg_write_all: everything, in order, through the short writes of a
+ * pipe; -1 with errno on a bad descriptor. */
+static void test_write_all(void)
+{
+    enum { N = 3 << 20 };
+    static char out[N], in[N];
+    int fds[2];
+    size_t got = 0;
+    pid_t pid;
+
+    for (size_t i = 0; i < N; i++) out[i] = (char)(i * 31 + (i >> 9));
+    CHECK_INT(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) { /* The writer: a pipe takes 64 KiB at a time. */
+        close(fds[0]);
+        _exit(vsg_write_all(fds[1], out, N) == 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    for (ssize_t r; got < N && (r = read(fds[0], in + got, N - got)) > 0;) got += (size_t)r;
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(got == N && memcmp(in, out, N) == 0);
+    errno = 0;
+    CHECK_INT(vsg_write_all(-1, "x", 1), -1);
+    CHECK_INT(errno, EBADF);
+    CHECK_INT(vsg_write_all(-1, "", 0), 0);
+}
+
 TEST_LIST = {
+    {"write_all", test_write_all},
     {"init_and_append", test_init_and_append},
     {"embedded_nul", test_embedded_nul},
     {"growth", test_growth},

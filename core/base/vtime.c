@@ -7,7 +7,9 @@
  */
 #include "base/vtime.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -381,6 +383,27 @@ static const struct duration_unit duration_units[] = {
 };
 
 #define ONE_63 (UINT64_C(1) << 63)
+
+enum vsg_err vsg_duration_parse_flag(const char *s, int64_t *ns)
+{
+    char *end;
+    long long n;
+    int64_t d;
+    enum vsg_err rc;
+
+    if (s == NULL || *s == '\0') return VSG_ERR_PARSE;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (*end == '\0') {
+        if (errno == ERANGE || n < 0 || n > INT64_MAX / VSG_SECOND) return VSG_ERR_RANGE;
+        *ns = (int64_t)n * VSG_SECOND;
+        return VSG_OK;
+    }
+    if ((rc = vsg_duration_parse(s, &d)) != VSG_OK) return rc;
+    if (d < 0) return VSG_ERR_RANGE;
+    *ns = d;
+    return VSG_OK;
+}
 
 enum vsg_err vsg_duration_parse(const char *s, int64_t *ns)
 {

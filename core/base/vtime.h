@@ -108,4 +108,12 @@ enum vsg_err vsg_duration_format(int64_t ns, char *out, size_t outsz);
  */
 enum vsg_err vsg_duration_parse(const char *s, int64_t *ns);
 
+/*
+ * A command-line duration: a plain number of seconds ("300") or a Go
+ * duration ("5m"), not negative. VSG_ERR_PARSE or VSG_ERR_RANGE otherwise
+ * (*ns untouched). The one reading of `vsgate run --max-age/--period` and
+ * `vsgate filter test --since`.
+ */
+enum vsg_err vsg_duration_parse_flag(const char *s, int64_t *ns);
+
 #endif

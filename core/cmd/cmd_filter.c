@@ -400,19 +400,6 @@ out:
     return rc;
 }
 
-/* A Go duration ("5m0s") or a number of seconds. */
-static int parse_dur(const char *s, int64_t *ns)
-{
-    char *end;
-    long long n = strtoll(s, &end, 10);
-    if (*s && !*end) {
-        if (n < 0 || n > INT64_MAX / VSG_SECOND) return -1;
-        *ns = n * VSG_SECOND;
-        return 0;
-    }
-    return vsg_duration_parse(s, ns) == VSG_OK && *ns >= 0 ? 0 : -1;
-}
-
 static int filter_test(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -466,7 +453,8 @@ static int filter_test(int argc, char **argv)
             else BAD("--encoding must be application/json or application/xml, got \"%s\"", optarg);
             break;
         case 'i':
-            if (parse_dur(optarg, &since)) BAD("--since: not a duration: \"%s\"", optarg);
+            if (vsg_duration_parse_flag(optarg, &since) != VSG_OK)
+                BAD("--since: not a duration: \"%s\"", optarg);
             break;
         case 'n': {
             char *end;

@@ -82,19 +82,6 @@ static void usage(FILE *out)
         "(checked before anything starts, the message names it); 1 when it cannot go on.\n");
 }
 
-/* A Go duration ("5m0s") or a plain number of seconds. */
-static int parse_dur(const char *s, int64_t *ns)
-{
-    char *end;
-    long long n = strtoll(s, &end, 10);
-    if (*s && !*end) {
-        if (n < 0 || n > INT64_MAX / VSG_SECOND) return -1;
-        *ns = n * VSG_SECOND;
-        return 0;
-    }
-    return vsg_duration_parse(s, ns) == VSG_OK && *ns >= 0 ? 0 : -1;
-}
-
 int vsg_cmd_run(int argc, char **argv)
 {
     static volatile sig_atomic_t stop;
@@ -192,10 +179,12 @@ int vsg_cmd_run(int argc, char **argv)
         case 'D': cfg.dead_letter_sink = optarg; break;
         case 'c': checkpoint = optarg; break;
         case 'm':
-            if (parse_dur(optarg, &cfg.max_age_ns)) BAD("--max-age: not a duration: \"%s\"", optarg);
+            if (vsg_duration_parse_flag(optarg, &cfg.max_age_ns) != VSG_OK)
+                BAD("--max-age: not a duration: \"%s\"", optarg);
             break;
         case 'p':
-            if (parse_dur(optarg, &cfg.period_ns)) BAD("--period: not a duration: \"%s\"", optarg);
+            if (vsg_duration_parse_flag(optarg, &cfg.period_ns) != VSG_OK)
+                BAD("--period: not a duration: \"%s\"", optarg);
             if (cfg.period_ns == 0) cfg.period_ns = VSG_CHECKPOINT_DEFAULT_PERIOD;
             if (cfg.period_ns < VSG_SECOND) cfg.period_ns = VSG_SECOND;
             break;

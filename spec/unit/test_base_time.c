@@ -532,7 +532,33 @@ static void test_duration_roundtrip(void)
     }
 }
 
+/* Durations on the command line: seconds or Go's notation, not negative. */
+static void test_duration_parse_flag(void)
+{
+    int64_t ns = 7;
+
+    CHECK_INT(vsg_duration_parse_flag("300", &ns), VSG_OK);
+    CHECK(ns == 300 * VSG_SECOND);
+    CHECK_INT(vsg_duration_parse_flag("5m", &ns), VSG_OK);
+    CHECK(ns == 5 * VSG_MINUTE);
+    CHECK_INT(vsg_duration_parse_flag("1h30m", &ns), VSG_OK);
+    CHECK(ns == 90 * VSG_MINUTE);
+    CHECK_INT(vsg_duration_parse_flag("0", &ns), VSG_OK);
+    CHECK(ns == 0);
+    ns = 7;
+    CHECK_INT(vsg_duration_parse_flag("-1", &ns), VSG_ERR_RANGE);
+    CHECK_INT(vsg_duration_parse_flag("-5m", &ns), VSG_ERR_RANGE);
+    CHECK_INT(vsg_duration_parse_flag("9223372037", &ns), VSG_ERR_RANGE);
+    CHECK_INT(vsg_duration_parse_flag("99999999999999999999", &ns), VSG_ERR_RANGE);
+    CHECK_INT(vsg_duration_parse_flag("", &ns), VSG_ERR_PARSE);
+    CHECK_INT(vsg_duration_parse_flag(NULL, &ns), VSG_ERR_PARSE);
+    CHECK_INT(vsg_duration_parse_flag("five", &ns), VSG_ERR_PARSE);
+    CHECK_INT(vsg_duration_parse_flag("5 m", &ns), VSG_ERR_PARSE);
+    CHECK(ns == 7); /* Untouched by the failures. */
+}
+
 TEST_LIST = {
+    {"duration_parse_flag", test_duration_parse_flag},
     {"rfc3339_parse_good", test_rfc3339_parse_good},
     {"rfc3339_parse_bad", test_rfc3339_parse_bad},
     {"rfc3339_format", test_rfc3339_format},

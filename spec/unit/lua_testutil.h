@@ -2,7 +2,8 @@
  * lua_testutil.h - helpers for the C tests of core/lua: make a state, run
  * a snippet through the host, see its result or error as text.
  *
- * Provides: lt_state(), lt_eval(), lt_run(), lt_logs_begin()/lt_logs_end().
+ * Provides: lt_state(), lt_eval(), lt_run(), lt_logs_begin()/lt_logs_end(),
+ * lt_same_outcome() (a sandbox result against real Lua's).
  * Uses: check.h, lua/host.h, base/log.h. Owns: the returned states (free
  * them with vsg_lua_close()).
  */
@@ -130,6 +131,20 @@ static inline const char *lt_logs_end(void)
     fclose(lt_sink);
     lt_sink = NULL;
     return text;
+}
+
+/* Nonzero when the sandbox's `got` (lt_eval) is real Lua's `want`: the same text, or
+ * the same error with the place "test.lua:1: " in front where Lua's has
+ * none (the host may add where a C function raised). */
+static inline int lt_same_outcome(const char *want, const char *got)
+{
+    static const char err[] = "error ELUA: ", at[] = "test.lua:1: ";
+    size_t le = sizeof err - 1, la = sizeof at - 1;
+
+    if (strcmp(want, got) == 0) return 1;
+    return strncmp(want, err, le) == 0 && strncmp(got, err, le) == 0 &&
+           strncmp(got + le, at, la) == 0 &&
+           strcmp(want + le, got + le + la) == 0;
 }
 
 #endif

@@ -279,20 +279,6 @@ static void test_clock_from_call_start(void)
 
 /* ---- the table functions are Lua's ------------------------------------ */
 
-/* Nonzero when the sandbox's `got` is Lua's `want`: the same text, or
- * the same error with the place "test.lua:1: " in front where Lua's has
- * none (the host may add where a C function raised). */
-static int same_outcome(const char *want, const char *got)
-{
-    static const char err[] = "error ELUA: ", at[] = "test.lua:1: ";
-    size_t le = sizeof err - 1, la = sizeof at - 1;
-
-    if (strcmp(want, got) == 0) return 1;
-    return strncmp(want, err, le) == 0 && strncmp(got, err, le) == 0 &&
-           strncmp(got + le, at, la) == 0 &&
-           strcmp(want + le, got + le + la) == 0;
-}
-
 static void test_table_functions_as_lua(void)
 {
     static const char *const snippets[] = {
@@ -411,7 +397,7 @@ static void test_table_functions_as_lua(void)
                            luaL_tolstring(R, -1, NULL));
         lua_settop(R, 0);
         got = lt_eval(s, snippets[i]);
-        if (!same_outcome(want, got))
+        if (!lt_same_outcome(want, got))
             CHECK_FAIL_("%s:\n    lua:  %s\n    ours: %s", snippets[i], want,
                         got);
     }

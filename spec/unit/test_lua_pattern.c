@@ -515,20 +515,6 @@ static void test_edges(void)
     pair_close(&pr);
 }
 
-/* Nonzero when the sandbox's `got` is Lua's `want`: the same text, or
- * the same error with the place "test.lua:1: " in front where Lua's has
- * none (the host may add where a C function raised). */
-static int same_outcome(const char *want, const char *got)
-{
-    static const char err[] = "error ELUA: ", at[] = "test.lua:1: ";
-    size_t le = sizeof err - 1, la = sizeof at - 1;
-
-    if (strcmp(want, got) == 0) return 1;
-    return strncmp(want, err, le) == 0 && strncmp(got, err, le) == 0 &&
-           strncmp(got + le, at, la) == 0 &&
-           strcmp(want + le, got + le + la) == 0;
-}
-
 /* Argument errors and methods name the function as Lua's do. */
 static void test_arguments(void)
 {
@@ -577,7 +563,7 @@ static void test_arguments(void)
                            luaL_tolstring(R, -1, NULL));
         lua_settop(R, 0);
         got = lt_eval(s, snippets[i]);
-        if (!same_outcome(want, got))
+        if (!lt_same_outcome(want, got))
             CHECK_FAIL_("%s:\n    lua:  %s\n    ours: %s", snippets[i], want,
                         got);
     }

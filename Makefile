@@ -37,14 +37,14 @@ demo: build
 	@spec/harness/build-peers >/dev/null
 	@scripts/demo $(BUILD)/core/cmd/vsgate
 
-# Adapter figures (bench/adapter_throughput.sh; Release, no sanitizers).
-# # The filter stage's CPU per event next to the adapter's own work (bench/filter_bench.c).
+# The filter stage's CPU per event next to the adapter's own work (bench/filter_bench.c).
 bench-filter: deps
 	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
 	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target filter-bench
 	@$(BUILD_BENCH)/bench/filter-bench
 
-bench-quick: a smoke run with 5,000 events per configuration.
+# Adapter figures (bench/adapter_throughput.sh; Release, no sanitizers);
+# bench-quick: a smoke run with 5,000 events per configuration.
 bench: deps
 	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DVSG_SANITIZE=OFF -DVSG_E2E=OFF >/dev/null
 	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target vsgate vsg-post-events bench-sink curl-floor decode-cost

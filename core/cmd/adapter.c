@@ -23,8 +23,8 @@
 #include "base/vtime.h"
 #include "cloudevents/event.h"
 #include "cloudevents/sender.h"
-#include "cmd/filter_stage.h"
-#include "cmd/record.h"
+#include "filter/filter_stage.h"
+#include "filter/record.h"
 #include "soap/session.h"
 #include "vsphere/collector.h"
 #include "vsphere/event.h"
@@ -408,7 +408,7 @@ done:
     return rc;
 }
 
-/* ---- Filter stage and record (cmd/filter_stage.h, cmd/record.h) ------- */
+/* ---- Filter stage and record (filter/filter_stage.h, filter/record.h) ------- */
 
 /* Counts what became of one CloudEvent sent. */
 static void count_outcome(struct engine *e, enum vsg_ce_outcome o)

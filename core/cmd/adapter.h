@@ -75,11 +75,11 @@ struct vsg_adapter_config {
                                       one round trip per event. */
     struct vsg_checkpoint_store *store; /* Where the checkpoint lives (borrowed). */
     const char *logger;            /* Logger name, e.g. "vsgate.adapter". */
-    struct vsg_filter *filter;     /* Lua filter stage (cmd/filter_stage.h;
+    struct vsg_filter *filter;     /* Lua filter stage (filter/filter_stage.h;
                                       borrowed), or NULL for none. Events
                                       wait until it has a version. */
     FILE *record;                  /* When set, each event is written here
-                                      before the filter (cmd/record.h). */
+                                      before the filter (filter/record.h). */
     /* Called on the engine's thread when vCenter's state changes: ok
      * (logged in and reading events) or the error that stops it (message
      * without secrets), then again whenever the error text changes. */

@@ -9,7 +9,7 @@
 #include "base/prom.h"
 #include "base/vtime.h"
 #include "cmd/adapter.h"
-#include "cmd/filter_stage.h"
+#include "filter/filter_stage.h"
 
 /* ReadNextEvents latency buckets, in seconds. */
 static const double page_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};

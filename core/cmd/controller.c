@@ -7,7 +7,7 @@
  * its reconciler's Lua state, tracker writes and script.
  */
 #include "cmd/controller.h"
-#include "cmd/filter_watch.h"
+#include "filter/filter_watch.h"
 #include "cmd/uninstall.h"
 
 #include <pthread.h>

@@ -143,7 +143,7 @@ function M.install()
     null = M.null,
     -- vsg.url.redact (base/url.h), near enough: user info up to the last '@'.
     url = { redact = function(s) return (s:gsub("(%a[%w+.-]*://)[^%s\"<>`]*@", "%1***@")) end },
-    -- vsg.filter.check (cmd/filter_check.c) compiles and dry-runs; here,
+    -- vsg.filter.check (filter/filter_check.c) compiles and dry-runs; here,
     -- compiling is enough to tell a good script from a broken one.
     filter = {
       check = function(data, key)

@@ -1,7 +1,7 @@
 /*
- * cmd/record.c - recorded events (see record.h).
+ * filter/record.c - recorded events (see record.h).
  */
-#include "cmd/record.h"
+#include "filter/record.h"
 
 #include <math.h>
 #include <string.h>

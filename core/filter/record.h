@@ -1,5 +1,5 @@
 /*
- * cmd/record.h - recorded events: `vsgate run --record FILE` writes each
+ * filter/record.h - recorded events: `vsgate run --record FILE` writes each
  * event (before the filter) as one JSON line; `vsgate filter test
  * --record FILE` reads them back into the same event and CloudEvent.
  *
@@ -22,8 +22,8 @@
  * {Type, Value}, objects and arrays, with the class from `type`), which is
  * enough to try a filter, though the payload is not byte-exact Go output.
  */
-#ifndef VSG_CMD_RECORD_H
-#define VSG_CMD_RECORD_H
+#ifndef VSG_RECORD_H
+#define VSG_RECORD_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * cmd/filter_watch.c - hot reload of a source's filter (see
+ * filter/filter_watch.c - hot reload of a source's filter (see
  * filter_watch.h).
  *
  * One thread per watcher. It only compiles candidates (fresh Lua states,
  * its own) and hands the accepted ones to the stage through its pending
  * slot; it never touches the version in use.
  */
-#include "cmd/filter_watch.h"
+#include "filter/filter_watch.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/filter_stage.c - the adapter's Lua filter stage (see filter_stage.h).
+ * filter/filter_stage.c - the adapter's Lua filter stage (see filter_stage.h).
  *
  * One event = one protected call on the version's state (run_protected):
  * build the event table, call filter(event), turn what it returned into
@@ -16,7 +16,7 @@
  * The bits of what was built and what was assigned let take_result() see
  * an event returned untouched, which is then sent as the original.
  */
-#include "cmd/filter_stage.h"
+#include "filter/filter_stage.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/vtime.h"
-#include "cmd/filter_value.h"
+#include "filter/filter_value.h"
 #include "lua/json.h"
 
 /* Largest payload one event may be re-encoded to (as the engine). */

@@ -1,5 +1,5 @@
 /*
- * cmd/filter_value.c - event value trees <-> Lua values (see
+ * filter/filter_value.c - event value trees <-> Lua values (see
  * filter_value.h).
  *
  * Lua -> tree runs inside a protected call: every node is appended to the
@@ -7,7 +7,7 @@
  * error) leaves a tree the caller can free. Temporary arrays are Lua
  * userdata, collected like any other garbage.
  */
-#include "cmd/filter_value.h"
+#include "filter/filter_value.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/filter_value.h - a vSphere event's value tree as Lua values and back,
+ * filter/filter_value.h - a vSphere event's value tree as Lua values and back,
  * for the filter stage (CONTRACTS §6).
  *
  * Provides: vsg_filter_push_value() (tree -> Lua: what a filter script
@@ -51,8 +51,8 @@
  * threads cannot be sent. Nesting deeper than VSG_FILTER_MAX_DEPTH is an
  * error (cycles hit it).
  */
-#ifndef VSG_CMD_FILTER_VALUE_H
-#define VSG_CMD_FILTER_VALUE_H
+#ifndef VSG_FILTER_VALUE_H
+#define VSG_FILTER_VALUE_H
 
 #include <stddef.h>
 

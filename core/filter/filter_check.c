@@ -1,9 +1,9 @@
 /*
- * cmd/filter_check.c - vsg.filter for the controller's reconcilers: judges
+ * filter/filter_check.c - vsg.filter for the controller's reconcilers: judges
  * a filter ConfigMap exactly as the adapter will (see filter_watch.h).
  *
  * Provides: vsg_filter_lua_open() (vsg.filter.check).
- * Uses: cmd/filter_watch.h (the ConfigMap layout), cmd/filter_stage.h
+ * Uses: filter/filter_watch.h (the ConfigMap layout), filter/filter_stage.h
  * (vsg_filter_compile: load, entry function, dry run on the sample event,
  * within the filter limits), lua/json.h.
  * Owns: a small cache of verdicts by source hash, so a reconcile of an
@@ -17,7 +17,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
-#include "cmd/filter_watch.h"
+#include "filter/filter_watch.h"
 #include "lua/json.h"
 
 /* Verdicts remembered (most recent first out when full). */

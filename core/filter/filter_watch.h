@@ -1,5 +1,5 @@
 /*
- * cmd/filter_watch.h - hot reload of a source's filter: a background
+ * filter/filter_watch.h - hot reload of a source's filter: a background
  * thread that watches where the script lives, compiles and checks every
  * change (vsg_filter_compile()) and offers the good ones to the stage,
  * which swaps them in between two events.
@@ -9,7 +9,7 @@
  * for a ConfigMap (`vsgate adapter`, VSPHERE_FILTER_CONFIGMAP: list +
  * watch through the Kubernetes API with resourceVersion, bookmarks,
  * reconnect with capped backoff, relist on 410 Gone).
- * Uses: cmd/filter_stage.h, kube/ (client, watch, Events), base/.
+ * Uses: filter/filter_stage.h, kube/ (client, watch, Events), base/.
  * Owns: the watcher owns its thread and its Kubernetes client; the stage
  * and the configuration strings are borrowed until vsg_filter_watch_stop().
  *
@@ -36,13 +36,13 @@
  * controller's RBAC, CONTRACTS §2): list and watch on configmaps in its
  * namespace, create (and patch) on events.
  */
-#ifndef VSG_CMD_FILTER_WATCH_H
-#define VSG_CMD_FILTER_WATCH_H
+#ifndef VSG_FILTER_WATCH_H
+#define VSG_FILTER_WATCH_H
 
 #include <cjson/cJSON.h>
 
 #include "base/err.h"
-#include "cmd/filter_stage.h"
+#include "filter/filter_stage.h"
 #include "kube/config.h"
 
 /* Where the filter lives and where its versions go. Exactly one of

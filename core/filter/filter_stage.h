@@ -1,5 +1,5 @@
 /*
- * cmd/filter_stage.h - the adapter's Lua filter stage (CONTRACTS §6):
+ * filter/filter_stage.h - the adapter's Lua filter stage (CONTRACTS §6):
  * each event goes through the source's filter script before delivery.
  *
  * Provides: struct vsg_filter (the stage: the script version in use, the
@@ -9,7 +9,7 @@
  * through the version in use, giving the CloudEvents to send), and the
  * built-in sample event of the dry run.
  * Uses: lua/ (host, script, json), vsphere/event.h, cloudevents/event.h,
- * cmd/filter_value.h, base/. Lives in cmd/ because it joins the Lua host
+ * filter/filter_value.h, base/. Its own module (filter/) because it joins the Lua host
  * with the vSphere and CloudEvents models (DESIGN.md floors).
  * Owns: a stage owns its version in use and the pending one; a version
  * owns its Lua states; a result owns its CloudEvents.
@@ -18,7 +18,7 @@
  * `filter(event)` (or returns a table with one). `event` is
  *   { id, source, type, time, datacontenttype, [subject, dataschema,]
  *     extensions = { eventclass = ..., vsphereapiversion = ..., ... },
- *     data = <the payload as Lua values, see cmd/filter_value.h> }
+ *     data = <the payload as Lua values, see filter/filter_value.h> }
  * and every field is built lazily, on its first read (or on pairs(event),
  * which builds them all), so a filter that only looks at the type pays for
  * one string, and one that never reads event.data never pays for the
@@ -46,7 +46,7 @@
  *   - the event's own data table, changed: encoded as datacontenttype says
  *     (application/json or application/xml, which must be the one) from
  *     the Lua values, with the original tree as the type template
- *     (cmd/filter_value.h): fields left alone keep their exact Go encoding;
+ *     (filter/filter_value.h): fields left alone keep their exact Go encoding;
  *   - another table (one that replaces event.data as a whole): encoded
  *     from the Lua values alone (generic: keys sorted);
  *   - a string: sent as is (any datacontenttype);
@@ -72,8 +72,8 @@
  * thread at a time: a candidate by its compiler until it is offered, then
  * by the event thread.
  */
-#ifndef VSG_CMD_FILTER_STAGE_H
-#define VSG_CMD_FILTER_STAGE_H
+#ifndef VSG_FILTER_STAGE_H
+#define VSG_FILTER_STAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -36,7 +36,7 @@
  * default adapter.sources.knative.dev), and the Prometheus port:
  * PrometheusPort, else METRICS_PROMETHEUS_PORT, else 9090 (0: none), on
  * METRICS_PROMETHEUS_HOST, else PrometheusHost, else 0.0.0.0. /metrics
- * also serves vsgate_adapter_* (cmd/adapter.h). Without K_METRICS_CONFIG,
+ * also serves vsgate_adapter_* (adapter/adapter.h). Without K_METRICS_CONFIG,
  * or without a Component in it, or with metrics.backend-destination
  * "none", nothing is served, as with Knative's adapters; a backend other
  * than prometheus (opencensus) is logged once and Prometheus is served
@@ -56,7 +56,7 @@
 #include "base/mem.h"
 #include "base/url.h"
 #include "checkpoint/configmap_store.h"
-#include "cmd/adapter.h"
+#include "adapter/adapter.h"
 #include "cmd/cmd.h"
 #include "filter/filter_stage.h"
 #include "filter/filter_watch.h"

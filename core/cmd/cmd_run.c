@@ -14,7 +14,7 @@
 #include "base/mem.h"
 #include "base/vtime.h"
 #include "checkpoint/file_store.h"
-#include "cmd/adapter.h"
+#include "adapter/adapter.h"
 #include "cmd/cmd.h"
 #include "filter/filter_stage.h"
 #include "filter/filter_watch.h"

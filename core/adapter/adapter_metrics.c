@@ -1,5 +1,5 @@
 /*
- * cmd/adapter_metrics.c - the adapter engine's own series for /metrics
+ * adapter/adapter_metrics.c - the adapter engine's own series for /metrics
  * (vsgate_adapter_*); see adapter.h.
  */
 #include <pthread.h>
@@ -8,7 +8,7 @@
 #include "base/mem.h"
 #include "base/prom.h"
 #include "base/vtime.h"
-#include "cmd/adapter.h"
+#include "adapter/adapter.h"
 #include "filter/filter_stage.h"
 
 /* ReadNextEvents latency buckets, in seconds. */

@@ -1,5 +1,5 @@
 /*
- * cmd/adapter.h - the adapter engine shared by `vsgate adapter` (env,
+ * adapter/adapter.h - the adapter engine shared by `vsgate adapter` (env,
  * ConfigMap checkpoint) and `vsgate run` (flags, file checkpoint):
  * vCenter -> events -> CloudEvents sink, checkpointed.
  *
@@ -10,7 +10,8 @@
  * checkpointed), the checkpoint is saved, the collector destroyed and the
  * session logged out.
  * Uses: soap/, vsphere/ (collector, decoder, encoders), cloudevents/
- * (sender), checkpoint/ (the store interface), base/.
+ * (sender), checkpoint/ (the store interface), filter/ (the Lua filter
+ * stage and the record format), base/.
  * Owns: nothing of the config; the engine owns its session, collector and
  * sender for the duration of vsg_adapter_run().
  *
@@ -21,8 +22,8 @@
  * exponential backoff. The checkpoint only ever moves over events that
  * were delivered, dead-lettered or dropped by policy.
  */
-#ifndef VSG_CMD_ADAPTER_H
-#define VSG_CMD_ADAPTER_H
+#ifndef VSG_ADAPTER_H
+#define VSG_ADAPTER_H
 
 #include <signal.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/adapter.c - the adapter engine; see adapter.h.
+ * adapter/adapter.c - the adapter engine; see adapter.h.
  *
  * One thread, one loop:
  *
@@ -11,7 +11,7 @@
  *         -> every period: save the checkpoint if it moved
  *   stop: save checkpoint, destroy collector, logout.
  */
-#include "cmd/adapter.h"
+#include "adapter/adapter.h"
 
 #include <errno.h>
 #include <string.h>

@@ -24,7 +24,7 @@
 #include "base/vtime.h"
 #include "cmd/certs.h"
 #include "cmd/jsonpatch.h"
-#include "cmd/uninstall.h"
+#include "controller/uninstall.h"
 #include "cmd/whrules.h"
 #include "http/server.h"
 #include "kube/cache.h"
@@ -735,7 +735,7 @@ static enum vsg_err h_bindings(void *ud, const struct vsg_http_req *rq, struct v
 
 /* DELETE of the system namespace (the first object of `kubectl delete -f release.yaml`):
  * releases every VSphereBinding before the controller loses its pod, service account and RBAC
- * (cmd/uninstall.h). Always allows; a dry run changes nothing. */
+ * (controller/uninstall.h). Always allows; a dry run changes nothing. */
 static enum vsg_err h_uninstall(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
 {
     struct vsg_webhook *wh = ud;

@@ -25,7 +25,7 @@
  * the leadership changes. Lua overrides of the controller
  * (vsg_ctl_overrides()) are applied to each state between two requests;
  * a broken one is never used.
- * Uses: cmd/controller.h, cmd/certs.h, cmd/jsonpatch.h, cmd/whrules.h,
+ * Uses: controller/controller.h, cmd/certs.h, cmd/jsonpatch.h, cmd/whrules.h,
  * http/server.h, kube/, lua/, base/, pthreads.
  * Owns: everything it makes; the kube config and the controller given in
  * the options are borrowed and must outlive it.
@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "cmd/controller.h"
+#include "controller/controller.h"
 #include "kube/config.h"
 
 #define VSG_WH_SERVICE "vsphere-source-webhook"
@@ -48,7 +48,7 @@
  * "<prefix><name>", so that it never takes over, or deletes on exit, the
  * shipped ones a release installed; the webhooks in them keep their names. */
 #define VSG_WH_URL_PREFIX "url-mode."
-/* DELETE of the release's namespace: releases the bindings (cmd/uninstall.h); Service mode only. */
+/* DELETE of the release's namespace: releases the bindings (controller/uninstall.h); Service mode only. */
 #define VSG_WH_UNINSTALL "uninstall.webhook.vsphere.sources.tanzu.vmware.com"
 
 struct vsg_webhook_opts {

@@ -1,14 +1,14 @@
 /*
- * cmd/controller.c - see controller.h.
+ * controller/controller.c - see controller.h.
  *
  * Threads: one per informer (kube/informer.c), one elector
  * (kube/leader.c), one worker per reconciler module (each owning its Lua
  * state and its kube client). The worker is the only thread that touches
  * its reconciler's Lua state, tracker writes and script.
  */
-#include "cmd/controller.h"
+#include "controller/controller.h"
 #include "filter/filter_watch.h"
-#include "cmd/uninstall.h"
+#include "controller/uninstall.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -871,7 +871,7 @@ static void reconcile_key(struct rec *r, const char *key)
     cJSON *obj = NULL, *patched = NULL;
     char *text = NULL;
     int64_t t0 = vsg_time_mono_ms();
-    int fin_skipped = 0; /* No finalizer added: an uninstall mark (cmd/uninstall.h). */
+    int fin_skipped = 0; /* No finalizer added: an uninstall mark (controller/uninstall.h). */
     memset(&a, 0, sizeof a);
     vsg_error_clear(&err);
     if (slash) {
@@ -893,7 +893,7 @@ static void reconcile_key(struct rec *r, const char *key)
         vsg_kube_queue_forget(r->queue, key);
         goto done;
     }
-    /* While the release is being deleted (cmd/uninstall.h) no finalizer is added: nothing
+    /* While the release is being deleted (controller/uninstall.h) no finalizer is added: nothing
      * would be left to remove it. The uninstall webhook marks first and then releases the
      * bindings, so a finalizer added here just before the mark is caught by the check after. */
     if (!deleting && r->finalizer && !has_finalizer(obj, r->finalizer)) {

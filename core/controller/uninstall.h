@@ -10,8 +10,8 @@
  * works: the namespace is marked and the finalizer leaves every VSphereBinding; the reconciler
  * no longer adds it once vsg_uninstall_in_progress() says so. Subjects keep what was injected.
  */
-#ifndef VSG_CMD_UNINSTALL_H
-#define VSG_CMD_UNINSTALL_H
+#ifndef VSG_UNINSTALL_H
+#define VSG_UNINSTALL_H
 
 #include <stddef.h>
 

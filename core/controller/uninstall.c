@@ -1,7 +1,7 @@
 /*
  * uninstall.c - see uninstall.h.
  */
-#include "cmd/uninstall.h"
+#include "controller/uninstall.h"
 
 #include <stdio.h>
 #include <string.h>

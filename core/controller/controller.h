@@ -1,5 +1,5 @@
 /*
- * cmd/controller.h - the controller: one generic reconcile driver run for
+ * controller/controller.h - the controller: one generic reconcile driver run for
  * each Lua reconciler module, plus the shared machinery around it.
  *
  * Provides: struct vsg_ctl. For each module name ("vspheresource") it
@@ -15,7 +15,8 @@
  * system namespace is applied between two reconciles (build, check,
  * swap, or keep the old code and report). Metrics in Prometheus text.
  * Uses: kube/ (client, informers, queue, leader, discovery, lua_kube),
- * lua/ (host, script), base/, pthreads.
+ * lua/ (host, script), filter/ (vsg.filter for the reconcilers), base/,
+ * pthreads.
  * Owns: the controller owns every thread, client, informer, queue and Lua
  * state it makes; the kube config given in the options is borrowed and
  * must outlive the controller.
@@ -23,8 +24,8 @@
  * The Lua contract, and the ConfigMap of overrides, are described in
  * cmd_controller.c's help text and the README.
  */
-#ifndef VSG_CMD_CONTROLLER_H
-#define VSG_CMD_CONTROLLER_H
+#ifndef VSG_CONTROLLER_H
+#define VSG_CONTROLLER_H
 
 #include <stddef.h>
 #include <stdint.h>

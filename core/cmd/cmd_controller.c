@@ -23,7 +23,7 @@
 #include "cmd/cmd.h"
 #include "controller/controller.h"
 #include "cmd/util.h"
-#include "cmd/webhook.h"
+#include "webhook/webhook.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "kube/config.h"

@@ -1,5 +1,5 @@
 /*
- * test_whrules.c - unit tests for cmd/whrules.h: the binding webhook's
+ * test_whrules.c - unit tests for webhook/whrules.h: the binding webhook's
  * rules follow the kinds the bindings target (built-in PodSpecable kinds
  * always, others added and dropped with their bindings), resource names
  * come from the resolver, unresolvable and cluster-scoped kinds are left
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "cmd/whrules.h"
+#include "webhook/whrules.h"
 
 /* What the fake discovery knows. */
 static const struct {

@@ -1,7 +1,7 @@
 /*
- * cmd/whrules.c - see whrules.h.
+ * webhook/whrules.c - see whrules.h.
  */
-#include "cmd/whrules.h"
+#include "webhook/whrules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

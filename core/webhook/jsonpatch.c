@@ -1,7 +1,7 @@
 /*
- * cmd/jsonpatch.c - see jsonpatch.h.
+ * webhook/jsonpatch.c - see jsonpatch.h.
  */
-#include "cmd/jsonpatch.h"
+#include "webhook/jsonpatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

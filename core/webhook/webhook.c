@@ -1,12 +1,12 @@
 /*
- * cmd/webhook.c - see webhook.h.
+ * webhook/webhook.c - see webhook.h.
  *
  * Threads: the server's pool (handlers; each takes a free Lua slot), the
  * informers' threads, one manager (certificates and, while leading, the
  * webhook configurations). The informers and the elector only wake the
  * manager (kick()); it alone uses the manager's client and discovery.
  */
-#include "cmd/webhook.h"
+#include "webhook/webhook.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,10 +22,10 @@
 #include "base/prom.h"
 #include "base/url.h"
 #include "base/vtime.h"
-#include "cmd/certs.h"
-#include "cmd/jsonpatch.h"
+#include "webhook/certs.h"
+#include "webhook/jsonpatch.h"
 #include "controller/uninstall.h"
-#include "cmd/whrules.h"
+#include "webhook/whrules.h"
 #include "http/server.h"
 #include "kube/cache.h"
 #include "kube/client.h"
@@ -887,7 +887,7 @@ static void log_changed(char **last, const char *why)
 }
 
 /* The binding webhook's rules for the VSphereBindings in the cache
- * (cmd/whrules.h); *skipped: subject kinds left out (retry later). */
+ * (webhook/whrules.h); *skipped: subject kinds left out (retry later). */
 static cJSON *binding_rules(struct vsg_webhook *wh, size_t *skipped)
 {
     cJSON *arr = cJSON_CreateArray(), *rules;

@@ -1,7 +1,7 @@
 /*
- * cmd/certs.c - see certs.h.
+ * webhook/certs.c - see certs.h.
  */
-#include "cmd/certs.h"
+#include "webhook/certs.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/certs.h - the webhook's certificates: a self-signed CA and an ECDSA
+ * webhook/certs.h - the webhook's certificates: a self-signed CA and an ECDSA
  * P-256 serving certificate signed by it (as knative's certificates
  * controller makes them, upstream.md §8), their checks, and base64.
  *
@@ -9,8 +9,8 @@
  * Uses: OpenSSL (EVP, X509, PEM), base/.
  * Owns: a struct vsg_certs owns its three strings (vsg_certs_cleanup()).
  */
-#ifndef VSG_CMD_CERTS_H
-#define VSG_CMD_CERTS_H
+#ifndef VSG_CERTS_H
+#define VSG_CERTS_H
 
 #include <stddef.h>
 #include <stdint.h>

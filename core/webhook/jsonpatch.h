@@ -1,5 +1,5 @@
 /*
- * cmd/jsonpatch.h - an RFC 6902 JSON Patch from the difference of two JSON
+ * webhook/jsonpatch.h - an RFC 6902 JSON Patch from the difference of two JSON
  * documents (the admission webhook's answer: the object before and after
  * the Lua handler).
  *
@@ -11,8 +11,8 @@
  * Uses: cJSON, base/.
  * Owns: the returned array belongs to the caller (cJSON_Delete()).
  */
-#ifndef VSG_CMD_JSONPATCH_H
-#define VSG_CMD_JSONPATCH_H
+#ifndef VSG_JSONPATCH_H
+#define VSG_JSONPATCH_H
 
 #include <cjson/cJSON.h>
 

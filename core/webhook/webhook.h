@@ -1,5 +1,5 @@
 /*
- * cmd/webhook.h - the admission webhooks of `vsgate controller`
+ * webhook/webhook.h - the admission webhooks of `vsgate controller`
  * (/defaulting, /resource-validation, /vspherebindings) and their
  * certificates.
  *
@@ -13,7 +13,7 @@
  * controller) the manager keeps Secret vsphere-webhook-certs (create,
  * reuse, rotate before expiry) and the webhook configurations in line:
  * the caBundle of each, the rules of the binding webhook, which follow
- * the kinds the live VSphereBindings target (cmd/whrules.h, resources
+ * the kinds the live VSphereBindings target (webhook/whrules.h, resources
  * from discovery), and its selectors (per selection mode; namespaces only
  * when labelled bindings.knative.dev/include=true, as the VSphereBinding
  * reconciler labels those of subjects, so no other namespace depends on
@@ -25,13 +25,13 @@
  * the leadership changes. Lua overrides of the controller
  * (vsg_ctl_overrides()) are applied to each state between two requests;
  * a broken one is never used.
- * Uses: controller/controller.h, cmd/certs.h, cmd/jsonpatch.h, cmd/whrules.h,
+ * Uses: controller/controller.h, webhook/certs.h, webhook/jsonpatch.h, webhook/whrules.h,
  * http/server.h, kube/, lua/, base/, pthreads.
  * Owns: everything it makes; the kube config and the controller given in
  * the options are borrowed and must outlive it.
  */
-#ifndef VSG_CMD_WEBHOOK_H
-#define VSG_CMD_WEBHOOK_H
+#ifndef VSG_WEBHOOK_H
+#define VSG_WEBHOOK_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /*
- * cmd/whrules.h - the rules of the binding webhook
+ * webhook/whrules.h - the rules of the binding webhook
  * (vspherebindings.webhook.vsphere.sources.tanzu.vmware.com): which
  * resources the API server sends to /vspherebindings. As psbinding does
  * (upstream.md §6.3), they follow the kinds the live VSphereBindings
@@ -20,8 +20,8 @@
  * Uses: kube/discovery.h (struct vsg_kube_resource), cJSON, base/.
  * Owns: the returned array belongs to the caller (cJSON_Delete()).
  */
-#ifndef VSG_CMD_WHRULES_H
-#define VSG_CMD_WHRULES_H
+#ifndef VSG_WHRULES_H
+#define VSG_WHRULES_H
 
 #include <stddef.h>
 

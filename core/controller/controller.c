@@ -10,31 +10,10 @@
  */
 #include "controller/internal.h"
 #include "filter/filter_watch.h"
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include <lauxlib.h>
 
 #include "base/log.h"
-#include "base/mem.h"
-#include "base/prom.h"
-#include "base/url.h"
-#include "base/vtime.h"
-#include "kube/cache.h"
-#include "kube/client.h"
-#include "kube/discovery.h"
-#include "kube/informer.h"
-#include "kube/leader.h"
-#include "kube/lua_kube.h"
-#include "kube/queue.h"
-#include "kube/strmap.h"
-#include "lua/host.h"
-#include "lua/json.h"
-#include "lua/script.h"
 
 #define DEFAULT_RESYNC_MS (10LL * 3600 * 1000)
 
@@ -157,7 +136,6 @@ enum vsg_err vsg__ctl_load_script(struct rec *r, const struct vsg_lua_source *mo
     return vsg_lua_script_update(r->script, &main, mods, n, check, r, err);
 }
 
-
 /* ====================================================================
  * Life cycle
  * ==================================================================== */
@@ -177,7 +155,6 @@ static int valid_module(const char *m)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return 0;
     return 1;
 }
-
 
 static enum vsg_err init_rec(struct vsg_ctl *ctl, struct rec *r, const char *module,
                              struct vsg_error *err)

@@ -3,31 +3,8 @@
  * of leadership changes (see controller.h and internal.h).
  */
 #include "controller/internal.h"
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include <lauxlib.h>
 
 #include "base/log.h"
-#include "base/mem.h"
-#include "base/prom.h"
-#include "base/url.h"
-#include "base/vtime.h"
-#include "kube/cache.h"
-#include "kube/client.h"
-#include "kube/discovery.h"
-#include "kube/informer.h"
-#include "kube/leader.h"
-#include "kube/lua_kube.h"
-#include "kube/queue.h"
-#include "kube/strmap.h"
-#include "lua/host.h"
-#include "lua/json.h"
-#include "lua/script.h"
 
 /* ====================================================================
  * Leadership callbacks (elector thread)

@@ -4,31 +4,8 @@
  * config-logging and config-observability (see controller.h and internal.h).
  */
 #include "controller/internal.h"
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include <lauxlib.h>
 
 #include "base/log.h"
-#include "base/mem.h"
-#include "base/prom.h"
-#include "base/url.h"
-#include "base/vtime.h"
-#include "kube/cache.h"
-#include "kube/client.h"
-#include "kube/discovery.h"
-#include "kube/informer.h"
-#include "kube/leader.h"
-#include "kube/lua_kube.h"
-#include "kube/queue.h"
-#include "kube/strmap.h"
-#include "lua/host.h"
-#include "lua/json.h"
-#include "lua/script.h"
 
 /* ====================================================================
  * Overrides and config maps (system namespace informer)
@@ -223,7 +200,6 @@ void vsg__ctl_initial_overrides(struct vsg_ctl *ctl)
                      ctl->system_ns, ctl->overrides_name, e.msg);
     cJSON_Delete(cm);
 }
-
 
 enum vsg_err vsg_ctl_overrides(struct vsg_ctl *ctl, uint64_t *gen, struct vsg_lua_source **mods,
                                size_t *n)

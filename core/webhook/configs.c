@@ -5,33 +5,10 @@
  */
 #include "webhook/internal.h"
 
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include <lauxlib.h>
-
-#include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "base/prom.h"
-#include "base/url.h"
-#include "base/vtime.h"
-#include "webhook/certs.h"
-#include "webhook/jsonpatch.h"
-#include "controller/uninstall.h"
-#include "webhook/whrules.h"
-#include "http/server.h"
-#include "kube/cache.h"
-#include "kube/client.h"
-#include "kube/discovery.h"
 #include "kube/informer.h"
-#include "kube/strmap.h"
-#include "lua/host.h"
-#include "lua/json.h"
-#include "lua/script.h"
+#include "webhook/whrules.h"
 
 /* ====================================================================
  * Webhook configurations

@@ -6,6 +6,7 @@
 -- collector.
 local fe = require("lib.fielderrors")
 local urls = require("lib.urls")
+local vsg = require("vsg")
 
 local M = {}
 
@@ -14,8 +15,8 @@ local M = {}
 -- `package` (there vsg.null is the light userdata above).
 function M.is_null(v)
   if type(v) == "userdata" then return true end
-  local vsg = type(package) == "table" and package.loaded.vsg or nil
-  return v ~= nil and type(vsg) == "table" and v == vsg.null
+  local loaded = type(package) == "table" and package.loaded.vsg or nil
+  return v ~= nil and type(loaded) == "table" and v == loaded.null
 end
 
 --- `v` when it is a table (and not the null sentinel), else nil.
@@ -253,39 +254,20 @@ M.DESTINATION = M.object({
 })
 
 -- ------------------------------------------------------------------
--- ISO-8601 durations (the grammar of core/cloudevents/delivery.c)
+-- ISO-8601 durations (vsg.time.parse_iso8601_duration, the rule the
+-- event sender reads backoffDelay by: base/vtime.c)
 -- ------------------------------------------------------------------
 
---- Whether `s` is an ISO-8601 duration "PnYnMnWnDTnHnMnS": designators in
--- that order, each at most once, at least one; 'T' before H/M/S and
+--- Whether `s` is an ISO-8601 duration "PnYnMnWnDTnHnMnS" (designators
+-- in that order, each at most once, at least one; 'T' before H/M/S and
 -- followed by at least one of them; decimal fractions ("." or ",") on any
--- number; no sign.
+-- number; no sign). The webhook checks the grammar only: a well-formed
+-- duration too long for the sender (why == "range", past ~292 million
+-- years) is admitted, as it always was.
 function M.is_iso8601_duration(s)
-  if type(s) ~= "string" or s:sub(1, 1) ~= "P" then return false end
-  local units = { date = "YMWD", time = "HMS" }
-  local part, next_at = "date", 1
-  local any, any_time, in_time = false, false, false
-  local i = 2
-  while i <= #s do
-    local ch = s:sub(i, i)
-    if ch == "T" then
-      if in_time then return false end
-      in_time, part, next_at = true, "time", 1
-      i = i + 1
-    else
-      local num = s:match("^%d*[.,]?%d*", i)
-      if not num:find("%d") then return false end
-      i = i + #num
-      local unit = s:sub(i, i)
-      local at = unit ~= "" and units[part]:find(unit, next_at, true)
-      if not at then return false end
-      next_at = at + 1
-      any = true
-      if in_time then any_time = true end
-      i = i + 1
-    end
-  end
-  return any and (not in_time or any_time)
+  if type(s) ~= "string" then return false end
+  local ms, _, why = vsg.time.parse_iso8601_duration(s)
+  return ms ~= nil or why == "range"
 end
 
 return M

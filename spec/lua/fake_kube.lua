@@ -1,6 +1,9 @@
---- Spec helper: an in-memory stand-in for the controller's `vsg` module
--- (vsg.kube, vsg.hash.md5, vsg.json.decode, vsg.log) that records every
--- write, so reconciler specs can assert exact objects and "no writes".
+--- Spec helper: an in-memory stand-in for the parts of the controller's
+-- `vsg` module that need a running vsgate (vsg.kube, vsg.hash.md5,
+-- vsg.json.decode, vsg.log, vsg.filter), recording every write, so
+-- reconciler specs can assert exact objects and "no writes". Everything
+-- else (vsg.null, vsg.isnull, vsg.time, vsg.url) is the real module,
+-- vsg.so (spec/lua/helper.lua).
 --
 --   local fake = require("fake_kube")
 --   local vsg = fake.install()          -- package.loaded.vsg = vsg
@@ -131,18 +134,18 @@ M.json_decode = decode
 
 local noop = function() end
 
---- Installs a fake `vsg` as package.loaded.vsg and returns it.
---- The stand-in for vsg.null (JSON null; in a merge patch: delete).
-M.null = setmetatable({}, { __name = "vsg.null" })
+local real = require("vsg")
 
+--- vsg.null, the real one (JSON null; in a merge patch: delete).
+M.null = real.null
+
+--- Installs `vsg` as package.loaded.vsg and returns it: the stand-ins
+-- below over the real module.
 function M.install()
-  local vsg = {
+  local vsg = setmetatable({
     hash = { md5 = M.md5 },
     json = { decode = decode },
     log = { debug = noop, info = noop, warn = noop, error = noop },
-    null = M.null,
-    -- vsg.url.redact (base/url.h), near enough: user info up to the last '@'.
-    url = { redact = function(s) return (s:gsub("(%a[%w+.-]*://)[^%s\"<>`]*@", "%1***@")) end },
     -- vsg.filter.check (cmd/filter_check.c) compiles and dry-runs; here,
     -- compiling is enough to tell a good script from a broken one.
     filter = {
@@ -154,7 +157,7 @@ function M.install()
         return true
       end,
     },
-  }
+  }, { __index = real })
   vsg.kube = M.new()
   package.loaded.vsg = vsg
   return vsg

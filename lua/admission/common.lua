@@ -1,37 +1,19 @@
 --- Pieces shared by the VSphereSource and VSphereBinding admission modules:
--- JSON null handling, the known-fields walker (unknown fields are rejected,
--- as the Go webhook's "disallow unknown fields" decoder did), the auth spec
--- (address, secretRef) and Knative Destination rules, ISO-8601 durations
--- and PEM certificates. Pure functions; errors go to a lib.fielderrors
--- collector.
+-- JSON null handling (lib.tables), the known-fields walker (unknown fields
+-- are rejected, as the Go webhook's "disallow unknown fields" decoder did),
+-- the auth spec (address, secretRef) and Knative Destination rules,
+-- ISO-8601 durations and PEM certificates. Pure functions; errors go to a
+-- lib.fielderrors collector.
+local T = require("lib.tables")
 local fe = require("lib.fielderrors")
 local urls = require("lib.urls")
 local vsg = require("vsg")
 
 local M = {}
 
---- Whether `v` is JSON null: vsg.null (a light userdata) or the fake's
--- sentinel table (package.loaded.vsg.null) in specs. The sandbox has no
--- `package` (there vsg.null is the light userdata above).
-function M.is_null(v)
-  if type(v) == "userdata" then return true end
-  local loaded = type(package) == "table" and package.loaded.vsg or nil
-  return v ~= nil and type(loaded) == "table" and v == loaded.null
-end
-
---- `v` when it is a table (and not the null sentinel), else nil.
-function M.tbl(v)
-  if type(v) == "table" and not M.is_null(v) then return v end
-  return nil
-end
-
---- `v` when it is a non-empty string, else nil.
-function M.str(v)
-  return type(v) == "string" and v ~= "" and v or nil
-end
-
---- Whether `v` is absent: nil or JSON null (Go decodes null as the zero value).
-function M.absent(v) return v == nil or M.is_null(v) end
+-- JSON null and the shapes of values: lib.tables (is_null, absent, tbl,
+-- str), kept under these names for the admission modules.
+M.is_null, M.absent, M.tbl, M.str = T.is_null, T.absent, T.tbl, T.str
 
 --- Whether a string field is unset: absent or "" (a value of another type
 -- is reported by the walker, not as missing).
@@ -89,12 +71,7 @@ local function join(path, key)
   return path .. "." .. key
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = T.sorted_keys
 
 --- Checks `v` against `schema` (built with object/map/array and the scalar
 -- kinds above): `unknown field "<key>"` at the path of each key the schema

@@ -6,11 +6,12 @@
  *   local vsg = require("vsg")  -- LUA_CPATH="<build>/lua-cmodules/?.so;;"
  *
  * It holds what needs no host state: vsg.null and vsg.isnull (the JSON
- * null of vsg.json, a light userdata), vsg.time and vsg.url, the very
+ * null, a light userdata), vsg.json, vsg.time and vsg.url, the very
  * functions of lua_json.c, lua_time.c and lua_url.c. Outside a host state
- * nothing is metered (vsg_lua_from() is NULL). vsg.json, vsg.log and the
- * libraries added above the host (vsg.kube, vsg.filter, ...) need a
- * vsgate state and are not in it.
+ * nothing is metered and there is no memory cap (vsg_lua_from() is NULL).
+ * vsg.log (it logs as the state's script) and the libraries added above
+ * the host (vsg.kube, vsg.hash, vsg.filter, ...) need a vsgate state and
+ * are not in it.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -25,11 +26,13 @@ int luaopen_vsg(lua_State *L)
 {
     luaL_checkversion(L);
     vsg__lua_json_setup(L); /* vsg.null's metatable (tostring "vsg.null"). */
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     vsg_lua_pushnull(L);
     lua_setfield(L, -2, "null");
     lua_pushcfunction(L, vsg__lua_isnull);
     lua_setfield(L, -2, "isnull");
+    vsg__lua_open_json(L);
+    lua_setfield(L, -2, "json");
     vsg__lua_open_time(L);
     lua_setfield(L, -2, "time");
     vsg__lua_open_url(L);

@@ -329,7 +329,7 @@ function M.reconcile(ctx, b)
     for _, c in ipairs(b.status.conditions) do
       if tbl(c) and c.type == "Ready" then ready = c end
     end
-    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, (tbl(vsg.time) or {}).parse)) }
+    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, vsg.time.parse)) }
   end
   return nil
 end

@@ -935,7 +935,7 @@ static void add_sub(lua_State *L, lua_CFunction open, const char *field,
 
 /* [-1, +1, -] vsg.isnull(v): true for nil and vsg.null (a JSON null,
  * which is truthy), so `if vsg.isnull(e.data.Vm) then` reads right. */
-static int l_isnull(lua_State *L)
+int vsg__lua_isnull(lua_State *L)
 {
     lua_pushboolean(L, lua_isnoneornil(L, 1) || vsg_lua_isnull(L, 1));
     return 1;
@@ -1019,7 +1019,7 @@ static int setup(lua_State *L)
     lua_createtable(L, 0, 8);                              /* 9: real vsg */
     vsg_lua_pushnull(L);
     lua_setfield(L, 9, "null");
-    lua_pushcfunction(L, l_isnull);
+    lua_pushcfunction(L, vsg__lua_isnull);
     lua_setfield(L, 9, "isnull");
     add_sub(L, vsg__lua_open_log, "log", "vsg.log");
     add_sub(L, vsg__lua_open_json, "json", "vsg.json");
@@ -1148,7 +1148,9 @@ struct vsg_lua *vsg_lua_from(lua_State *L)
 {
     void *ud = NULL;
 
-    (void)lua_getallocf(L, &ud);
+    /* A plain interpreter that loaded vsg.so (lua_module.c) has another
+     * allocator: no host state, so nothing is metered there. */
+    if (lua_getallocf(L, &ud) != state_alloc) return NULL;
     return ud;
 }
 
@@ -1181,6 +1183,7 @@ void vsg__lua_charge(lua_State *L, uint64_t n)
 {
     struct vsg_lua *s = vsg_lua_from(L);
 
+    if (s == NULL) return;
     /* Saturating; the next hook or vsg_lua_meter() enforces it. */
     s->steps = n > UINT64_MAX - s->steps ? UINT64_MAX : s->steps + n;
 }
@@ -1189,14 +1192,14 @@ void vsg_lua_meter(lua_State *L, uint64_t n)
 {
     struct vsg_lua *s = vsg_lua_from(L);
 
-    if (s->depth > 0 && over_limits(L, s, n, 0)) raise_limit(L, s);
+    if (s != NULL && s->depth > 0 && over_limits(L, s, n, 0)) raise_limit(L, s);
 }
 
 int vsg__lua_over(lua_State *L, uint64_t n)
 {
     struct vsg_lua *s = vsg_lua_from(L);
 
-    return s->depth > 0 && over_limits(L, s, n, 0);
+    return s != NULL && s->depth > 0 && over_limits(L, s, n, 0);
 }
 
 /* ====================================================================

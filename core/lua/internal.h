@@ -24,6 +24,9 @@ int vsg__lua_open_json(lua_State *L);
 int vsg__lua_open_time(lua_State *L);
 int vsg__lua_open_url(lua_State *L);
 
+/* [-1, +1, -] vsg.isnull(v): true for nil and vsg.null. */
+int vsg__lua_isnull(lua_State *L);
+
 /* [-0, +0, m] Creates the registry entries lua_json.c needs (the array
  * and object marker metatables, the box metatable, vsg.null's metatable).
  * Called once per state by the host's setup. */

@@ -16,56 +16,9 @@
 #include "lua/json.h"
 #include "webhook/jsonpatch.h"
 
-/* The main chunk of every admission state. */
-static const char driver_src[] =
-    "local vss = require 'admission.vspheresource'\n"
-    "local vsb = require 'admission.vspherebinding'\n"
-    "local bind = require 'binding.vsphere'\n"
-    "local M = {}\n"
-    "local function mod_of(req)\n"
-    "  local k = type(req.kind) == 'table' and req.kind.kind or req.kind\n"
-    "  if k == 'VSphereSource' then return vss elseif k == 'VSphereBinding' then return vsb end\n"
-    "end\n"
-    "local function ctx_of(req)\n"
-    "  return { namespace = req.namespace, operation = req.operation,\n"
-    "           subresource = req.subResource or '', filter_max = M.filter_max }\n"
-    "end\n"
-    "function M.defaulting(req, obj)\n"
-    "  local m = mod_of(req)\n"
-    "  if m and type(obj) == 'table' then m.default(obj, ctx_of(req)) end\n"
-    "  return obj\n"
-    "end\n"
-    "function M.validate(req, obj, old)\n"
-    "  local m = mod_of(req)\n"
-    "  if not m or type(obj) ~= 'table' then return nil end\n"
-    "  local errs = m.validate(obj, type(old) == 'table' and old or nil, ctx_of(req))\n"
-    "  if errs and #errs > 0 then return m.format(errs) end\n"
-    "  return nil\n"
-    "end\n"
-    "function M.bind(req, obj, bindings, ns_labels, mode)\n"
-    "  if type(obj) ~= 'table' or (req.operation ~= 'CREATE' and req.operation ~= 'UPDATE') then\n"
-    "    return obj\n"
-    "  end\n"
-    "  local md = type(obj.metadata) == 'table' and obj.metadata or {}\n"
-    "  if not bind.selection(md.labels, ns_labels, mode) then return obj end\n"
-    "  if not bind.podspec(obj) then return obj end\n"
-    "  local had_md, had_ns = obj.metadata, md.namespace\n"
-    "  obj.metadata = md\n"
-    "  if type(md.namespace) ~= 'string' or md.namespace == '' then md.namespace = req.namespace end\n"
-    "  local todo = {}\n"
-    "  for _, b in ipairs(bindings or {}) do\n"
-    "    if bind.subject_matches(b, obj) then todo[#todo + 1] = b end\n"
-    "  end\n"
-    "  md.namespace = had_ns\n"
-    "  obj.metadata = had_md\n"
-    "  for _, b in ipairs(todo) do\n"
-    "    local bmd = type(b.metadata) == 'table' and b.metadata or {}\n"
-    "    if type(bmd.deletionTimestamp) == 'string' then bind.undo_binding(obj, b)\n"
-    "    else bind.do_binding(obj, b) end\n"
-    "  end\n"
-    "  return obj\n"
-    "end\n"
-    "return M\n";
+/* The main chunk of every admission state: the driver is Lua
+ * (lua/admission/driver.lua), like everything it decides. */
+static const char driver_src[] = "return require 'admission.driver'\n";
 
 /* ====================================================================
  * Lua slots
@@ -80,24 +33,11 @@ static int check_protected(lua_State *L)
 {
     const struct check_args *ca = lua_touserdata(L, 1);
     const struct vsg_lua_script *cand = ca->cand;
-    static const char sample_src[] =
-        "{\"apiVersion\":\"sources.tanzu.vmware.com/v1alpha1\",\"kind\":\"VSphereSource\","
-        "\"metadata\":{\"name\":\"s\",\"namespace\":\"ns\"},\"spec\":{\"address\":\"https://vc\","
-        "\"secretRef\":{\"name\":\"c\"},\"sink\":{\"uri\":\"http://x\"}}}";
-    static const char sample_dep[] =
-        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\","
-        "\"namespace\":\"ns\"},\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\"}]}}}}";
-    static const char sample_binding[] =
-        "[{\"apiVersion\":\"sources.tanzu.vmware.com/v1alpha1\",\"kind\":\"VSphereBinding\","
-        "\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\"},\"spec\":{\"address\":\"https://vc\","
-        "\"secretRef\":{\"name\":\"c\"},\"subject\":{\"apiVersion\":\"apps/v1\",\"kind\":"
-        "\"Deployment\",\"name\":\"d\",\"namespace\":\"ns\"}}}]";
-    struct vsg_error e;
     lua_settop(L, 0);
     if (vsg_lua_script_push_module(cand) != VSG_OK || !lua_istable(L, 1))
         return luaL_error(L, "the admission driver returned no table");
-    static const char *const fns[] = {"defaulting", "validate", "bind"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const fns[] = {"defaulting", "validate", "bind", "selftest"};
+    for (int i = 0; i < 4; i++) {
         if (lua_getfield(L, 1, fns[i]) != LUA_TFUNCTION)
             return luaL_error(L, "the admission driver has no function %s", fns[i]);
         lua_pop(L, 1);
@@ -105,37 +45,9 @@ static int check_protected(lua_State *L)
     /* What validation bounds spec.filter.limits by. */
     vsg_lua_limits_push(L, &ca->wh->o.filter_max);
     lua_setfield(L, 1, "filter_max");
-    /* A dry run of each handler on samples. */
-    for (int i = 0; i < 3; i++) {
-        lua_getfield(L, 1, fns[i]);
-        lua_createtable(L, 0, 4);
-        lua_pushstring(L, "CREATE");
-        lua_setfield(L, -2, "operation");
-        lua_pushstring(L, "ns");
-        lua_setfield(L, -2, "namespace");
-        lua_createtable(L, 0, 1);
-        lua_pushstring(L, i == 2 ? "Deployment" : "VSphereSource");
-        lua_setfield(L, -2, "kind");
-        lua_setfield(L, -2, "kind");
-        const char *o = i == 2 ? sample_dep : sample_src;
-        if (vsg_lua_json_decode(L, o, strlen(o), &e) != VSG_OK) return luaL_error(L, "%s", e.msg);
-        if (i == 2) {
-            if (vsg_lua_json_decode(L, sample_binding, strlen(sample_binding), &e) != VSG_OK)
-                return luaL_error(L, "%s", e.msg);
-            lua_newtable(L);
-            lua_pushstring(L, "exclusion");
-            lua_call(L, 5, 1);
-            if (!lua_istable(L, -1)) return luaL_error(L, "bind returned no object on a sample");
-        } else {
-            lua_pushnil(L);
-            lua_call(L, 3, 1);
-            if (i == 0 && !lua_istable(L, -1))
-                return luaL_error(L, "defaulting returned no object on a sample");
-            if (i == 1 && !lua_isnil(L, -1))
-                return luaL_error(L, "validate rejected a valid sample: %s", luaL_tolstring(L, -1, NULL));
-        }
-        lua_settop(L, 1);
-    }
+    /* A dry run of each handler on the driver's samples. */
+    lua_getfield(L, 1, "selftest");
+    lua_call(L, 0, 0);
     lua_settop(L, 0);
     return 0;
 }

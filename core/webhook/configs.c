@@ -1,53 +1,121 @@
 /*
- * webhook/configs.c - the webhook configurations: the caBundle, the
- * binding webhook's rules and selectors kept in line (while leading), and
- * in URL mode the three configurations created and deleted (see webhook.h and internal.h).
+ * webhook/configs.c - the webhook configurations: built once by
+ * lua/webhook/configurations.lua for this mode, namespace and Service,
+ * then kept in line while leading (the caBundle, the leader's fields of
+ * the binding webhook, its rules grown by the bindings' kinds), and in URL
+ * mode created and deleted (see webhook.h and internal.h).
  */
 #include "webhook/internal.h"
+
+#include <lauxlib.h>
 
 #include "base/log.h"
 #include "base/mem.h"
 #include "kube/informer.h"
+#include "lua/json.h"
 #include "webhook/whrules.h"
 
 /* ====================================================================
  * Webhook configurations
  * ==================================================================== */
 
+/* One configuration of webhook.configurations (wh->confs). */
 struct whconf {
-    const char *name, *resource, *path;
-    int mutating;
-    int service_only; /* Never registered by URL (it would see the whole cluster's namespaces). */
+    cJSON *obj;           /* The object as built (URL mode: what is registered). */
+    const char *name;     /* Its metadata.name (in obj). */
+    const char *resource; /* mutatingwebhookconfigurations | validatingwebhookconfigurations. */
+    int bindings;         /* Holds the binding webhook. */
 };
 
-static const struct whconf confs[] = {
-    {VSG_WH_DEFAULTING, "mutatingwebhookconfigurations", "/defaulting", 1, 0},
-    {VSG_WH_VALIDATION, "validatingwebhookconfigurations", "/resource-validation", 0, 0},
-    {VSG_WH_BINDINGS, "mutatingwebhookconfigurations", "/vspherebindings", 1, 0},
-    {VSG_WH_UNINSTALL, "validatingwebhookconfigurations", "/uninstall", 0, 1},
-};
-#define NCONFS (sizeof confs / sizeof confs[0])
-
-static int is_bindings(const struct whconf *w)
+/* The first (only) webhook of configuration object o. */
+static cJSON *first_hook(const cJSON *o)
 {
-    return strcmp(w->name, VSG_WH_BINDINGS) == 0;
+    return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "webhooks"), 0);
 }
 
-/* The configuration object's name: the webhook's, or in URL mode
- * VSG_WH_URL_PREFIX + it (in a static buffer per configuration). */
-static const char *conf_name(const struct vsg_webhook *wh, const struct whconf *w)
-{
-    static _Thread_local char buf[256];
-    if (!wh->url_base) return w->name;
-    snprintf(buf, sizeof buf, "%s%s", VSG_WH_URL_PREFIX, w->name);
-    return buf;
-}
-
-static void conf_path(struct vsg_buf *b, const struct vsg_webhook *wh, const struct whconf *w, int with_name)
+static void conf_path(struct vsg_buf *b, const struct whconf *w, int with_name)
 {
     vsg_buf_reset(b);
-    (void)vsg_kube_path(b, "admissionregistration.k8s.io/v1", NULL, w->resource,
-                        with_name ? conf_name(wh, w) : NULL, NULL);
+    (void)vsg_kube_path(b, "admissionregistration.k8s.io/v1", NULL, w->resource, with_name ? w->name : NULL,
+                        NULL);
+}
+
+struct conf_args {
+    const struct vsg_webhook *wh;
+    struct vsg_buf out; /* The JSON of build()'s result. */
+};
+
+static int conf_protected(lua_State *L)
+{
+    struct conf_args *ca = lua_touserdata(L, 1);
+    const struct vsg_webhook *wh = ca->wh;
+    struct vsg_error e;
+    lua_settop(L, 0);
+    if (vsg_lua_script_push_module(wh->conf_script) != VSG_OK || !lua_istable(L, 1) ||
+        lua_getfield(L, 1, "build") != LUA_TFUNCTION)
+        return luaL_error(L, "webhook.configurations has no function build");
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, wh->system_ns);
+    lua_setfield(L, -2, "system_namespace");
+    lua_pushstring(L, wh->mode);
+    lua_setfield(L, -2, "selection_mode");
+    lua_pushstring(L, wh->url_base ? wh->url_base : wh->service);
+    lua_setfield(L, -2, wh->url_base ? "url_base" : "service");
+    lua_call(L, 1, 1);
+    if (vsg_lua_json_encode(L, -1, &ca->out, &e) != VSG_OK) return luaL_error(L, "%s", e.msg);
+    lua_settop(L, 0);
+    return 0;
+}
+
+/* The configurations of lua/webhook/configurations.lua (the shipped code:
+ * not overridable, as they decide which requests reach the overrides) for
+ * this controller's mode, names and namespace, into wh->confs. */
+enum vsg_err vsg__wh_load_configurations(struct vsg_webhook *wh, struct vsg_error *err)
+{
+    static const char main_src[] = "return require 'webhook.configurations'\n";
+    struct vsg_lua_config lc = {.kind = VSG_LUA_KIND_ADMISSION, .limits = wh->o.admission_limits,
+                                .name = "vsgate.webhook-configurations.lua", .search_path = wh->search_path};
+    struct vsg_lua_source main = {"=webhook-configurations", main_src, sizeof main_src - 1};
+    struct conf_args ca = {.wh = wh};
+    enum vsg_err rc;
+    if (!(wh->conf_script = vsg_lua_script_new(&lc, NULL, err))) return err->code;
+    if ((rc = vsg_lua_script_update(wh->conf_script, &main, NULL, 0, NULL, NULL, err)) != VSG_OK) return rc;
+    vsg_buf_init(&ca.out, 1 << 20);
+    rc = vsg_lua_cpcall(vsg_lua_script_state(wh->conf_script), conf_protected, &ca, 0, err);
+    if (rc == VSG_OK && !(wh->conf_doc = cJSON_ParseWithLength(ca.out.data, ca.out.len)))
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "webhook: out of memory");
+    vsg_buf_cleanup(&ca.out);
+    if (rc != VSG_OK) return rc;
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(wh->conf_doc, "configurations"), *o;
+    const char *bname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(wh->conf_doc, "bindings"));
+    wh->leader_fields = cJSON_GetObjectItemCaseSensitive(wh->conf_doc, "leader_fields");
+    size_t n = (size_t)cJSON_GetArraySize(list);
+    if (!bname || !n || !cJSON_IsArray(wh->leader_fields))
+        return vsg_error_set(err, VSG_ERR_INVAL, "webhook.configurations: build() returned no configurations");
+    if (!(wh->confs = vsg_calloc(n, sizeof *wh->confs))) return vsg_error_set(err, VSG_ERR_NOMEM, "webhook: out of memory");
+    cJSON_ArrayForEach(o, list) {
+        struct whconf *w = &wh->confs[wh->nconfs];
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind"));
+        const char *hook = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first_hook(o), "name"));
+        w->obj = o;
+        w->name = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"), "name"));
+        w->resource = same_str(kind, "MutatingWebhookConfiguration")     ? "mutatingwebhookconfigurations"
+                      : same_str(kind, "ValidatingWebhookConfiguration") ? "validatingwebhookconfigurations"
+                                                                         : NULL;
+        if (!w->name || !w->resource || !hook || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "webhooks")) != 1)
+            return vsg_error_set(err, VSG_ERR_INVAL,
+                                 "webhook.configurations: configuration %zu needs a name, a kind of "
+                                 "Mutating/ValidatingWebhookConfiguration and one webhook",
+                                 wh->nconfs + 1);
+        w->bindings = strcmp(hook, bname) == 0;
+        if (w->bindings) wh->base_rules = cJSON_GetObjectItemCaseSensitive(first_hook(o), "rules");
+        wh->nconfs++;
+    }
+    if (!wh->base_rules)
+        return vsg_error_set(err, VSG_ERR_INVAL, "webhook.configurations: no configuration holds webhook %s",
+                             bname);
+    return VSG_OK;
 }
 
 static enum vsg_err resolve_kind(void *ud, const char *av, const char *kind,
@@ -80,64 +148,16 @@ static cJSON *binding_rules(struct vsg_webhook *wh, size_t *skipped)
     *skipped = 0;
     if (!arr) return NULL;
     vsg_kube_cache_each(vsg_kube_informer_cache(wh->binf), NULL, NULL, vsg__wh_collect, arr);
-    rules = vsg_whrules_build(arr, resolve_kind, wh, skipped, &why);
+    rules = vsg_whrules_build(wh->base_rules, arr, resolve_kind, wh, skipped, &why);
     cJSON_Delete(arr);
     if (rules) {
         char msg[VSG_ERROR_MSG_MAX + 128];
         snprintf(msg, sizeof msg, "%s: %zu subject kind(s) left out of its rules (retrying): %s",
-                 VSG_WH_BINDINGS, *skipped, why.msg);
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(wh->conf_doc, "bindings")), *skipped,
+                 why.msg);
         vsg__wh_log_changed(&wh->skip_why, *skipped ? msg : NULL);
     }
     return rules;
-}
-
-/* One matchExpressions entry: {key, operator, values: [v1, v2]} (v2 may
- * be NULL); the array takes it. 0, or -1 out of memory. */
-static int add_expr(cJSON *arr, const char *key, const char *op, const char *v1, const char *v2)
-{
-    const char *vals[] = {v1, v2};
-    cJSON *e = cJSON_CreateObject();
-    if (!e || !cJSON_AddItemToArray(arr, e)) {
-        cJSON_Delete(e);
-        return -1;
-    }
-    return cJSON_AddStringToObject(e, "key", key) && cJSON_AddStringToObject(e, "operator", op) &&
-                   cJSON_AddItemToObject(e, "values", cJSON_CreateStringArray(vals, v2 ? 2 : 1))
-               ? 0
-               : -1;
-}
-
-/*
- * The binding webhook's namespaceSelector (ns nonzero) or objectSelector,
- * as deploy/webhooks/700-webhook-configurations.yaml ships them (same
- * order, so the leader and `kubectl apply` agree). Namespaces: ours, in
- * both modes only those labelled bindings.knative.dev/include=true (the
- * VSphereBinding reconciler labels the namespaces of subjects), so that
- * workloads elsewhere never wait on this webhook; in exclusion mode also
- * not bindings.knative.dev/exclude=true; never kube-system nor the system
- * namespace. Objects: as psbinding, exclusion mode not
- * bindings.knative.dev/exclude=true, inclusion mode
- * bindings.knative.dev/include=true. NULL when out of memory.
- */
-static cJSON *binding_selector(const struct vsg_webhook *wh, int ns)
-{
-    int incl = strcmp(wh->mode, "inclusion") == 0;
-    cJSON *sel = cJSON_CreateObject();
-    cJSON *exprs = sel ? cJSON_AddArrayToObject(sel, "matchExpressions") : NULL;
-    int rc = exprs ? 0 : -1;
-    if (ns) {
-        if (!rc) rc = add_expr(exprs, VSG_WH_INCLUDE_LABEL, "In", "true", NULL);
-        if (!rc && !incl) rc = add_expr(exprs, VSG_WH_EXCLUDE_LABEL, "NotIn", "true", NULL);
-        if (!rc) rc = add_expr(exprs, "kubernetes.io/metadata.name", "NotIn", "kube-system", wh->system_ns);
-    } else if (!rc) {
-        rc = incl ? add_expr(exprs, VSG_WH_INCLUDE_LABEL, "In", "true", NULL)
-                  : add_expr(exprs, VSG_WH_EXCLUDE_LABEL, "NotIn", "true", NULL);
-    }
-    if (rc) {
-        cJSON_Delete(sel);
-        return NULL;
-    }
-    return sel;
 }
 
 /* Sets h[key] to a copy of want unless it is equal already; 1 when it
@@ -155,43 +175,19 @@ static int set_field(cJSON *h, const char *key, const cJSON *want)
     return 1;
 }
 
-/* The webhooks array of a URL-mode configuration. */
-static cJSON *url_webhooks(struct vsg_webhook *wh, const struct whconf *w, const char *ca64,
-                           const cJSON *rules)
+/* The webhooks array of a URL-mode configuration: as built, with the
+ * caBundle and (the binding webhook) the rules of the live bindings. */
+static cJSON *url_webhooks(const struct whconf *w, const char *ca64, const cJSON *rules)
 {
-    struct vsg_buf b;
-    cJSON *out = NULL;
-    vsg_buf_init(&b, 64 * 1024);
-    enum vsg_err rc = vsg_buf_printf(
-        &b,
-        "[{\"name\":\"%s\",\"admissionReviewVersions\":[\"v1\"],"
-        "\"clientConfig\":{\"url\":\"%s%s\",\"caBundle\":\"%s\"},"
-        "\"failurePolicy\":\"Fail\",\"sideEffects\":\"None\",\"timeoutSeconds\":10,"
-        "\"matchPolicy\":\"Equivalent\",",
-        w->name, wh->url_base, w->path, ca64);
-    if (rc == VSG_OK && w->mutating) rc = vsg_buf_puts(&b, "\"reinvocationPolicy\":\"IfNeeded\",");
-    if (rc == VSG_OK && !is_bindings(w)) {
-        rc = vsg_buf_puts(&b, "\"rules\":[{\"apiGroups\":[\"sources.tanzu.vmware.com\"],"
-                              "\"apiVersions\":[\"v1alpha1\"],\"operations\":[\"CREATE\",\"UPDATE\"],"
-                              "\"resources\":[\"vspheresources\",\"vspherebindings\"],"
-                              "\"scope\":\"Namespaced\"}]}]");
-    } else if (rc == VSG_OK) {
-        /* The selectors and the rules (which follow the bindings) are
-         * added below. */
-        rc = vsg_buf_puts(&b, "\"rules\":[]}]");
-    }
-    if (rc == VSG_OK) out = cJSON_ParseWithLength(b.data, b.len);
-    vsg_buf_cleanup(&b);
-    if (out && is_bindings(w)) {
-        cJSON *h = cJSON_GetArrayItem(out, 0);
-        cJSON *nsel = binding_selector(wh, 1), *osel = binding_selector(wh, 0);
-        if (!nsel || !osel || set_field(h, "namespaceSelector", nsel) < 0 ||
-            set_field(h, "objectSelector", osel) < 0 || set_field(h, "rules", rules) < 0) {
-            cJSON_Delete(out);
-            out = NULL;
-        }
-        cJSON_Delete(nsel);
-        cJSON_Delete(osel);
+    cJSON *out = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(w->obj, "webhooks"), 1);
+    cJSON *h = cJSON_GetArrayItem(out, 0);
+    cJSON *cc = cJSON_GetObjectItemCaseSensitive(h, "clientConfig");
+    cJSON *ca = cJSON_CreateString(ca64);
+    if (!cc || !ca || !cJSON_AddItemToObject(cc, "caBundle", ca) ||
+        (w->bindings && set_field(h, "rules", rules) < 0)) {
+        if (!cc) cJSON_Delete(ca);
+        cJSON_Delete(out);
+        return NULL;
     }
     return out;
 }
@@ -206,33 +202,37 @@ static int webhook_matches(const cJSON *want, const cJSON *have)
     return 1;
 }
 
-/* In Service mode: the caBundle of every webhook, and the rules and the
- * selectors (binding_selector()) of the binding webhook. Nonzero when
- * `cur` changed; -1 out of memory. */
+/* In Service mode: the caBundle of every webhook, and the leader's fields
+ * of the binding webhook (webhook.configurations' leader_fields: its
+ * selectors, policies and rules, as psbinding rewrites them). Nonzero
+ * when `cur` changed; -1 out of memory. */
 static int update_service_conf(const struct vsg_webhook *wh, const struct whconf *w, cJSON *cur,
                                const char *ca64, const cJSON *rules)
 {
     cJSON *h;
     int changed = 0;
+    const cJSON *want = first_hook(w->obj);
+    const char *want_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(want, "name"));
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cur, "webhooks")) {
         cJSON *cc = cJSON_GetObjectItemCaseSensitive(h, "clientConfig");
         if (!cJSON_IsObject(cc)) continue;
         const char *bundle = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "caBundle"));
         if (!bundle || strcmp(bundle, ca64) != 0) {
             cJSON_DeleteItemFromObjectCaseSensitive(cc, "caBundle");
-            cJSON_AddStringToObject(cc, "caBundle", ca64);
+            if (!cJSON_AddStringToObject(cc, "caBundle", ca64)) return -1;
             changed = 1;
         }
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "name"));
-        if (is_bindings(w) && same_str(name, VSG_WH_BINDINGS)) {
-            cJSON *nsel = binding_selector(wh, 1), *osel = binding_selector(wh, 0);
-            int a = nsel ? set_field(h, "namespaceSelector", nsel) : -1;
-            int o = osel ? set_field(h, "objectSelector", osel) : -1;
-            int r = set_field(h, "rules", rules);
-            cJSON_Delete(nsel);
-            cJSON_Delete(osel);
-            if (a < 0 || o < 0 || r < 0) return -1;
-            if (a || o || r) changed = 1;
+        if (!w->bindings || !same_str(name, want_name)) continue;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, wh->leader_fields) {
+            const char *key = cJSON_GetStringValue(f);
+            if (!key) continue;
+            const cJSON *v = strcmp(key, "rules") == 0 ? rules : cJSON_GetObjectItemCaseSensitive(want, key);
+            if (!v) continue;
+            int r = set_field(h, key, v);
+            if (r < 0) return -1;
+            if (r) changed = 1;
         }
     }
     return changed;
@@ -256,11 +256,10 @@ enum vsg_err vsg__wh_sync_configs(struct vsg_webhook *wh, size_t *skipped)
         return VSG_ERR_NOMEM;
     }
     vsg_buf_init(&p, 4096);
-    for (size_t i = 0; i < NCONFS; i++) {
-        const struct whconf *w = &confs[i];
+    for (size_t i = 0; i < wh->nconfs; i++) {
+        const struct whconf *w = &wh->confs[i];
         cJSON *cur = NULL;
-        if (w->service_only && wh->url_base) continue;
-        conf_path(&p, wh, w, 1);
+        conf_path(&p, w, 1);
         enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
         if (rc == VSG_ERR_NOTFOUND && !wh->url_base) continue;
         if (rc != VSG_OK && rc != VSG_ERR_NOTFOUND) {
@@ -270,26 +269,26 @@ enum vsg_err vsg__wh_sync_configs(struct vsg_webhook *wh, size_t *skipped)
         }
         int changed = 0;
         if (wh->url_base) {
-            cJSON *hooks = url_webhooks(wh, w, ca64, rules);
+            cJSON *hooks = url_webhooks(w, ca64, rules);
             if (!hooks) {
                 cJSON_Delete(cur);
                 worst = VSG_ERR_NOMEM;
                 continue;
             }
             if (!cur) {
-                cur = cJSON_CreateObject();
-                cJSON *md = cJSON_AddObjectToObject(cur, "metadata");
-                cJSON_AddStringToObject(cur, "apiVersion", "admissionregistration.k8s.io/v1");
-                cJSON_AddStringToObject(cur, "kind", w->mutating ? "MutatingWebhookConfiguration"
-                                                                 : "ValidatingWebhookConfiguration");
-                cJSON_AddStringToObject(md, "name", conf_name(wh, w));
-                cJSON *labels = cJSON_AddObjectToObject(md, "labels");
-                cJSON_AddStringToObject(labels, "sources.tanzu.vmware.com/webhook-mode", "url");
-                cJSON_AddItemToObject(cur, "webhooks", hooks);
-                conf_path(&p, wh, w, 0);
+                cur = cJSON_Duplicate(w->obj, 1);
+                if (!cur) {
+                    cJSON_Delete(hooks);
+                    worst = VSG_ERR_NOMEM;
+                    continue;
+                }
+                cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks);
+                conf_path(&p, w, 0);
                 rc = vsg_kube_create(wh->client, p.data, cur, NULL, &err);
                 if (rc == VSG_OK)
-                    VSG_LOG_INFO(LOGGER, "registered %s at %s%s", conf_name(wh, w), wh->url_base, w->path);
+                    VSG_LOG_INFO(LOGGER, "registered %s at %s", w->name,
+                                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(first_hook(w->obj), "clientConfig"), "url")));
                 else VSG_LOG_WARN(LOGGER, "creating %s: %s", w->name, err.msg);
                 if (rc != VSG_OK) worst = rc;
                 cJSON_Delete(cur);
@@ -331,26 +330,25 @@ void vsg__wh_delete_url_configs(struct vsg_webhook *wh)
     struct vsg_buf p;
     struct vsg_error err;
     vsg_buf_init(&p, 4096);
-    for (size_t i = 0; i < NCONFS; i++) {
+    for (size_t i = 0; i < wh->nconfs; i++) {
+        const struct whconf *w = &wh->confs[i];
         cJSON *cur = NULL;
-        char want[1024];
-        conf_path(&p, wh, &confs[i], 1);
+        conf_path(&p, w, 1);
         enum vsg_err rc = vsg_kube_get(wh->client, p.data, &cur, &err);
         const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cur, "webhooks"), 0), "clientConfig"),
-            "url"));
-        snprintf(want, sizeof want, "%s%s", wh->url_base, confs[i].path);
-        int ours = rc == VSG_OK && url && strcmp(url, want) == 0;
+            cJSON_GetObjectItemCaseSensitive(first_hook(cur), "clientConfig"), "url"));
+        const char *want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(first_hook(w->obj), "clientConfig"), "url"));
+        int ours = rc == VSG_OK && url && want && strcmp(url, want) == 0;
         cJSON_Delete(cur);
         if (rc != VSG_OK) {
-            if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "reading %s: %s", confs[i].name, err.msg);
+            if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "reading %s: %s", w->name, err.msg);
             continue;
         }
         if (!ours) continue;
         rc = vsg_kube_delete(wh->client, p.data, &err);
-        if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "unregistered %s", conf_name(wh, &confs[i]));
-        else if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "deleting %s: %s", confs[i].name, err.msg);
+        if (rc == VSG_OK) VSG_LOG_INFO(LOGGER, "unregistered %s", w->name);
+        else if (rc != VSG_ERR_NOTFOUND) VSG_LOG_WARN(LOGGER, "deleting %s: %s", w->name, err.msg);
     }
     vsg_buf_cleanup(&p);
 }

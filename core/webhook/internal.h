@@ -40,8 +40,6 @@
 /* First retry after a failed pass (doubling up to the check period). */
 #define RETRY_MIN_MS 1000
 /* The selection labels of psbinding (upstream.md §6.3). */
-#define VSG_WH_INCLUDE_LABEL "bindings.knative.dev/include"
-#define VSG_WH_EXCLUDE_LABEL "bindings.knative.dev/exclude"
 
 
 /* Metrics: the webhook's paths and what a request came to (ours). */
@@ -99,6 +97,13 @@ struct vsg_webhook {
     uint64_t lat[NPATHS][NLAT + 1];      /* vsgate_webhook_request_duration_seconds. */
     double lat_sum[NPATHS];
     struct vsg__strmap kn_rows;          /* Knative's tag values joined by US (0x1f) -> struct kn_row. */
+    /* The configurations (lua/webhook/configurations.lua), read once. */
+    struct vsg_lua_script *conf_script;
+    cJSON *conf_doc;                     /* What build() returned. */
+    struct whconf *confs;                /* Its configurations (in conf_doc). */
+    size_t nconfs;
+    const cJSON *leader_fields;          /* In conf_doc. */
+    const cJSON *base_rules;             /* The binding webhook's built-in rules (in conf_doc). */
 };
 
 
@@ -120,6 +125,7 @@ void vsg__wh_record(struct vsg_webhook *wh, int path, enum result res, const cJS
 
 /* configs.c */
 enum vsg_err vsg__wh_sync_configs(struct vsg_webhook *wh, size_t *skipped);
+enum vsg_err vsg__wh_load_configurations(struct vsg_webhook *wh, struct vsg_error *err);
 void vsg__wh_delete_url_configs(struct vsg_webhook *wh);
 void vsg__wh_log_changed(char **last, const char *why);
 

@@ -177,6 +177,7 @@ struct vsg_webhook *vsg_webhook_new(const struct vsg_webhook_opts *o, struct vsg
         goto nomem;
     }
     vsg_buf_cleanup(&b);
+    if (vsg__wh_load_configurations(wh, err) != VSG_OK) goto fail;
     if (!(wh->client = vsg_kube_client_new(o->cfg, err))) goto fail;
     if (!(wh->disco = vsg_kube_discovery_new())) goto nomem;
     wh->nslots = o->threads ? o->threads : 4;
@@ -327,6 +328,9 @@ void vsg_webhook_free(struct vsg_webhook *wh)
     vsg_free(wh->service);
     vsg_free(wh->lua_root);
     vsg_free(wh->search_path);
+    vsg_lua_script_free(wh->conf_script);
+    vsg_free(wh->confs);
+    cJSON_Delete(wh->conf_doc);
     vsg_free(wh->addr);
     vsg_free(wh->url_base);
     vsg_free(wh->mode);

@@ -5,20 +5,20 @@
  *
  * Provides: struct vsg_webhook: an HTTPS server (libmicrohttpd, a pool of
  * N threads) answering admission.k8s.io/v1 AdmissionReviews with a pool
- * of N Lua states (kind ADMISSION) that require admission.vspheresource,
- * admission.vspherebinding and binding.vsphere; a JSON Patch computed in
- * C from the object before and after the Lua handler; informers of
- * VSphereBindings and Namespaces for the binding webhook; a manager
- * thread. While this replica leads (vsg_ctl_leading(); always without a
- * controller) the manager keeps Secret vsphere-webhook-certs (create,
- * reuse, rotate before expiry) and the webhook configurations in line:
- * the caBundle of each, the rules of the binding webhook, which follow
- * the kinds the live VSphereBindings target (webhook/whrules.h, resources
- * from discovery), and its selectors (per selection mode; namespaces only
- * when labelled bindings.knative.dev/include=true, as the VSphereBinding
- * reconciler labels those of subjects, so no other namespace depends on
- * the webhook; as deploy/webhooks ships them); in URL mode (url_base set) it creates the
- * three configurations with clientConfig.url, and deletes them at stop.
+ * of N Lua states (kind ADMISSION) that run lua/admission/driver.lua
+ * (each version passes the driver's selftest() before use); a JSON Patch
+ * computed in C from the object before and after the Lua handler;
+ * informers of VSphereBindings and Namespaces for the binding webhook; a
+ * manager thread. The configurations are Lua's
+ * (lua/webhook/configurations.lua, built once at start for this mode,
+ * namespace and Service). While this replica leads (vsg_ctl_leading();
+ * always without a controller) the manager keeps Secret
+ * vsphere-webhook-certs (create, reuse, rotate before expiry) and the
+ * webhook configurations in line: the caBundle of each, and the fields
+ * the module names as the leader's of the binding webhook, with its rules
+ * grown by the kinds the live VSphereBindings target (webhook/whrules.h,
+ * resources from discovery); in URL mode (url_base set) it creates the
+ * configurations the module builds for URL mode, and deletes them at stop.
  * A replica that does not lead writes nothing: it serves the certificates
  * the Secret holds (an informer) and reloads its TLS when they change. A
  * pass runs every cert_check_ms and at once when a binding, the Secret or
@@ -41,15 +41,9 @@
 
 #define VSG_WH_SERVICE "vsphere-source-webhook"
 #define VSG_WH_SECRET "vsphere-webhook-certs"
-#define VSG_WH_DEFAULTING "defaulting.webhook.vsphere.sources.tanzu.vmware.com"
-#define VSG_WH_VALIDATION "validation.webhook.vsphere.sources.tanzu.vmware.com"
-#define VSG_WH_BINDINGS "vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
-/* URL mode (a development aid) registers configurations of its own, named
- * "<prefix><name>", so that it never takes over, or deletes on exit, the
- * shipped ones a release installed; the webhooks in them keep their names. */
-#define VSG_WH_URL_PREFIX "url-mode."
-/* DELETE of the release's namespace: releases the bindings (controller/uninstall.h); Service mode only. */
-#define VSG_WH_UNINSTALL "uninstall.webhook.vsphere.sources.tanzu.vmware.com"
+/* The webhook configurations themselves (names, paths, rules, selectors,
+ * policies; the uninstall webhook, Service mode only, see controller/uninstall.h)
+ * are lua/webhook/configurations.lua's. */
 
 struct vsg_webhook_opts {
     const struct vsg_kube_config *cfg; /* API server (borrowed). */

@@ -16,18 +16,6 @@ struct ent {
     char resource[128]; /* Plural resource name. */
 };
 
-/* The built-in PodSpecable kinds (always there). */
-static const struct ent builtin[] = {
-    {"apps", "v1", "daemonsets"},
-    {"apps", "v1", "deployments"},
-    {"apps", "v1", "replicasets"},
-    {"apps", "v1", "statefulsets"},
-    {"batch", "v1", "jobs"},
-    {"serving.knative.dev", "v1", "configurations"},
-    {"serving.knative.dev", "v1", "services"},
-};
-#define NBUILTIN (sizeof builtin / sizeof builtin[0])
-
 /* A subject kind seen already ("apiVersion|kind"). */
 struct seen {
     char *key;
@@ -131,6 +119,29 @@ static int add_subject(struct set *s, const cJSON *b, vsg_whrules_resolve_fn res
     return add_ent(s, &e);
 }
 
+/* Adds the resources of base rule `r` (one group and version, as
+ * webhook.configurations writes them); 0, or -1 out of memory. A rule
+ * of another shape is not one of ours and is left out. */
+static int add_base(struct set *s, const cJSON *r)
+{
+    const char *g = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "apiGroups"), 0));
+    const char *v =
+        cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "apiVersions"), 0));
+    const cJSON *res;
+    struct ent e;
+    if (!g || !v || strlen(g) >= sizeof e.group || strlen(v) >= sizeof e.version) return 0;
+    cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(r, "resources")) {
+        const char *name = cJSON_GetStringValue(res);
+        if (!name || strlen(name) >= sizeof e.resource) continue;
+        memset(&e, 0, sizeof e);
+        memcpy(e.group, g, strlen(g));
+        memcpy(e.version, v, strlen(v));
+        memcpy(e.resource, name, strlen(name));
+        if (add_ent(s, &e) != 0) return -1;
+    }
+    return 0;
+}
+
 static cJSON *str_array(const char *const *v, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
@@ -171,8 +182,8 @@ static cJSON *rule_of(const struct ent *v, size_t from, size_t to)
     return NULL;
 }
 
-cJSON *vsg_whrules_build(const cJSON *bindings, vsg_whrules_resolve_fn resolve, void *ud,
-                         size_t *skipped, struct vsg_error *why)
+cJSON *vsg_whrules_build(const cJSON *base, const cJSON *bindings, vsg_whrules_resolve_fn resolve,
+                         void *ud, size_t *skipped, struct vsg_error *why)
 {
     struct set s;
     cJSON *rules = NULL;
@@ -180,8 +191,8 @@ cJSON *vsg_whrules_build(const cJSON *bindings, vsg_whrules_resolve_fn resolve, 
     size_t nskip = 0;
     memset(&s, 0, sizeof s);
     if (why) vsg_error_clear(why);
-    for (size_t i = 0; i < NBUILTIN; i++)
-        if (add_ent(&s, &builtin[i]) != 0) goto done;
+    cJSON_ArrayForEach(b, base)
+        if (add_base(&s, b) != 0) goto done;
     cJSON_ArrayForEach(b, bindings)
         if (add_subject(&s, b, resolve, ud, &nskip, why) != 0) goto done;
     qsort(s.v, s.n, sizeof *s.v, cmp_ent);

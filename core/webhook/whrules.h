@@ -5,16 +5,16 @@
  * (upstream.md §6.3), they follow the kinds the live VSphereBindings
  * target.
  *
- * Provides: vsg_whrules_build(): from the VSphereBindings (a JSON array of
- * objects), the `rules` array of the webhook: the built-in PodSpecable
- * kinds always (apps/v1 daemonsets, deployments, replicasets,
- * statefulsets; batch/v1 jobs; serving.knative.dev/v1 configurations,
- * services: ours, so that a binding's first subject never waits for the
- * rules to be written), plus the resource of every binding's
- * spec.subject (apiVersion and kind, resolved by the caller, e.g. through
- * discovery). One rule per group and version, operations CREATE and
- * UPDATE, scope Namespaced; rules and resources sorted, so the same
- * bindings always give the same JSON. A subject kind that does not
+ * Provides: vsg_whrules_build(): from the base rules (the built-in
+ * PodSpecable kinds, as lua/webhook/configurations.lua writes them from
+ * lua/lib/podspecable.lua: the policy is Lua's, the merging is here) and
+ * the VSphereBindings (a JSON array of objects), the `rules` array of the
+ * webhook: the base resources always (so that a binding's first subject
+ * never waits for the rules to be written), plus the resource of every
+ * binding's spec.subject (apiVersion and kind, resolved by the caller,
+ * e.g. through discovery). One rule per group and version, operations
+ * CREATE and UPDATE, scope Namespaced; rules and resources sorted, so the
+ * same bindings always give the same JSON. A subject kind that does not
  * resolve, or is cluster-scoped, is left out (and counted); it comes in
  * at a later build once it resolves.
  * Uses: kube/discovery.h (struct vsg_kube_resource), cJSON, base/.
@@ -37,12 +37,12 @@ typedef enum vsg_err (*vsg_whrules_resolve_fn)(void *ud, const char *api_version
                                               struct vsg_error *err);
 
 /*
- * The rules for `bindings` (a JSON array; NULL or empty: the built-in
- * kinds only). *skipped (may be NULL) gets how many distinct subject
+ * The rules for `base` (an array of rules, each of one group and version)
+ * and `bindings` (a JSON array; NULL or empty: the base kinds only). *skipped (may be NULL) gets how many distinct subject
  * kinds were left out, and `why` (may be NULL) the reason of the first.
  * NULL when out of memory.
  */
-cJSON *vsg_whrules_build(const cJSON *bindings, vsg_whrules_resolve_fn resolve, void *ud,
-                         size_t *skipped, struct vsg_error *why);
+cJSON *vsg_whrules_build(const cJSON *base, const cJSON *bindings, vsg_whrules_resolve_fn resolve,
+                         void *ud, size_t *skipped, struct vsg_error *why);
 
 #endif

@@ -8,9 +8,12 @@
 # lua/lib/podspecable.lua; the optional (Knative) ones come through the
 # aggregated role vsphere-source-podspecable-binding, which must exist.
 set -euo pipefail
-src=${1:?usage: webhook_configurations.sh SOURCE_DIR}
-built=$(VSG_SRC=$src lua5.4 -e '
+src=${1:?usage: webhook_configurations.sh SOURCE_DIR LUA_CMODULES_DIR}
+cmods=${2:?usage: webhook_configurations.sh SOURCE_DIR LUA_CMODULES_DIR (<build>/lua-cmodules, with vsg.so)}
+[ -f "$cmods/vsg.so" ] || { echo "no vsg.so in $cmods: build the target vsg_lua_module first" >&2; exit 1; }
+built=$(VSG_SRC=$src VSG_CMODS=$cmods lua5.4 -e '
   package.path = os.getenv("VSG_SRC") .. "/lua/?.lua;" .. package.path
+  package.cpath = os.getenv("VSG_CMODS") .. "/?.so;" .. package.cpath
   local c = require("webhook.configurations")
   local out = c.build({ system_namespace = "vmware-sources", selection_mode = "exclusion",
                         service = "vsphere-source-webhook" })

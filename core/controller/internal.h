@@ -44,7 +44,6 @@
  * pairs; beyond, namespace_name "other". */
 #define KROWS_MAX 2048
 
-
 /* One row of Knative's reconcile_count and reconcile_latency. */
 struct krow {
     uint64_t count;                  /* reconcile_count. */

@@ -39,8 +39,6 @@
 #define START_CERTS_MS 60000
 /* First retry after a failed pass (doubling up to the check period). */
 #define RETRY_MIN_MS 1000
-/* The selection labels of psbinding (upstream.md §6.3). */
-
 
 /* Metrics: the webhook's paths and what a request came to (ours). */
 #define NPATHS 4
@@ -105,7 +103,6 @@ struct vsg_webhook {
     const cJSON *leader_fields;          /* In conf_doc. */
     const cJSON *base_rules;             /* The binding webhook's built-in rules (in conf_doc). */
 };
-
 
 static inline int same_str(const char *a, const char *b)
 {

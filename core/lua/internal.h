@@ -80,4 +80,7 @@ void vsg__lua_push_readonly(lua_State *L, int idx, const char *name);
  * (vsg.json.encode). Errors are swallowed: the table is then as it was. */
 void vsg__lua_complete_lazy(lua_State *L, int idx);
 
+/* How misuse messages name a context: "... is not allowed <phrase>". */
+const char *vsg__lua_context_phrase(enum vsg_lua_context ctx);
+
 #endif

@@ -26,20 +26,20 @@
 #include "lua/internal.h"
 #include "lua/json.h"
 
-/* Registry keys: the addresses of these variables. */
+/* Registry keys: the addresses of these variables (those require.c
+ * shares are in internal.h). */
 static const char key_envmt = 'e';   /* Metatable of every chunk env. */
-static const char key_loaded = 'l';  /* require's cache: name -> value. */
-static const char key_modules = 'm'; /* In-memory modules: name -> text. */
-static const char key_vsg = 'v';     /* The real vsg table. */
-static const char key_vsgro = 'r';   /* The read-only proxy of vsg. */
-static const char key_loading = 'L'; /* Light userdata marking a module
-                                        whose body is running. */
+const char vsg__lua_key_loaded = 'l';  /* require's cache: name -> value. */
+const char vsg__lua_key_modules = 'm'; /* In-memory modules: name -> text. */
+const char vsg__lua_key_vsg = 'v';     /* The real vsg table. */
+const char vsg__lua_key_vsgro = 'r';   /* The read-only proxy of vsg. */
+const char vsg__lua_key_loading = 'L'; /* Light userdata marking a module
+                                          whose body is running. */
 static const char key_hostmt = 'h';  /* Weak-keyed: metatable of a host
                                         table -> its name (read-only
                                         proxy) or true (settable). */
 
 /* Longest module name require accepts. */
-#define MODULE_NAME_MAX 128
 
 /* Which limit stopped the current call. */
 enum limit_hit {
@@ -389,7 +389,7 @@ static void push_env(lua_State *L)
 }
 
 /* [-0, +0, m] Gives the function at `idx` (a main chunk) a fresh env. */
-static void set_fresh_env(lua_State *L, int idx)
+void vsg__lua_set_fresh_env(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
     push_env(L);
@@ -464,10 +464,6 @@ static int sb_xpcall(lua_State *L)
     status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
     return finish_pcall(L, status, 2);
 }
-
-/* Bytes of text per instruction charged by load(): compiling code takes
- * some 25 ns a byte, as much as a few VM instructions. */
-#define LOAD_BYTES 1
 
 /* [-0, +1, e] The reader sb_load() hands Lua's load for a reader function
  * (upvalue 1): each piece is charged before it is compiled. */
@@ -559,211 +555,9 @@ static int sb_print(lua_State *L)
     return 0;
 }
 
-/* ====================================================================
- * require
- * ==================================================================== */
-
-/* Nonzero when `name` is a dotted name of [A-Za-z_][A-Za-z0-9_-]* parts. */
-static int valid_module_name(const char *name, size_t len)
+const char *vsg__lua_search_path(const struct vsg_lua *s)
 {
-    int start = 1;
-
-    if (len == 0 || len > MODULE_NAME_MAX || strlen(name) != len) return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    c == '_';
-        int digit = (c >= '0' && c <= '9') || c == '-';
-
-        if (c == '.') {
-            if (start) return 0;
-            start = 1;
-        } else if (alpha || (!start && digit)) {
-            start = 0;
-        } else {
-            return 0;
-        }
-    }
-    return !start;
-}
-
-/* Reads at most VSG_LUA_MODULE_MAX bytes of `path` into `b`: 0 on success,
- * ENOENT when absent, EFBIG when too large, another errno otherwise. */
-static int read_file(const char *path, struct vsg_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-
-    if (f == NULL) return errno != 0 ? errno : EIO;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        rc = ENOENT;
-        goto done;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        enum vsg_err e = vsg_buf_append(b, chunk, n);
-
-        if (e != VSG_OK) {
-            rc = e == VSG_ERR_TOOBIG ? EFBIG : ENOMEM;
-            goto done;
-        }
-    }
-    if (ferror(f)) rc = EIO;
-done:
-    fclose(f);
-    return rc;
-}
-
-/*
- * [-0, +(1|0), v] Looks `name` up in the search path. On success pushes the
- * loaded chunk (no env set yet) and returns 1. Returns 0 with nothing
- * pushed when no file exists, after appending the tried paths to `tried`.
- * Raises for an unreadable file or a syntax error.
- */
-static int load_from_path(lua_State *L, struct vsg_lua *s, const char *name,
-                          char *tried, size_t triedsz)
-{
-    const char *t = s->path;
-
-    while (t != NULL && *t != '\0') {
-        const char *end = strchr(t, ';'), *q;
-        size_t tlen = end != NULL ? (size_t)(end - t) : strlen(t);
-        char path[4096], display[LUA_IDSIZE + 2];
-        size_t used = strlen(tried), compiled;
-        struct vsg_buf text;
-        int rc, status, n;
-
-        q = memchr(t, '?', tlen);
-        if (q == NULL || tlen >= 2048) goto next;
-        n = snprintf(path, sizeof path, "%.*s", (int)(q - t), t);
-        for (const char *c = name; *c != '\0' && n < (int)sizeof path - 1;
-             c++)
-            path[n++] = *c == '.' ? '/' : *c;
-        (void)snprintf(path + n, sizeof path - (size_t)n, "%.*s",
-                       (int)(tlen - (size_t)(q - t) - 1), q + 1);
-        /* Messages show the path from the folder holding the template's
-         * '?' part on: "plugins/by_type.lua". */
-        {
-            const char *d = q, *shown = path;
-            int slashes = 0;
-            size_t sl;
-
-            while (d > t && slashes < 2) {
-                d--;
-                if (*d == '/') slashes++;
-            }
-            if (slashes == 2) shown = path + (d - t) + 1;
-            sl = strlen(shown);
-            if (sl > sizeof display - 2) sl = sizeof display - 2;
-            display[0] = '=';
-            memcpy(display + 1, shown, sl);
-            display[sl + 1] = '\0';
-        }
-        vsg_buf_init(&text, VSG_LUA_MODULE_MAX);
-        rc = read_file(path, &text);
-        if (rc == ENOENT || rc == ENOTDIR) {
-            vsg_buf_cleanup(&text);
-            (void)snprintf(tried + used, triedsz - used, "\n\tno file '%s'",
-                           path);
-            goto next;
-        }
-        if (rc != 0) {
-            vsg_buf_cleanup(&text);
-            return luaL_error(L, "cannot read module '%s' from %s: %s", name,
-                              path,
-                              rc == EFBIG ? "file too large" : strerror(rc));
-        }
-        /* lua_load never raises: the C buffer is freed on every path. */
-        status = luaL_loadbufferx(L, text.data != NULL ? text.data : "",
-                                  text.len, display, "t");
-        compiled = text.len;
-        vsg_buf_cleanup(&text);
-        vsg_lua_meter(L, compiled / LOAD_BYTES); /* As load() charges. */
-        if (status != LUA_OK) return lua_error(L);
-        return 1;
-    next:
-        t = end != NULL ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-/* [-1, +1, e] require(name), sandboxed; see host.h. */
-static int sb_require(lua_State *L)
-{
-    struct vsg_lua *s = vsg_lua_from(L);
-    size_t len;
-    const char *name = luaL_checklstring(L, 1, &len);
-    char tried[1024];
-    int status;
-
-    lua_settop(L, 1);
-    if (!valid_module_name(name, len))
-        return luaL_error(L, "invalid module name '%s' (use dotted names "
-                             "such as 'lib.conditions')", name);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_loaded); /* 2: loaded */
-    lua_pushvalue(L, 1);
-    if (lua_rawget(L, 2) != LUA_TNIL) {             /* 3 */
-        if (lua_touserdata(L, 3) == (void *)&key_loading)
-            return luaL_error(L, "loop while loading module '%s'", name);
-        return 1;
-    }
-    lua_pop(L, 1);
-    if (strcmp(name, "vsg") == 0) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_vsgro);
-        return 1;
-    }
-    if (strncmp(name, "vsg.", 4) == 0) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_vsg);
-        if (lua_getfield(L, -1, name + 4) != LUA_TNIL) return 1;
-        return luaL_error(L, "module '%s' not found: no library vsg.%s",
-                          name, name + 4);
-    }
-
-    /* 3: the chunk, from memory first, then from the search path. */
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_modules);
-    lua_pushvalue(L, 1);
-    if (lua_rawget(L, -2) == LUA_TSTRING) {
-        size_t n;
-        const char *src = lua_tolstring(L, -1, &n);
-        const char *chunkname = lua_pushfstring(L, "=%s.lua", name);
-
-        vsg_lua_meter(L, n / LOAD_BYTES); /* As load() charges. */
-        status = luaL_loadbufferx(L, src, n, chunkname, "t");
-        if (status != LUA_OK) return lua_error(L);
-        lua_replace(L, 3);
-        lua_settop(L, 3);
-    } else {
-        lua_settop(L, 2);
-        (void)snprintf(tried, sizeof tried, "\n\tno in-memory module '%s'",
-                       name);
-        if (!load_from_path(L, s, name, tried, sizeof tried))
-            return luaL_error(L, "module '%s' not found:%s", name, tried);
-    }
-    set_fresh_env(L, 3);
-
-    /* Mark it loading, run it, cache what it returns (true for nothing);
-     * on error forget it so that a later require tries again. */
-    lua_pushvalue(L, 1);
-    lua_pushlightuserdata(L, (void *)&key_loading);
-    lua_rawset(L, 2);
-    lua_pushvalue(L, 1);
-    status = lua_pcall(L, 1, 1, 0);                 /* 3: result or error */
-    if (status != LUA_OK) {
-        lua_pushvalue(L, 1);
-        lua_pushnil(L);
-        lua_rawset(L, 2);
-        return lua_error(L);
-    }
-    if (lua_isnil(L, 3)) {
-        lua_pop(L, 1);
-        lua_pushboolean(L, 1);
-    }
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 3);
-    lua_rawset(L, 2);
-    return 1;
+    return s->path;
 }
 
 /* ====================================================================
@@ -840,7 +634,7 @@ static int setup(lua_State *L)
     lua_setfield(L, g, "xpcall");
     lua_pushcfunction(L, sb_print);
     lua_setfield(L, g, "print");
-    lua_pushcfunction(L, sb_require);
+    lua_pushcfunction(L, vsg__lua_require);
     lua_setfield(L, g, "require");
     lua_getfield(L, 2, "load");
     lua_pushcclosure(L, sb_load, 1);
@@ -883,10 +677,10 @@ static int setup(lua_State *L)
     add_sub(L, vsg__lua_open_time, "time", "vsg.time");
     add_sub(L, vsg__lua_open_url, "url", "vsg.url");
     lua_pushvalue(L, 9);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_vsg);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_vsg);
     vsg__lua_push_readonly(L, 9, "vsg");
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_vsgro);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_vsgro);
     lua_setfield(L, g, "vsg");
 
     /* The env metatable: reads fall back to the allow-list; hidden. */
@@ -898,9 +692,9 @@ static int setup(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_envmt);
 
     lua_newtable(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_loaded);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_loaded);
     lua_newtable(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_modules);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_modules);
     return 0;
 }
 
@@ -1282,7 +1076,7 @@ static int load_protected(lua_State *L)
                           a->name + 1);
     if (luaL_loadbufferx(L, a->src, a->len, a->name, "t") != LUA_OK)
         return lua_error(L);
-    set_fresh_env(L, -1);
+    vsg__lua_set_fresh_env(L, -1);
     return 1;
 }
 
@@ -1315,7 +1109,7 @@ static int add_module_protected(lua_State *L)
 {
     const struct module_args *a = lua_touserdata(L, 1);
 
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_modules);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_modules);
     lua_pushstring(L, a->name);
     lua_pushlstring(L, a->src, a->len);
     lua_rawset(L, -3);
@@ -1328,7 +1122,7 @@ enum vsg_err vsg_lua_add_module(struct vsg_lua *s, const char *name,
 {
     struct module_args a;
 
-    if (name == NULL || !valid_module_name(name, strlen(name)) ||
+    if (name == NULL || !vsg__lua_valid_module_name(name, strlen(name)) ||
         strcmp(name, "vsg") == 0 || strncmp(name, "vsg.", 4) == 0)
         return vsg_error_set(err, VSG_ERR_INVAL, "invalid module name '%s'",
                              name != NULL ? name : "(null)");
@@ -1349,7 +1143,7 @@ static int add_library_protected(lua_State *L)
 {
     const struct library_args *a = lua_touserdata(L, 1);
 
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_vsg);          /* 2 */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_vsg);          /* 2 */
     if (lua_getfield(L, 2, a->name) != LUA_TNIL)
         return luaL_error(L, "vsg.%s already exists", a->name);
     lua_pop(L, 1);

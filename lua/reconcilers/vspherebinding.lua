@@ -72,23 +72,6 @@ function M.set_ready(status, now, st, reason, message)
   c.status, c.reason, c.message = st, reason, message
 end
 
-local function label_selector(sel)
-  local parts = {}
-  local keys = {}
-  for k in pairs(tbl(sel.matchLabels) or {}) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(sel.matchLabels[k]) end
-  for _, e in ipairs(tbl(sel.matchExpressions) or {}) do
-    local vals = table.concat(tbl(e.values) or {}, ",")
-    if e.operator == "In" then parts[#parts + 1] = e.key .. " in (" .. vals .. ")"
-    elseif e.operator == "NotIn" then parts[#parts + 1] = e.key .. " notin (" .. vals .. ")"
-    elseif e.operator == "Exists" then parts[#parts + 1] = e.key
-    elseif e.operator == "DoesNotExist" then parts[#parts + 1] = "!" .. e.key end
-  end
-  return table.concat(parts, ",")
-end
-M.label_selector = label_selector
-
 --- The subjects of binding b: list (possibly empty), or nil, reason, message.
 function M.subjects(ctx, b)
   local spec = tbl(b.spec) or {}
@@ -110,7 +93,9 @@ function M.subjects(ctx, b)
   local sel = tbl(subject.selector)
   if not sel then return nil, "SubjectUnavailable", "the subject has neither name nor selector" end
   if ctx.track then ctx.track(av, kind, ns, "*") end -- any object of the kind may start matching
-  local list, err = vsg.kube.list(av, kind, ns, { labelSelector = label_selector(sel) })
+  -- The LabelSelector as it is: vsg.kube.list writes it as selector text
+  -- (C's kube/selector.h, the one writer of that syntax).
+  local list, err = vsg.kube.list(av, kind, ns, { labelSelector = sel })
   if err then return nil, "SubjectUnavailable", errmsg(err) end
   local out = {}
   for _, o in ipairs(tbl(list) and (tbl(list.items) or list) or {}) do

@@ -1,7 +1,10 @@
 /*
- * selector.h - Kubernetes label selector syntax ("app=web,tier in (a,b),
+ * kube/selector.h - Kubernetes label selector syntax ("app=web,tier in (a,b),
  * !legacy") to and from a LabelSelector object, for `binding create
- * --subject-selector` and `binding describe`.
+ * --subject-selector` and `binding describe`, for the informer cache's
+ * selectors (kube/cache.h parses with it) and for the LabelSelector
+ * objects Lua passes to vsg.kube.list: the one reading and writing of the
+ * syntax.
  *
  * Provides: vsg_selector_parse() (what k8s.io/apimachinery's
  * metav1.ParseToLabelSelector builds: `=`/`==` into matchLabels, `!=` as
@@ -10,8 +13,8 @@
  * and vsg_selector_text() (the reverse, for a labelSelector query).
  * Uses: cJSON, base/buf.h. Owns: the returned object is the caller's.
  */
-#ifndef VSG_CMD_SELECTOR_H
-#define VSG_CMD_SELECTOR_H
+#ifndef VSG_KUBE_SELECTOR_H
+#define VSG_KUBE_SELECTOR_H
 
 #include <stddef.h>
 

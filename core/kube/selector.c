@@ -1,10 +1,10 @@
 /*
- * selector.c - label selector syntax (see selector.h). The grammar and the
+ * kube/selector.c - label selector syntax (see selector.h). The grammar and the
  * error texts follow k8s.io/apimachinery/pkg/labels (Parser): identifiers
  * are runs of anything but blanks and = ! ( ) , < >; deeper checks of
  * keys and values are left to the webhook, which validates the object.
  */
-#include "cmd/selector.h"
+#include "kube/selector.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -32,6 +32,7 @@
 #   BENCH_DRAIN_TIMEOUT_S [120]  per burst; a stalled configuration is
 #                              reported as such and the next one runs.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 total=${BENCH_EVENTS:-50000}
 burst=${BENCH_BURST:-900}
@@ -65,7 +66,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
-  [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1 || true
+  { [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1; } || true
   if [ "$rc" -ne 0 ] || [ "${BENCH_KEEP:-0}" = 1 ]; then note "logs kept in $tmp"; else rm -rf "$tmp"; fi
   exit "$rc"
 }
@@ -96,7 +97,9 @@ cpu_us() {
   local s f ns tot=0
   s=$(cat "/proc/$1/stat") || return 1
   s=${s##*) }
-  set -- "$1" $s
+  local fields
+  read -r -a fields <<<"$s"
+  set -- "$1" "${fields[@]}"
   for f in /proc/"$1"/task/*/schedstat; do
     { read -r ns _ <"$f"; } 2>/dev/null && tot=$(( tot + ns ))
   done
@@ -114,6 +117,7 @@ note "starting vcsim (spec/harness/up --no-kube $tmp/peers)"
 "$root/spec/harness/up" --no-kube --watch-pid $$ "$tmp/peers" >"$tmp/harness-up.log" 2>&1 ||
   { cat "$tmp/harness-up.log" >&2; die "harness up failed"; }
 # shellcheck disable=SC1091
+# shellcheck source=/dev/null  # written at run time
 . "$tmp/peers/env"
 vcsim_pid=$(cat "$tmp/peers/vcsim.pid")
 printf '%s' "$VCSIM_PASSWORD" >"$tmp/password"
@@ -308,6 +312,7 @@ echo "vcsim -> vsgate run (Release, $build) -> bench-sink; bursts of $burst; del
 echo "targets: adapter CPU/event <= 1.3x floor, peak RSS <= 16 MB, p99 delay <= 250 ms"
 echo
 fmt='%-22s %7s %8s %5s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s %7s %7s %9s\n'
+# shellcheck disable=SC2059  # the table's column format, one string for every row
 printf "$fmt" config posts distinct dups events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms \
   drain_us drain/s x_floor x_pair x_user sleeps
 for r in "${rows[@]}"; do
@@ -322,6 +327,7 @@ for r in "${rows[@]}"; do
   [ "$rss" != - ] && rss=$(awk -v r="$rss" 'BEGIN{printf "%s%s", r, r <= 16 ? "" : "!"}')
   [ "$p99" != - ] && p99=$(awk -v p="$p99" 'BEGIN{printf "%s%s", p, p <= 250 ? "" : "!"}')
   [ "${dpair:--}" != - ] && dpair=$(awk -v p="$dpair" 'BEGIN{printf "%s%s", p, p <= 1.3 ? "" : "!"}')
+  # shellcheck disable=SC2059  # same column format
   printf "$fmt" "$c" "$ev" "$ndist" "$ndup" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
     "${dcpu:--}" "${drate:--}" "$dratio" "${dpair:--}" "${dupair:--}" "${dsl:--}"
 done

@@ -5,6 +5,7 @@
 # a period (+ slack) the checkpoint must name the 5th key while the 6th is still retried; the
 # adapter is killed (-9) and started again against a healthy sink: the 6th arrives, and of the
 # first five only the checkpointed one comes again.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_checkpoint_stuck
 d=$E2E_DIR

@@ -5,6 +5,7 @@
 # 2. A checkpoint later than vCenter's current time (vCenter's clock went back): the adapter
 #    warns and starts at vCenter's now; events posted then are delivered (Go began at the
 #    checkpoint and delivered nothing until the clock caught up).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_start_position
 d=$E2E_DIR

@@ -4,6 +4,7 @@
 # so at warn level and deliver the new history, not skip it as duplicates.
 # A private vcsim gets 60 events (keys well above what the fresh one will use), is killed and
 # started again on the same port, then gets 30 more: all 30 must arrive, once each.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_vcenter_reset
 d=$E2E_DIR

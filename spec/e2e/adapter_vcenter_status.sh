@@ -7,8 +7,11 @@
 # AdapterReady=False, VCenterNotReady, with that message (no password in
 # any of them). With the right password: /readyz 200, ready true, and
 # AdapterReady follows the Deployment again.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin adapter_vcenter_status
 d=$E2E_DIR

@@ -4,6 +4,7 @@
 # from C (vsgate-list-vms on libvsgate.so) and from Lua (list-vms.lua with
 # the vsgate.vsphere module in a plain lua5.4). The VC_USERNAME/VC_PASSWORD
 # fallback works; a wrong password fails clearly and is never printed.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin bound_app
 d=$E2E_DIR

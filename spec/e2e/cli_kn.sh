@@ -6,8 +6,11 @@
 # the API server, --verify-url against vcsim with the right and a wrong
 # password, kubeconfig and namespace resolution as kubectl does it, list
 # tables, describe, --dry-run, and shell completion.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin cli_kn
 ctl_setup
@@ -326,6 +329,7 @@ grep -q "namespace: $ns" "$E2E_DIR/kc-ns" || fail "could not write a kubeconfig 
 expect_contains "$(KUBECONFIG="$E2E_DIR/missing:$E2E_DIR/kc-ns" vs source list)" "from-yaml" "KUBECONFIG list, context namespace"
 expect_contains "$(env -u KUBECONFIG HOME="$E2E_DIR/nohome" "$KN" source list --kubeconfig "$E2E_DIR/kc-ns")" "from-yaml" "--kubeconfig"
 mkdir -p "$E2E_DIR/home/.kube" && cp "$E2E_DIR/kc-ns" "$E2E_DIR/home/.kube/config"
+# shellcheck disable=SC2088  # the literal text of the message, not a path
 expect_contains "$(env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$E2E_DIR/home" "$VSG_BIN" source list)" "from-yaml" "~/.kube/config"
 err "\$KUBECONFIG naming only missing files (no fallback to ~/.kube/config)" "invalid configuration: no configuration has been provided" \
   env -u KUBERNETES_SERVICE_HOST KUBECONFIG="$E2E_DIR/missing" HOME="$E2E_DIR/home" "$VSG_BIN" source list

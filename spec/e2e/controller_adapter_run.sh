@@ -15,8 +15,11 @@
 # METRICS_PROMETHEUS_HOST/PORT, as Knative's env contract allows) with
 # vspheresource_event_count for the pod's NAME and NAMESPACE, one per event
 # the sink got, and the filter's outcomes.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_adapter_run
 d=$E2E_DIR

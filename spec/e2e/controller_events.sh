@@ -5,8 +5,11 @@
 # reconcile keeps failing (its sink is of a kind the controller may not
 # read: Forbidden, retried with backoff) gets one Warning Event whose count
 # grows, as client-go's recorder does, not one Event per retry.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_events
 ctl_setup

@@ -4,8 +4,11 @@
 # the CRD and the Addressable appear and the source resolves its sink and
 # creates its adapter by itself (issue 16 item 3). The kind gets a group of
 # its own per run, so no other test's CRD is in the way.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_sink_later
 ctl_setup

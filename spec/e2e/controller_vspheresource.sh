@@ -7,7 +7,9 @@
 # keeps reconciling, a good one takes effect without a restart, removing it
 # goes back to the shipped code. Bad settings (limit flags, the binding
 # selection mode) stop it at start, exit 2, naming the setting.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
 e2e_begin controller_vspheresource
 ctl_setup

@@ -16,6 +16,7 @@
 #     VSphereSource; the last good version is in use at the end;
 # then the ConfigMap is deleted: the last good filter keeps running
 # (Warning FilterMissing), and SIGTERM ends the adapter cleanly.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 : "${VSG_POST_EVENTS:?}"
 # contains [grep options] PATTERN: greps all of stdin after reading it (an
@@ -118,7 +119,7 @@ total=$(wc -l <"$d/got.txt")
 keys=$(cut -d' ' -f1 "$d/got.txt" | sort -u | wc -l)
 msgs=$(cut -d' ' -f4- "$d/got.txt" | sort -u | wc -l)
 [ "$total" -eq "$N" ] || fail "$total events of ours at the sink, want $N ($keys distinct keys, $msgs distinct messages)"
-[ "$keys" -eq "$N" ] && [ "$msgs" -eq "$N" ] || fail "duplicates or losses: $keys keys, $msgs messages of $N"
+{ [ "$keys" -eq "$N" ] && [ "$msgs" -eq "$N" ]; } || fail "duplicates or losses: $keys keys, $msgs messages of $N"
 bad=$(awk '$2 !~ /^[0-9]+$/' "$d/got.txt" | head -n 3)
 [ -z "$bad" ] || fail "events without a good version: $bad"
 bad=$(awk -v m="$last" '$2 + 0 < 1 || $2 + 0 > m' "$d/got.txt" | head -n 3)

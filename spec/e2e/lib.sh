@@ -4,6 +4,7 @@
 # sinks, private vcsims, proxies): e2e_begin, e2e_bg, e2e_bg_group, e2e_stop,
 # e2e_stop_group, e2e_sink, e2e_vcsim, wait_for, post_events, and queries of
 # `vsgate sink` records: rec_ok, rec_msgs, rec_count, has_msg.
+# shellcheck disable=SC2034  # a library: its variables (E2E_*) are for the tests that source it
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
 
@@ -165,6 +166,7 @@ e2e_vcsim() {
   fail "private vcsim $tag did not start: $(tail -n 3 "$E2E_DIR/$tag.log")"
 }
 _e2e_free_port() (
+  # shellcheck source=spec/harness/lib.sh
   . "$VSG_SOURCE_DIR/spec/harness/lib.sh"
   free_port
 )

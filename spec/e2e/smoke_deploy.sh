@@ -4,6 +4,7 @@
 # shipped roles by this test); deploy/webhooks is valid against the API server's OpenAPI
 # schema but never applied (failurePolicy: Fail with no webhook behind the Service would block
 # other tests).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 D=$VSG_SOURCE_DIR/deploy
 

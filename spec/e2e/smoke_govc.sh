@@ -1,5 +1,6 @@
 # govc talks to the harness vcsim over verified TLS; powering a VM off shows
 # up in the event history.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 out=$("$GOVC" about)
 expect_contains "$out" "VMware vCenter Server" "govc about"

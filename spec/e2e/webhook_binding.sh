@@ -9,8 +9,11 @@
 # again by later reconciles; SIGTERM during a long reconcile (a selector
 # over many Deployments) stops it at its next write and the controller
 # exits promptly.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_binding
 ctl_setup

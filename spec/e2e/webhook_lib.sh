@@ -7,10 +7,11 @@
 # before the controller stops (also on failure).
 # URL mode's configurations have names of their own (prefix url-mode.), so
 # it never takes over the shipped ones; the webhooks in them keep theirs.
+# shellcheck disable=SC2034  # a library: its variables are for the tests that source it
 WH_SHIPPED_CONFS="mutatingwebhookconfiguration/defaulting.webhook.vsphere.sources.tanzu.vmware.com
 validatingwebhookconfiguration/validation.webhook.vsphere.sources.tanzu.vmware.com
 mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
-WH_CONFS=$(sed 's|/|/url-mode.|' <<<"$WH_SHIPPED_CONFS")
+WH_CONFS=${WH_SHIPPED_CONFS//\//\/url-mode.}
 WHB_SHIPPED=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
 WHB_URL=mutatingwebhookconfiguration/url-mode.vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
 
@@ -47,6 +48,7 @@ wh_start() {
   WH_PORT=$(_e2e_free_port)
   # Registered configurations go before the controller stops (EXIT trap of
   # lib.sh runs _e2e_cleanup, which stops the background processes).
+  # shellcheck disable=SC2154  # rc is set inside the trap itself
   trap 'rc=$?; wh_unregister; _e2e_cleanup $rc' EXIT
   CTL_WEBHOOK=1 ctl_start "$tag" --webhook-url-base "https://127.0.0.1:$WH_PORT" \
     --webhook-addr 127.0.0.1 --webhook-port "$WH_PORT" --webhook-threads 2 "$@"
@@ -81,7 +83,7 @@ kind: CustomResourceDefinition
 metadata: {name: $3.$1}
 spec:
   group: $1
-  names: {kind: $2, plural: $3, singular: $(tr A-Z a-z <<<"$2"), listKind: $2List}
+  names: {kind: $2, plural: $3, singular: $(tr '[:upper:]' '[:lower:]' <<<"$2"), listKind: $2List}
   scope: Namespaced
   versions:
   - name: v1

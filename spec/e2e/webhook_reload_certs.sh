@@ -5,8 +5,11 @@
 # emptying Secret vsphere-webhook-certs makes the controller issue new
 # certificates, reload its TLS and update every caBundle, and admission
 # keeps working.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_reload_certs
 ctl_setup

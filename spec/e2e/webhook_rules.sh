@@ -17,8 +17,11 @@
 # then changes nothing the leader would write back (no fight). Last, URL mode
 # next to those shipped configurations registers its own (url-mode.*) and
 # leaves the shipped ones as they are, also when it stops.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_rules
 ctl_setup
@@ -116,7 +119,7 @@ widget w-early | k create -f - >/dev/null
 # ---- a binding over Widgets adds widgets.example.com ---------------------------
 binding b-late Widget "name: w-late" | k apply -f - >/dev/null
 wait_for 30 "a rule for widgets" has_rule widgets
-[ "$(rule_of widgets)" = '{"apiGroups":["'$G'"],"apiVersions":["v1"],'$R',"resources":["widgets"],"scope":"Namespaced"}' ] ||
+[ "$(rule_of widgets)" = '{"apiGroups":["'"$G"'"],"apiVersions":["v1"],'"$R"',"resources":["widgets"],"scope":"Namespaced"}' ] ||
   fail "widgets rule: $(rule_of widgets)"
 [ "$(rules | jq -c '[.[] | select(.apiGroups != ["'$G'"])]')" = "$BUILTIN" ] || fail "built-in rules changed: $(rules)"
 [ "$(selectors)" = "$sel0" ] || fail "the selectors changed: $(selectors)"
@@ -141,7 +144,7 @@ has_rule widgets || fail "the widgets rule went"
 crd Gadget gadgets | k apply -f - >/dev/null
 k wait --for=condition=Established --timeout=60s "crd/gadgets.$G" >/dev/null
 wait_for 30 "a rule for gadgets once served" has_rule gadgets
-[ "$(rule_of widgets)" = '{"apiGroups":["'$G'"],"apiVersions":["v1"],'$R',"resources":["gadgets","widgets"],"scope":"Namespaced"}' ] ||
+[ "$(rule_of widgets)" = '{"apiGroups":["'"$G"'"],"apiVersions":["v1"],'"$R"',"resources":["gadgets","widgets"],"scope":"Namespaced"}' ] ||
   fail "one rule per group and version: $(rules)"
 
 # ---- removed with the last binding of the kind ----------------------------------------
@@ -209,7 +212,7 @@ n_upd=$(grep -c 'updated vspherebindings.webhook' "$CTL_LOG" || true)
 sleep 9
 [ "$(grep -c 'updated vspherebindings.webhook' "$CTL_LOG" || true)" = "$n_upd" ] ||
   fail "the leader rewrote the shipped binding webhook: $(grep 'updated vspherebindings.webhook' "$CTL_LOG" | tail -n 3)"
-[ "$(selectors)" = "$shipped_sel" ] && [ "$(rules)" = "$BUILTIN" ] || fail "after re-applying: $(selectors) $(rules)"
+{ [ "$(selectors)" = "$shipped_sel" ] && [ "$(rules)" = "$BUILTIN" ]; } || fail "after re-applying: $(selectors) $(rules)"
 
 e2e_stop "$CTL_PID"
 [ "$E2E_RC" = 0 ] || fail "controller exit status $E2E_RC: $(tail -n 5 "$CTL_LOG")"
@@ -218,7 +221,7 @@ e2e_stop "$CTL_PID"
 # ---- URL mode next to a release's configurations: its own ones, nothing taken over ---------
 shipped() { local c; for c in $WH_SHIPPED_CONFS; do k get "$c" -o json | jq -c '.webhooks'; done; }
 shipped0=$(shipped)
-WH_CONFS=$(sed 's|/|/url-mode.|' <<<"$WH_SHIPPED_CONFS")
+WH_CONFS=${WH_SHIPPED_CONFS//\//\/url-mode.}
 wh_start u --lease-name "ctl-whk-url2-$ns" --reconcilers vspherebinding
 [ "$(shipped)" = "$shipped0" ] || fail "URL mode changed the shipped configurations"
 e2e_stop "$CTL_PID" # URL mode removes its own configurations as it stops

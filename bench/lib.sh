@@ -29,7 +29,7 @@ bench_release_build() {
   fi
   grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
     die "$build is not a Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
-  if grep -q '^VSG_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt" || ldd "$vsgate" | grep -q 'libasan\|libubsan'; then
+  if grep -q '^VSG_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt" || ldd "$vsgate" | grep 'libasan\|libubsan' >/dev/null; then
     die "$build has sanitizers: use a build without VSG_SANITIZE"
   fi
 }

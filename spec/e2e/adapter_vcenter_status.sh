@@ -39,7 +39,7 @@ wait_cond 30 "$ns" "$n" AdapterReady True
 # The adapter with the Deployment's env, its health port moved to a free one here
 # and its /metrics (9090 by that env) off.
 adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"
-printf '%s\n' "${envs[@]}" | grep -qx 'VSPHERE_HEALTH_PORT=8080' || fail "no VSPHERE_HEALTH_PORT=8080 in the env"
+printf '%s\n' "${envs[@]}" | grep -x 'VSPHERE_HEALTH_PORT=8080' >/dev/null || fail "no VSPHERE_HEALTH_PORT=8080 in the env"
 hp=$(_e2e_free_port)
 sa_kubeconfig "$ns" "$d/kubeconfig"
 adapter() { # adapter PASSWORD

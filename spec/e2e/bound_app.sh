@@ -22,7 +22,7 @@ printf '%s' "$pw" >"$d/binding/password"
 
 # A sanitizer build of the module needs the ASan runtime loaded first.
 preload=
-if readelf -d "$VSG_LUA_CMODULES/vsgate/vsphere.so" 2>/dev/null | grep -q libasan; then
+if readelf -d "$VSG_LUA_CMODULES/vsgate/vsphere.so" 2>/dev/null | grep libasan >/dev/null; then
   preload=$(gcc -print-file-name=libasan.so)
 fi
 # bound VAR=value... CMD...: CMD with nothing but the binding's env (the

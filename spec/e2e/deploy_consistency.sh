@@ -98,7 +98,7 @@ done <<<"$ENVS"
 # ---- The ports are ours for the test.
 for pp in $PORTS; do
   p=${pp#*=}
-  ! ss -Hltn "sport = :$p" | grep -q . || fail "port $p (${pp%%=*}) is in use on this machine; cannot run the Deployment's ports"
+  ! ss -Hltn "sport = :$p" | grep . >/dev/null || fail "port $p (${pp%%=*}) is in use on this machine; cannot run the Deployment's ports"
 done
 
 ctl_setup

@@ -177,7 +177,7 @@ ValidatingWebhookConfiguration uninstall.webhook.vsphere.sources.tanzu.vmware.co
 [ "$got" = "$want" ] || fail "webhook configurations: got
 $got"
 # The harness must still have none of them.
-if k get mutatingwebhookconfigurations,validatingwebhookconfigurations -o name | grep -q vsphere; then
+if k get mutatingwebhookconfigurations,validatingwebhookconfigurations -o name | grep vsphere >/dev/null; then
   fail "a vsphere webhook configuration is registered in the harness"
 fi
 echo "smoke_deploy: ok"

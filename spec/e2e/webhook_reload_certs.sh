@@ -55,7 +55,7 @@ done
 wait_for 30 "admission with the new certificate" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG create --dry-run=server -o jsonpath='{.spec.payloadEncoding}' -f $E2E_DIR/canary.yaml)\" = application/xml ]"
 printf '%s' "$ca2" | base64 -d | openssl x509 -noout >/dev/null || fail "the caBundle is not a certificate"
 k -n vmware-sources get secret vsphere-webhook-certs -o jsonpath='{.data.server-cert\.pem}' | base64 -d |
-  openssl x509 -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' || fail "no IP SAN"
+  openssl x509 -noout -ext subjectAltName | grep 'IP Address:127.0.0.1' >/dev/null || fail "no IP SAN"
 
 wh_unregister
 e2e_stop "$CTL_PID"

@@ -16,7 +16,7 @@ free_port() {
   for _ in $(seq 200); do
     p=$(( _vsg_port_lo + (RANDOM * 32768 + RANDOM) % (_vsg_port_hi - _vsg_port_lo) ))
     case "$_vsg_ports_given" in *" $p "*) continue ;; esac
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep . >/dev/null; then
       _vsg_ports_given="$_vsg_ports_given$p "
       echo "$p"; return 0
     fi

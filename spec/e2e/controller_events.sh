@@ -14,6 +14,10 @@
 e2e_begin controller_events
 ctl_setup
 ns=$(new_ns ctl-events)
+# Its sources go when it ends: 'forbidden' (a sink the controller may not
+# read) would otherwise keep a later cluster-wide controller (e.g.
+# deploy_consistency's) retrying it and its informers unsynced.
+e2e_after_exit "k -n $ns delete vss --all --ignore-not-found --wait=false"
 k -n "$ns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
 k -n "$ns" create serviceaccount default >/dev/null
 src() { # src NAME SINK-YAML

@@ -11,12 +11,8 @@
 # NAME=value words), sa_kubeconfig (a token of a namespace's default
 # service account).
 
-_more_exit=()
-more_on_exit() {
-  _more_exit+=("$*")
-  # shellcheck disable=SC2154  # _more_rc and _i are set inside the trap itself
-  trap '_more_rc=$?; for ((_i = ${#_more_exit[@]} - 1; _i >= 0; _i--)); do eval "${_more_exit[$_i]}" >/dev/null 2>&1 || true; done; _e2e_cleanup $_more_rc' EXIT
-}
+# (lib.sh's e2e_on_exit, which other EXIT traps ending in _e2e_cleanup keep.)
+more_on_exit() { e2e_on_exit "$@"; }
 
 jp() { k -n "$1" get "$2" "$3" -o jsonpath="$4"; }
 

@@ -18,7 +18,9 @@ more_on_exit k delete clusterrolebinding,clusterrole "vsgate-e2e-$group" --wait=
 ns=$(new_ns sink-later)
 k -n "$ns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
 k -n "$ns" create serviceaccount default >/dev/null
-# What the aggregated addressable-resolver role gives in a real cluster.
+# What the aggregated addressable-resolver role gives in a real cluster
+# (removed at exit, after the controller stopped).
+e2e_after_exit "k delete clusterrolebinding,clusterrole vsgate-e2e-$group --ignore-not-found"
 k apply -f - >/dev/null <<YAML
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

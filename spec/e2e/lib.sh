@@ -58,7 +58,14 @@ retry() {
 # $VSG_HARNESS_DIR/<test>-<TAG>.proc.pid so spec/harness/down stops them even
 # if this script dies. e2e_stop PID [SIGNAL]: signal (default TERM), wait up to
 # 10 s, then KILL; sets E2E_RC to the exit status. e2e_sink, e2e_vcsim: below.
-_e2e_pids=() _e2e_name=""
+_e2e_pids=() _e2e_name="" _e2e_exit=() _e2e_after=()
+# e2e_on_exit CMD...: runs CMD (eval'd, best effort, quiet) when the test
+# ends, pass or fail, newest first and while its processes (controllers,
+# adapters) still run: for what a test created in the shared harness.
+# e2e_after_exit CMD...: the same, once its processes have stopped.
+# Explicit EXIT traps that end in _e2e_cleanup keep both.
+e2e_on_exit() { _e2e_exit+=("$*"); }
+e2e_after_exit() { _e2e_after+=("$*"); }
 e2e_begin() {
   _e2e_name=$1
   E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vsg-e2e-$1.XXXXXX")
@@ -67,8 +74,11 @@ e2e_begin() {
 _e2e_cleanup() {
   local rc=$1 p
   trap - EXIT
-  # Newest first: adapters stop (and log out) before the vcsim they use.
   local i
+  for ((i = ${#_e2e_exit[@]} - 1; i >= 0; i--)); do
+    eval "${_e2e_exit[$i]}" >/dev/null 2>&1 || true
+  done
+  # Newest first: adapters stop (and log out) before the vcsim they use.
   for ((i = ${#_e2e_pids[@]} - 1; i >= 0; i--)); do
     p=${_e2e_pids[$i]}
     kill -TERM "$p" 2>/dev/null || true
@@ -77,6 +87,9 @@ _e2e_cleanup() {
     wait "$p" 2>/dev/null || true
   done
   for p in "${_e2e_groups[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+  for ((i = ${#_e2e_after[@]} - 1; i >= 0; i--)); do
+    eval "${_e2e_after[$i]}" >/dev/null 2>&1 || true
+  done
   rm -f "$VSG_HARNESS_DIR/$_e2e_name"-*.proc.pid
   if [ "$rc" -ne 0 ] || [ -n "${E2E_KEEP:-}" ]; then
     echo "e2e: $_e2e_name: its logs are in $E2E_DIR" >&2

@@ -30,7 +30,9 @@ G=example.com
 crd() { wh_crd "$G" "$1" "$2"; } # crd KIND PLURAL: a PodSpecable-shaped CRD of group $G
 # The role such kinds come with (labelled for deploy/'s aggregated
 # vsphere-source-podspecable-binding); the harness runs no aggregation
-# controller, so it is bound to the controller's group directly.
+# controller, so it is bound to the controller's group directly. Removed
+# at exit, after the controller stopped.
+e2e_after_exit "k delete clusterrolebinding,clusterrole vsgate-e2e-widgets-podspecable --ignore-not-found"
 cat <<YAML | k apply -f - >/dev/null
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

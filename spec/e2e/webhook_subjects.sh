@@ -25,7 +25,9 @@ e2e_begin webhook_subjects
 ctl_setup
 ns=$(new_ns whs)
 # The Knative-Service-shaped test CRD, and the test-only RBAC that lets the
-# controller read and update it (deploy/ does not name Knative kinds).
+# controller read and update it (deploy/ does not name Knative kinds). The
+# role goes at exit, after the controller stopped.
+e2e_after_exit "k delete clusterrolebinding,clusterrole vsgate-e2e-knative-subjects --ignore-not-found"
 cat <<YAML | k apply -f - >/dev/null
 $(wh_crd serving.knative.dev Service services)
 ---

@@ -172,6 +172,8 @@ e2e_stop "$CTL_PID"
 # The shipped configurations (reaching the Service), except that here they
 # never match anything: there is no Service behind them in the harness.
 WHB=$WHB_SHIPPED WH_CONFS=$WH_SHIPPED_CONFS
+# All four of them go at exit (uninstall.webhook is not one of WH_CONFS).
+e2e_on_exit "k delete -f '$VSG_SOURCE_DIR/deploy/webhooks/' --ignore-not-found --wait=false"
 k create --dry-run=client -o json -f "$VSG_SOURCE_DIR/deploy/webhooks/" |
   jq '.webhooks[] |= (.failurePolicy = "Ignore" | .namespaceSelector = {"matchLabels": {"vsgate-e2e": "never"}})' |
   k apply -f - >/dev/null

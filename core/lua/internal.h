@@ -24,6 +24,9 @@ int vsg__lua_open_json(lua_State *L);
 int vsg__lua_open_time(lua_State *L);
 int vsg__lua_open_url(lua_State *L);
 
+/* [-1, +1, -] vsg.isnull(v): true for nil and vsg.null. */
+int vsg__lua_isnull(lua_State *L);
+
 /* [-0, +0, m] Creates the registry entries lua_json.c needs (the array
  * and object marker metatables, the box metatable, vsg.null's metatable).
  * Called once per state by the host's setup. */
@@ -76,5 +79,8 @@ void vsg__lua_push_readonly(lua_State *L, int idx, const char *name);
  * its __pairs so that every field is in it, for readers that see tables raw
  * (vsg.json.encode). Errors are swallowed: the table is then as it was. */
 void vsg__lua_complete_lazy(lua_State *L, int idx);
+
+/* How misuse messages name a context: "... is not allowed <phrase>". */
+const char *vsg__lua_context_phrase(enum vsg_lua_context ctx);
 
 #endif

@@ -21,9 +21,10 @@
 --     include label if vsgate set it (unlabel_namespace; a Conflict or
 --     another retryable error is retried, others are logged and the label
 --     stays); then the driver removes the finalizer.
--- Watches: the built-in PodSpecable kinds (their events requeue the
--- bindings that track them); any other kind named by a binding is tracked
--- through ctx.track.
+-- Watches: the built-in PodSpecable kinds of lib.podspecable that every
+-- cluster serves (their events requeue the bindings that track them); any
+-- other kind named by a binding, Knative's included, is tracked through
+-- ctx.track.
 local vsg = require("vsg")
 local bind = require("binding.vsphere")
 local T = require("lib.tables")
@@ -41,14 +42,13 @@ local M = {
   -- work queue (controller.NewImpl(c, logger, "VSphereBindings")).
   metrics_name = "VSphereBindings",
   finalizer = "vspherebindings.sources.tanzu.vmware.com",
-  watches = {
-    { apiVersion = "apps/v1", kind = "Deployment", resource = "deployments", tracker = true },
-    { apiVersion = "apps/v1", kind = "StatefulSet", resource = "statefulsets", tracker = true },
-    { apiVersion = "apps/v1", kind = "DaemonSet", resource = "daemonsets", tracker = true },
-    { apiVersion = "apps/v1", kind = "ReplicaSet", resource = "replicasets", tracker = true },
-    { apiVersion = "batch/v1", kind = "Job", resource = "jobs", tracker = true },
-  },
+  watches = {},
 }
+for _, k in ipairs(require("lib.podspecable")) do
+  if not k.optional then
+    M.watches[#M.watches + 1] = { apiVersion = k.apiVersion, kind = k.kind, resource = k.resource, tracker = true }
+  end
+end
 
 local function code(err) return type(err) == "table" and err.code or nil end
 local function errmsg(err)
@@ -329,7 +329,7 @@ function M.reconcile(ctx, b)
     for _, c in ipairs(b.status.conditions) do
       if tbl(c) and c.type == "Ready" then ready = c end
     end
-    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, (tbl(vsg.time) or {}).parse)) }
+    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, vsg.time.parse)) }
   end
   return nil
 end

@@ -5,12 +5,16 @@ BUILD_TEST ?= build-test
 BUILD_BENCH ?= build-bench
 JOBS       ?= 2
 
-.PHONY: all deps build test test-unit demo clean peers bench bench-quick bench-filter
+.PHONY: all deps deps-test build test test-unit demo clean peers bench bench-quick bench-filter
 
 all: build
 
 deps:
 	@scripts/install-deps
+
+# deps plus what only the tests use (the CloudEvents SDK receivers).
+deps-test:
+	@scripts/install-deps --tests
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -20,14 +24,14 @@ peers: deps
 	@spec/harness/build-peers >/dev/null
 
 # Every test: C unit tests and e2e under ASan+UBSan, busted, luacheck.
-test: deps
+test: deps-test
 	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DVSG_WERROR=ON -DVSG_SANITIZE=ON -DVSG_FUZZ=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 	@spec/harness/build-peers >/dev/null
 	@cd $(BUILD_TEST) && ctest --output-on-failure --timeout 900
 
 # Fast loop without the peers.
-test-unit: deps
+test-unit: deps-test
 	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DVSG_WERROR=ON -DVSG_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 	@cd $(BUILD_TEST) && ctest --output-on-failure -L 'unit|lua'

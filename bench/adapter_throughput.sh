@@ -32,6 +32,7 @@
 #   BENCH_DRAIN_TIMEOUT_S [120]  per burst; a stalled configuration is
 #                              reported as such and the next one runs.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 total=${BENCH_EVENTS:-50000}
 burst=${BENCH_BURST:-900}
@@ -65,7 +66,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
-  [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1 || true
+  { [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1; } || true
   if [ "$rc" -ne 0 ] || [ "${BENCH_KEEP:-0}" = 1 ]; then note "logs kept in $tmp"; else rm -rf "$tmp"; fi
   exit "$rc"
 }
@@ -96,7 +97,9 @@ cpu_us() {
   local s f ns tot=0
   s=$(cat "/proc/$1/stat") || return 1
   s=${s##*) }
-  set -- "$1" $s
+  local fields
+  read -r -a fields <<<"$s"
+  set -- "$1" "${fields[@]}"
   for f in /proc/"$1"/task/*/schedstat; do
     { read -r ns _ <"$f"; } 2>/dev/null && tot=$(( tot + ns ))
   done
@@ -114,6 +117,7 @@ note "starting vcsim (spec/harness/up --no-kube $tmp/peers)"
 "$root/spec/harness/up" --no-kube --watch-pid $$ "$tmp/peers" >"$tmp/harness-up.log" 2>&1 ||
   { cat "$tmp/harness-up.log" >&2; die "harness up failed"; }
 # shellcheck disable=SC1091
+# shellcheck source=/dev/null  # written at run time
 . "$tmp/peers/env"
 vcsim_pid=$(cat "$tmp/peers/vcsim.pid")
 printf '%s' "$VCSIM_PASSWORD" >"$tmp/password"
@@ -128,7 +132,7 @@ start_sink() { # name [bench-sink args...] -> sets sink_pid, sink_port
   [ -s "$tmp/$name.port" ] || die "bench-sink did not start (see $tmp/$name.sink.log)"
   sink_port=$(cat "$tmp/$name.port")
 }
-sink_wait() { # users timeout_s -> "total users"
+sink_wait() { # users timeout_s -> "posts users distinct dups" (users: distinct GeneralUserEvent ids)
   curl -fsS --max-time $(( $2 + 10 )) "http://127.0.0.1:$sink_port/wait?users=$1&ms=$(( $2 * 1000 ))"
 }
 start_adapter() { # name page encoding wait -> sets ad_pid
@@ -155,8 +159,8 @@ delays() { # n gap_ms rec users_before
   t0=$(now_ns)
   "$post" "${post_args[@]}" --count "$n" --rate "$(awk -v g="$gap" 'BEGIN{print 1000/g}')" \
     --message "bench delay" >/dev/null
-  got=$(sink_wait $(( before + n )) 30)
-  [ "${got#* }" -ge $(( before + n )) ] || note "delay: only $(( ${got#* } - before )) of $n events arrived"
+  read -r _ got _ _ <<<"$(sink_wait $(( before + n )) 30)"
+  [ "$got" -ge $(( before + n )) ] || note "delay: only $(( got - before )) of $n events arrived"
   awk -v t0="$t0" '$1 > t0 && $2 >= 0 && $4 ~ /GeneralUserEvent/ {print $2 / 1e6}' "$rec" | sort -n |
     awk '{d[NR] = $1} END {
       if (NR == 0) { print "- - - 0"; exit }
@@ -174,14 +178,14 @@ delays() { # n gap_ms rec users_before
 # floor_sleeps_per_request" (or dashes).
 drain_rounds() { # name
   local name=$1 r users0 got c0 c1 k0 k1 t0 t1 cpu=0 sys=0 ns=0 n=0 f fsum=0 fsys=0 fsl=0 v0 v1 i0 i1 vol=0 inv=0 out
-  read -r _ users0 <<<"$(sink_wait 0 0)"
+  read -r _ users0 _ _ <<<"$(sink_wait 0 0)"
   for r in $(seq "$drain_n"); do
     kill -STOP "$ad_pid"
     "$post" "${post_args[@]}" --count "$burst" --message "bench drain" >>"$tmp/$name.post.log" ||
       { kill -CONT "$ad_pid"; note "drain: vsg-post-events failed"; echo "- - - - - -"; return; }
     read -r c0 k0 <<<"$(cpu_us "$ad_pid")"; read -r v0 i0 <<<"$(ctxsw "$ad_pid")"; t0=$(now_ns)
     kill -CONT "$ad_pid"
-    read -r _ got <<<"$(sink_wait $(( users0 + r * burst )) "$drain_s")"
+    read -r _ got _ _ <<<"$(sink_wait $(( users0 + r * burst )) "$drain_s")"
     t1=$(now_ns); read -r c1 k1 <<<"$(cpu_us "$ad_pid")"; read -r v1 i1 <<<"$(ctxsw "$ad_pid")"
     [ "$got" -ge $(( users0 + r * burst )) ] || { note "drain: round $r stalled"; echo "- - - - - -"; return; }
     cpu=$(( cpu + c1 - c0 )); sys=$(( sys + k1 - k0 )); ns=$(( ns + t1 - t0 )); n=$(( n + burst ))
@@ -221,7 +225,7 @@ for page in $pages; do
     start_sink "$name" --record "$tmp/$name.rec" --sample "$tmp/$name.sample"
     start_adapter "$name" "$page" "$enc" updates
     sleep 0.5
-    read -r tot0 users0 <<<"$(sink_wait 0 0)"
+    read -r tot0 users0 dist0 dup0 <<<"$(sink_wait 0 0)"
     posted=0 bursts=0 lag_ns=0 stalled=0
     read -r hb0 ht0 <<<"$(host_busy)"
     read -r v0 _ <<<"$(cpu_us "$vcsim_pid")"; read -r c0 k0 <<<"$(cpu_us "$ad_pid")"; t0=$(now_ns)
@@ -231,7 +235,7 @@ for page in $pages; do
         die "vsg-post-events failed (see $tmp/$name.post.log)"
       posted=$(( posted + n )); bursts=$(( bursts + 1 ))
       tp=$(now_ns)
-      read -r tot users <<<"$(sink_wait $(( users0 + posted )) "$drain_s")"
+      read -r tot users dist dup <<<"$(sink_wait $(( users0 + posted )) "$drain_s")"
       lag_ns=$(( lag_ns + $(now_ns) - tp ))
       if [ "$users" -lt $(( users0 + posted )) ]; then
         stalled=1
@@ -242,15 +246,15 @@ for page in $pages; do
     t1=$(now_ns); read -r c1 k1 <<<"$(cpu_us "$ad_pid")"; read -r v1 _ <<<"$(cpu_us "$vcsim_pid")"
     read -r hb1 ht1 <<<"$(host_busy)"
     hwm=$(hwm_kb "$ad_pid")
-    ev=$(( tot - tot0 ))
+    ev=$(( tot - tot0 )) ndist=$(( dist - dist0 )) ndup=$(( dup - dup0 ))
     busy=$(awk -v b=$(( hb1 - hb0 )) -v t=$(( ht1 - ht0 )) -v n="$(nproc)" 'BEGIN{printf "%.2f", t ? b / t * n : 0}')
     if [ "$stalled" = 1 ]; then
-      rows+=("$name|$ev|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-|-|-|-")
+      rows+=("$name|$ev|$ndist|$ndup|STALLED|-|-|-|-|$(( hwm / 1024 ))|-|$busy|-|-|-|-|-|-|-|-|-")
     else
       sleep 1 # idle: the adapter is back in WaitForUpdatesEx
       read -r dp50 dp99 dmax dn <<<"$(delays "$lat_n" "$lat_gap" "$tmp/$name.rec" "$(( users0 + posted ))")"
       read -r dr_us dr_rate dr_pair dr_upair dr_sl dr_fsl <<<"$(drain_rounds "$name")"
-      rows+=("$name|$ev|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair|$dr_upair|$( [ "${dr_sl:--}" = - ] && echo - || echo "$dr_sl/$dr_fsl" )")
+      rows+=("$name|$ev|$ndist|$ndup|$(awk -v e="$ev" -v t=$(( t1 - t0 )) 'BEGIN{printf "%.0f", e / (t / 1e9)}')|$(awk -v l="$lag_ns" -v b="$bursts" 'BEGIN{printf "%.0f", l / b / 1e6}')|$(awk -v c=$(( c1 - c0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$(awk -v c=$(( k1 - k0 )) -v e="$ev" 'BEGIN{printf "%.1f", c / e}')|$e|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|$(awk -v c=$(( v1 - v0 )) -v e="$ev" 'BEGIN{printf "%.0f", c / e}')|$busy|$dp50|$dp99|$dmax|$dn|$dr_us|$dr_rate|$dr_pair|$dr_upair|$( [ "${dr_sl:--}" = - ] && echo - || echo "$dr_sl/$dr_fsl" )")
     fi
     [ -s "$tmp/$name.sample" ] && [ -z "${sample[$e]:-}" ] && sample[$e]=$tmp/$name.sample
     stop "$ad_pid"
@@ -264,10 +268,10 @@ note "delay with --wait poll: $poll_n events, ${poll_gap} ms apart"
 start_sink poll --record "$tmp/poll.rec"
 start_adapter poll 100 application/json poll
 sleep 0.5
-read -r _ pu0 <<<"$(sink_wait 0 0)"
+read -r _ pu0 _ _ <<<"$(sink_wait 0 0)"
 read -r dp50 dp99 dmax dn <<<"$(delays "$poll_n" "$poll_gap" "$tmp/poll.rec" "$pu0")"
 hwm=$(hwm_kb "$ad_pid")
-rows+=("p100-json --wait poll|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-|-|-|-")
+rows+=("p100-json --wait poll|-|-|-|-|-|-|-|-|$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k / 1024}')|-|-|$dp50|$dp99|$dmax|$dn|-|-|-|-|-")
 stop "$ad_pid"
 stop "$sink_pid"
 
@@ -307,11 +311,12 @@ echo "vsgate adapter benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  rev $rev  $(npro
 echo "vcsim -> vsgate run (Release, $build) -> bench-sink; bursts of $burst; delay: $lat_n events ${lat_gap} ms apart (updates), $poll_n ${poll_gap} ms apart (poll)"
 echo "targets: adapter CPU/event <= 1.3x floor, peak RSS <= 16 MB, p99 delay <= 250 ms"
 echo
-fmt='%-22s %7s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s %7s %7s %9s\n'
-printf "$fmt" config events events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms \
+fmt='%-22s %7s %8s %5s %8s %6s %9s %9s %8s %7s %8s %6s %8s %8s %8s %9s %8s %8s %7s %7s %9s\n'
+# shellcheck disable=SC2059  # the table's column format, one string for every row
+printf "$fmt" config posts distinct dups events/s lag_ms cpu_us/ev sys_us/ev x_floor rss_MB vcsim_us busy p50_ms p99_ms max_ms \
   drain_us drain/s x_floor x_pair x_user sleeps
 for r in "${rows[@]}"; do
-  IFS='|' read -r c ev rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate dpair dupair dsl <<<"$r"
+  IFS='|' read -r c ev ndist ndup rate lag cpu sys e rss vc busy p50 p99 max dn dcpu drate dpair dupair dsl <<<"$r"
   ratio=- dratio=-
   if [ "$e" != - ] && [ -n "${floor_cpu[$e]:-}" ] && [ "$cpu" != - ]; then
     ratio=$(awk -v a="$cpu" -v f="${floor_cpu[$e]}" 'BEGIN{printf "%.2f%s", a / f, a / f <= 1.3 ? "" : "!"}')
@@ -322,10 +327,13 @@ for r in "${rows[@]}"; do
   [ "$rss" != - ] && rss=$(awk -v r="$rss" 'BEGIN{printf "%s%s", r, r <= 16 ? "" : "!"}')
   [ "$p99" != - ] && p99=$(awk -v p="$p99" 'BEGIN{printf "%s%s", p, p <= 250 ? "" : "!"}')
   [ "${dpair:--}" != - ] && dpair=$(awk -v p="$dpair" 'BEGIN{printf "%s%s", p, p <= 1.3 ? "" : "!"}')
-  printf "$fmt" "$c" "$ev" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
+  # shellcheck disable=SC2059  # same column format
+  printf "$fmt" "$c" "$ev" "$ndist" "$ndup" "$rate" "$lag" "$cpu" "$sys" "$ratio" "$rss" "$vc" "$busy" "$p50" "$p99" "$max" \
     "${dcpu:--}" "${drate:--}" "$dratio" "${dpair:--}" "${dupair:--}" "${dsl:--}"
 done
-echo "(! = misses its target; cpu_us/ev = adapter CPU (user+kernel) per event delivered, sys_us/ev its kernel part;"
+echo "(! = misses its target; posts = POSTs at the sink, distinct = distinct ce-ids among them, dups = POSTs"
+echo " of an id already seen (redeliveries; the throughput figures count POSTs);"
+echo " cpu_us/ev = adapter CPU (user+kernel) per event delivered, sys_us/ev its kernel part;"
 echo " lag_ms = mean time from the end of a burst's posting to its last event at the sink, so events/s is"
 echo " the producer's pace when lag is small; vcsim_us = vcsim CPU per event; busy = whole-host CPU in use"
 echo " during the bursts, in cores; p50/p99/max = createdTime -> sink arrival, idle adapter, ${lat_n:-} events;"

@@ -20,6 +20,7 @@
 #   BENCH_BUILD [build-bench]  Release build without sanitizers (built if missing)
 #   BENCH_KEEP=1 keeps the logs' folder.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_DEPLOYMENTS:-500}
 C=${BENCH_CONC:-50}
@@ -49,7 +50,7 @@ cleanup() {
     fi
     wait "$ctl_pid" 2>/dev/null || true
   fi
-  [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1 || true
+  { [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1; } || true
   if [ "$rc" -ne 0 ] || [ "${BENCH_KEEP:-0}" = 1 ]; then note "logs kept in $tmp"; else rm -rf "$tmp"; fi
   exit "$rc"
 }
@@ -58,6 +59,7 @@ trap 'exit 130' INT TERM
 
 # ---- private peers, CRDs, RBAC ----------------------------------------------
 bench_kube_peers
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$root/spec/e2e/webhook_lib.sh"
 wh_url_mode_rbac vsgate-bench-webhook-url-mode
 ns=bench
@@ -158,7 +160,8 @@ t_done=$(date +%s.%N)
 printf '\nvsgate controller admission webhooks (%s workers), private etcd + kube-apiserver, %d CPUs, load from admission-load (keep-alive TLS, loopback)\n' "$threads" "$(nproc)"
 printf '%-34s %8s %8s %8s %8s %8s\n' "route / concurrency" "requests" "req/s" "p50 ms" "p99 ms" "max ms"
 for r in "${results[@]}"; do
-  set -- $r
+  read -r -a fields <<<"$r"
+  set -- "${fields[@]}"
   awk -v route="$1 $2" -v l="$*" 'BEGIN {
     n = split(l, f, " "); for (i = 1; i <= n; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
     printf "%-34s %8d %8d %8.2f %8.2f %8.2f\n", route, v["n"], v["rps"], v["p50_ms"], v["p99_ms"], v["max_ms"] }'

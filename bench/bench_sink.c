@@ -6,14 +6,18 @@
  *
  *   bench-sink --port-file FILE [--record FILE] [--sample FILE]
  *
- * POST (any path): answers 200 with an empty body; counts the event, and
- * with --record appends "arrival_ns delay_ns id type" (delay = arrival -
- * ce-time, both CLOCK_REALTIME; -1 when ce-time does not parse). With
+ * POST (any path): answers 200 with an empty body; counts the POST and
+ * whether its ce-id is new (a set of every id seen: a redelivered event is
+ * a duplicate, not a second event), and with --record appends "arrival_ns
+ * delay_ns id type" (delay = arrival - ce-time, both CLOCK_REALTIME; -1
+ * when ce-time does not parse). With
  * --sample, the first GeneralUserEvent's ce-* and Content-Type headers and
  * body are written to FILE ("name: value" lines, an empty line, the body)
  * for bench/curl_floor.c to replay.
- * GET /count: "total users" (users = GeneralUserEvents), after flushing
- * the record. GET /wait?users=N&ms=T: the same, once users >= N or after
+ * GET /count: "posts users distinct dups" after flushing the record: POSTs,
+ * distinct GeneralUserEvent ids, distinct ids of any type, and POSTs whose
+ * ce-id was seen before (a POST without ce-id is neither distinct nor a
+ * duplicate). GET /wait?users=N&ms=T: the same, once users >= N or after
  * T ms (long poll, so the benchmark notices a drained burst at once).
  * SIGTERM/SIGINT, or the parent's death: flush and exit 0. Listens on
  * 127.0.0.1 only.
@@ -35,11 +39,20 @@
 
 #include <microhttpd.h>
 
+/* The set of ce-ids seen: open addressing, FNV-1a, grown at half full. */
+struct idset {
+    char **slot;          /* NULL = free; owned strings. */
+    size_t cap;           /* Power of two. */
+    size_t n;             /* Ids in the set. */
+};
+
 struct sink {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    unsigned long total;  /* Events received. */
-    unsigned long users;  /* Of which GeneralUserEvents. */
+    unsigned long total;  /* POSTs received. */
+    unsigned long users;  /* Distinct ids of GeneralUserEvents. */
+    unsigned long dups;   /* POSTs whose ce-id was already seen. */
+    struct idset ids;     /* Every ce-id seen. */
     FILE *record;         /* Or NULL. */
     const char *sample;   /* Sample path, or NULL once written. */
 };
@@ -50,6 +63,45 @@ struct req {
     char *body;  /* Only while a sample is wanted. */
     size_t cap;
 };
+
+static size_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *id; id++) h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* Adds `id`: 1 when new, 0 when seen before, -1 when out of memory. */
+static int idset_add(struct idset *set, const char *id)
+{
+    if ((set->n + 1) * 2 > set->cap) {
+        size_t ncap = set->cap ? set->cap * 2 : 1024;
+        char **ns = calloc(ncap, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < set->cap; i++) {
+            if (!set->slot[i]) continue;
+            size_t j = id_hash(set->slot[i]) & (ncap - 1);
+            while (ns[j]) j = (j + 1) & (ncap - 1);
+            ns[j] = set->slot[i];
+        }
+        free(set->slot);
+        set->slot = ns;
+        set->cap = ncap;
+    }
+    size_t j = id_hash(id) & (set->cap - 1);
+    for (; set->slot[j]; j = (j + 1) & (set->cap - 1))
+        if (strcmp(set->slot[j], id) == 0) return 0;
+    if (!(set->slot[j] = strdup(id))) return -1;
+    set->n++;
+    return 1;
+}
+
+static void idset_free(struct idset *set)
+{
+    for (size_t i = 0; i < set->cap; i++) free(set->slot[i]);
+    free(set->slot);
+    memset(set, 0, sizeof *set);
+}
 
 static int64_t now_ns(void)
 {
@@ -132,7 +184,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *v;
         if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "users"))) want = strtoul(v, NULL, 10);
         if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ms"))) ms = strtoul(v, NULL, 10);
-        char text[64];
+        char text[128];
         pthread_mutex_lock(&s->lock);
         if (strcmp(url, "/wait") == 0) {
             struct timespec dl;
@@ -147,7 +199,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (pthread_cond_timedwait(&s->cond, &s->lock, &dl) == ETIMEDOUT) break;
         }
         if (s->record) fflush(s->record);
-        snprintf(text, sizeof text, "%lu %lu\n", s->total, s->users);
+        snprintf(text, sizeof text, "%lu %lu %lu %lu\n", s->total, s->users, (unsigned long)s->ids.n,
+                 s->dups);
         pthread_mutex_unlock(&s->lock);
         return answer_text(c, MHD_HTTP_OK, text);
     }
@@ -182,8 +235,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     size_t tl = type ? strlen(type) : 0;
     int user = tl >= 19 && strcmp(type + tl - 19, "GeneralUserEvent.v0") == 0;
     pthread_mutex_lock(&s->lock);
+    int fresh = id ? idset_add(&s->ids, id) : 0;
+    if (fresh < 0) {
+        pthread_mutex_unlock(&s->lock);
+        return MHD_NO;
+    }
     s->total++;
-    if (user) s->users++;
+    if (id && !fresh) s->dups++;
+    if (user && fresh) s->users++;
     if (s->record) {
         int64_t created, delay = -1;
         if (t && parse_rfc3339(t, &created) == 0) delay = arrival - created;
@@ -280,6 +339,8 @@ int main(int argc, char **argv)
     MHD_stop_daemon(d);
     MHD_destroy_response(empty_ok);
     if (s.record) fclose(s.record);
-    fprintf(stderr, "bench-sink: %lu events (%lu GeneralUserEvents)\n", s.total, s.users);
+    fprintf(stderr, "bench-sink: %lu POSTs, %lu distinct ids (%lu GeneralUserEvents), %lu duplicates\n",
+            s.total, (unsigned long)s.ids.n, s.users, s.dups);
+    idset_free(&s.ids);
     return 0;
 }

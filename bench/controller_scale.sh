@@ -19,6 +19,7 @@
 #   BENCH_BUILD [build-bench]  Release build without sanitizers (built if missing)
 #   BENCH_KEEP=1 keeps the logs' folder.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_SOURCES:-1000}
 P=${BENCH_PARALLEL:-16}
@@ -39,7 +40,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$ctl_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$ctl_pid" 2>/dev/null || true
   fi
-  [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1 || true
+  { [ -e "$tmp/peers/env" ] && "$root/spec/harness/down" "$tmp/peers" >/dev/null 2>&1; } || true
   if [ "$rc" -ne 0 ] || [ "${BENCH_KEEP:-0}" = 1 ]; then note "logs kept in $tmp"; else rm -rf "$tmp"; fi
   exit "$rc"
 }

@@ -29,7 +29,7 @@ bench_release_build() {
   fi
   grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
     die "$build is not a Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
-  if grep -q '^VSG_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt" || ldd "$vsgate" | grep -q 'libasan\|libubsan'; then
+  if grep -q '^VSG_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt" || ldd "$vsgate" | grep 'libasan\|libubsan' >/dev/null; then
     die "$build has sanitizers: use a build without VSG_SANITIZE"
   fi
 }
@@ -39,14 +39,18 @@ bench_release_build() {
 # the e2e helpers loaded (k, ctl_*) and the CRDs and controller RBAC of
 # deploy/ applied (ctl_setup). Needs $tmp.
 bench_kube_peers() {
+  # shellcheck disable=SC2154  # tmp: the sourcing script's scratch folder
   note "starting a private etcd + kube-apiserver in $tmp/peers"
   "$root/spec/harness/up" --no-vcsim --watch-pid $$ "$tmp/peers" >"$tmp/up.log" 2>&1 ||
     die "harness up failed: $(tail -n 5 "$tmp/up.log")"
   set -a
+  # shellcheck source=/dev/null  # written at run time
   . "$tmp/peers/env"
   set +a
   export VSG_SOURCE_DIR=$root E2E_DIR=$tmp
+  # shellcheck source=spec/e2e/lib.sh
   . "$root/spec/e2e/lib.sh"
+  # shellcheck source=spec/e2e/controller_lib.sh
   . "$root/spec/e2e/controller_lib.sh"
   ctl_setup
 }

@@ -19,6 +19,7 @@
 # (events per batch, about one batch a second), SOAK_SEED [random], SOAK_KEEP=1 keeps the
 # logs' folder, BENCH_BUILD [build-bench] (a Release build, built if missing).
 set -euo pipefail
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 minutes=${SOAK_MINUTES:-30}
 period=${SOAK_PERIOD:-2}
@@ -33,10 +34,12 @@ note "logs in $tmp"
 "$root/spec/harness/up" --no-kube --watch-pid $$ "$tmp/peers" >"$tmp/up.log" 2>&1 ||
   die "harness up failed: $(tail -n 5 "$tmp/up.log")"
 set -a
+# shellcheck source=/dev/null  # written at run time
 . "$tmp/peers/env"
 set +a
 export VSG_SOURCE_DIR=$root E2E_DIR=$tmp VSG_BIN=$vsgate
 export VSG_POST_EVENTS=$build/spec/tools/vsg-post-events
+# shellcheck source=spec/e2e/lib.sh
 . "$root/spec/e2e/lib.sh"
 _e2e_name=soak
 finish() {
@@ -79,7 +82,7 @@ start_adapter
 # vCenter's now), so not the adapter's to deliver: post only from then on.
 retry 60 grep -qs "event collector created" "$tmp/adapter1.log" || die "the adapter did not start"
 
-posted=0 b=0 frozen=0
+posted=0 b=0
 declare -A faults=([kill]=0 [sink]=0 [restart]=0 [session]=0 [freeze]=0)
 post_batch() {
   b=$((b + 1))
@@ -116,7 +119,7 @@ while [ $SECONDS -lt $end ]; do
   3) log_fault "session removed"; faults[session]=$((faults[session] + 1))
      key=$(GOVC_URL=$govc_url "$GOVC" session.ls -json 2>/dev/null |
        jq -r '.sessionList[]? | select(.userAgent | startswith("vsgate")) | .key' | head -n 1)
-     [ -n "$key" ] && GOVC_URL=$govc_url "$GOVC" session.rm "$key" >/dev/null 2>&1 || true ;;
+     { [ -n "$key" ] && GOVC_URL=$govc_url "$GOVC" session.rm "$key" >/dev/null 2>&1; } || true ;;
   4) d=$((5 + RANDOM % 16)); log_fault "vCenter frozen ${d}s"; faults[freeze]=$((faults[freeze] + 1))
      kill -STOP "$vc_pid"; sleep "$d"; kill -CONT "$vc_pid" ;;
   esac
@@ -138,4 +141,4 @@ echo "soak: faults: $nfaults (kill -9 ${faults[kill]}, sink outage ${faults[sink
 echo "soak: posted $posted, delivered $unique, lost $lost, duplicated $dups" \
   "(bound: one period per fault = $bound)"
 echo "soak: adapter peak RSS $((peak_kb / 1024)) MiB ($adapter_n adapter processes)"
-[ $lost -eq 0 ] && [ $dups -le "$bound" ] || { note "FAILED (logs kept in $tmp)"; exit 1; }
+{ [ $lost -eq 0 ] && [ $dups -le "$bound" ]; } || { note "FAILED (logs kept in $tmp)"; exit 1; }

@@ -11,9 +11,10 @@
 #   wait_pod_ready NS SELECTOR [SECONDS]
 #   wait_job_complete NS JOB [SECONDS]
 # Uses: nsenter, kubectl 1.33.
+# shellcheck disable=SC2034  # a library: its variables are for the scripts that source it
 
 _vsg_cluster_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../harness/lib.sh
+# shellcheck source=spec/harness/lib.sh
 . "$_vsg_cluster_lib/../harness/lib.sh"   # die, wait_until, kubectl_bin, free_port
 
 # Fixed addresses. They exist only inside the cluster's own network namespace.
@@ -25,6 +26,7 @@ cdie() { echo "cluster: $*" >&2; exit 1; }
 cluster_use() { # DIR
   [ -r "$1/env" ] || cdie "$1/env not found (is the cluster up? spec/cluster/up $1)"
   # shellcheck disable=SC1091
+  # shellcheck source=/dev/null  # written at run time
   . "$1/env"
 }
 
@@ -42,6 +44,7 @@ in_cluster() { # CMD...
 }
 
 kc() { in_cluster "${VSG_KUBECTL:-kubectl}" "$@"; }
+# shellcheck disable=SC2153  # VSG_CLUSTER_BIN comes from the cluster's env file
 govc_() { in_cluster "$VSG_CLUSTER_BIN/govc" "$@"; }
 
 wait_for() { # SECONDS DESCRIPTION CMD...

@@ -11,6 +11,7 @@
 #                        here by spec/cluster/build-images (before the snapshots)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=spec/cluster/lib.sh
 . "$here/lib.sh"
 
 parent=${1:-${TMPDIR:-/tmp}}
@@ -51,7 +52,7 @@ snap() { # OUT
       | grep -E "vsgate-cluster|$work|/run/containerd|/var/lib/kubelet|/var/lib/cni|/usr/libexec/kubernetes|/var/log/pods|/var/log/containers|kubepods" \
       | sort >"$o.mounts"
     find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | grep -E 'vsgate|kubepods' | sort >"$o.cgroups"
-    ip netns list 2>&1 >"$o.netns"
+    { ip netns list >"$o.netns"; } 2>&1
     { ip -d link show | sed -E 's/ (minmtu|maxmtu) [0-9]+//g; s/ [a-z_]*timer +[0-9.]+//g'; ip addr show; ip route show table all; ip -6 route show table all; ip rule show; } >"$o.net" 2>&1
     { iptables-save; ip6tables-save; } 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[c]/' >"$o.iptables"
     for p in $fixed; do [ -e "$p" ] && echo "$p"; done >"$o.paths"
@@ -82,7 +83,7 @@ for round in 1 2; do
     ok "round $round: up ($((SECONDS - t0)) s)"
   else
     bad "round $round: up failed:"; tail -5 "$work/up$round.err" | sed 's/^/     /'
-    ls "$work/c/log" 2>/dev/null | sed 's/^/     log: /'
+    find "$work/c/log" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | LC_ALL=C sort | sed 's/^/     log: /'
     "$here/down" "$work/c" >/dev/null 2>&1
     break
   fi

@@ -5,6 +5,7 @@
 # a period (+ slack) the checkpoint must name the 5th key while the 6th is still retried; the
 # adapter is killed (-9) and started again against a healthy sink: the 6th arrives, and of the
 # first five only the checkpointed one comes again.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_checkpoint_stuck
 d=$E2E_DIR
@@ -30,7 +31,7 @@ post_events "$VCSIM_URL" 1 "$p warm"
 rec0=$E2E_SINK_REC
 wait_for 20 "the warm-up event" has_msg "$rec0" "$p warm 0"
 # vsg-post-events logs in and out around its events: let its logout event through too.
-logged_out() { jq -r '.attributes.type' "$rec0" | tail -n 1 | grep -q UserLogoutSessionEvent; }
+logged_out() { jq -r '.attributes.type' "$rec0" | tail -n 1 | grep UserLogoutSessionEvent >/dev/null; }
 wait_for 20 "the warm-up's logout event" logged_out
 e2e_stop "$pid0"
 # Next: the poster's login event and our first five events, then 503.
@@ -38,7 +39,7 @@ E2E_SINK_PORT=$port e2e_sink sink1 --status-sequence 200x6,503 --record-all
 rec1=$E2E_SINK_REC
 post_events "$VCSIM_URL" 6 "$p e"
 wait_for 20 "five events accepted" has_msg "$rec1" "$p e 4"
-refused() { jq -cR 'fromjson? | select(.status == 503)' "$rec1" | grep -q .; }
+refused() { jq -e -cR 'fromjson? | select(.status == 503)' "$rec1" >/dev/null; }
 wait_for 20 "the sixth event to be refused" refused
 k5=$(rec_msgs "$rec1" "$p e 4" | cut -d' ' -f1)
 t0=$SECONDS

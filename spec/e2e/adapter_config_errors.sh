@@ -9,6 +9,7 @@
 # CA (a valid certificate, not vCenter's) is not a configuration error but a vCenter
 # error: the adapter keeps retrying with the TLS error in its log, and stops
 # cleanly on SIGTERM.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_config_errors
 d=$E2E_DIR
@@ -124,7 +125,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=not-the-vcsim-ca \
   -keyout "$d/wrong.key" -out "$d/wrong.crt" >/dev/null 2>&1
 wrong=("${good[@]}")
 for i in "${!wrong[@]}"; do
-  case "${wrong[$i]}" in VSPHERE_CA_CERTS=*) wrong[$i]="VSPHERE_CA_CERTS=$(cat "$d/wrong.crt")" ;; esac
+  case "${wrong[$i]}" in VSPHERE_CA_CERTS=*) wrong[i]="VSPHERE_CA_CERTS=$(cat "$d/wrong.crt")" ;; esac
 done
 e2e_bg adapter "$d/wrong-ca.log" env -i "${wrong[@]}" "$VSG_BIN" adapter
 pid=$E2E_PID

@@ -17,12 +17,13 @@
 # keys; the same events reach all three. Then the checkpoints: the ConfigMap
 # key `checkpoint` (and the run's file) name the last delivered event, keys in
 # the compat order.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_events
 d=$E2E_DIR
 
 api=$("$GOVC" about -json | jq -r '.about.apiVersion')
-[ -n "$api" ] && [ "$api" != null ] || fail "govc about gave no apiVersion"
+{ [ -n "$api" ] && [ "$api" != null ]; } || fail "govc about gave no apiVersion"
 vmref=$("$GOVC" ls -i vm/DC0_H0_VM0)                    # VirtualMachine:vm-NN
 vmid=${vmref#VirtualMachine:}
 state=$("$GOVC" vm.info -json DC0_H0_VM0 | jq -r '.virtualMachines[0].runtime.powerState')
@@ -98,7 +99,7 @@ check_sink() { # FILE ENCODING KN-NAMESPACE TRACE-FLAGS
     a=$(printf '%s\n' "$evs" | sed -n "$((i + 1))p")
     ty=$(jq -r .attributes.type <<<"$a"); id=$(jq -r .attributes.id <<<"$a")
     [ "$ty" = "com.vmware.vsphere.${types[$i]}.v0" ] || fail "$(basename "$f"): event $i is $ty, expected ${types[$i]} (order)"
-    [[ $id =~ ^[0-9]+$ ]] && [ "$id" -gt "$prev" ] || fail "$(basename "$f"): ids not ascending decimal keys: $id after $prev"
+    { [[ $id =~ ^[0-9]+$ ]] && [ "$id" -gt "$prev" ]; } || fail "$(basename "$f"): ids not ascending decimal keys: $id after $prev"
     prev=$id
     jq -e --arg src "$VCSIM_URL" --arg api "$api" --arg enc "$enc" --arg kns "$kns" --arg note "$note" \
       --arg flags "$flags" '

@@ -8,6 +8,7 @@
 # 10 s of events, far more than an outage plus one period, so nothing can fall
 # out of it. Every posted message must reach the sink at least once, and
 # duplicates must stay within what the checkpoint period explains (see below).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_kill9
 d=$E2E_DIR

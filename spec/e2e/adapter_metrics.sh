@@ -16,6 +16,7 @@
 # vsgate_adapter_* series are there and agree. A second adapter on the
 # same metrics port logs that /metrics is not served and delivers all
 # the same.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_metrics
 d=$E2E_DIR

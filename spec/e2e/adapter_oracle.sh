@@ -5,6 +5,7 @@
 # encoding/json and encoding/xml, as the Go adapter did). Every payload and
 # the CloudEvent type/eventclass must match the oracle byte for byte, for at
 # least 20 classes. Nothing here is hand-written expectation.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 : "${VSG_POST_EVENTS:?}"
 tmp=$(mktemp -d)
@@ -65,7 +66,7 @@ sc=$(soap '<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstanc
 evm=$(printf '%s' "$sc" | sed -n 's#.*<eventManager type="EventManager">\([^<]*\)</eventManager>.*#\1#p')
 sm=$(printf '%s' "$sc" | sed -n 's#.*<sessionManager type="SessionManager">\([^<]*\)</sessionManager>.*#\1#p')
 root=$(printf '%s' "$sc" | sed -n 's#.*<rootFolder type="Folder">\([^<]*\)</rootFolder>.*#\1#p')
-[ -n "$evm" ] && [ -n "$sm" ] && [ -n "$root" ] || fail "cannot read ServiceContent"
+{ [ -n "$evm" ] && [ -n "$sm" ] && [ -n "$root" ]; } || fail "cannot read ServiceContent"
 soap "<Login xmlns=\"urn:vim25\"><_this type=\"SessionManager\">$sm</_this><userName>$VCSIM_USER</userName><password>$VCSIM_PASSWORD</password></Login>" >/dev/null
 coll=$(soap "<CreateCollectorForEvents xmlns=\"urn:vim25\"><_this type=\"EventManager\">$evm</_this><filter><entity><entity type=\"Folder\">$root</entity><recursion>all</recursion></entity><time><beginTime>$t0</beginTime></time><maxCount>1000</maxCount></filter></CreateCollectorForEvents>" |
   sed -n 's#.*<returnval type="EventHistoryCollector">\([^<]*\)</returnval>.*#\1#p')

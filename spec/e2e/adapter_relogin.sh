@@ -13,6 +13,7 @@
 #    stopped for 10 s while events are posted straight to vcsim, then started
 #    again: the log shows retries with a growing backoff and every event
 #    arrives exactly once.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_relogin
 command -v socat >/dev/null || fail "socat is missing (scripts/install-deps installs it)"
@@ -48,7 +49,7 @@ kill_session() {
   local key; key=$(adapter_session)
   [ "$(wc -w <<<"$key")" -eq 1 ] || fail "expected one vsgate session in vcsim, found: '$key'"
   "$GOVC" session.rm "$key" >/dev/null
-  [ -z "$(adapter_session | grep -xF "$key")" ] || fail "session $key still listed after session.rm"
+  ! grep -qxF "$key" <<<"$(adapter_session)" || fail "session $key still listed after session.rm"
   echo "$key"
 }
 s1=$(kill_session)

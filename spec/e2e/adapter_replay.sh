@@ -11,6 +11,7 @@
 #      posted just before it are.
 #   F  hand-written {"lastEventKeyTimestamp": <time of an E event>}, maxAge 5m:
 #      starts exactly there (inclusive).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_replay
 d=$E2E_DIR
@@ -102,7 +103,7 @@ begin=$(grep "checkpoint older than maxAge" "$log" | jq -r .beginTime) ||
 # begin = vCenter's now - 3s, and vCenter's now is within [t_start, t_start + 5s].
 lag=$(jq -rn --arg b "$begin" --argjson t "$t_start" \
   '($b | sub("\\.[0-9]+Z$"; "Z") | fromdate) - ($t | floor) + 3')
-[ "$lag" -ge -1 ] && [ "$lag" -le 6 ] || fail "phase E: beginTime $begin is not about start - 3s (lag $lag s)"
+{ [ "$lag" -ge -1 ] && [ "$lag" -le 6 ]; } || fail "phase E: beginTime $begin is not about start - 3s (lag $lag s)"
 stop
 
 # ---- F: hand-written checkpoint inside maxAge, inclusive

@@ -4,6 +4,7 @@
 # 0600 file next to the checkpoint; a restart that finds one logs that session out first.
 # Against a private vcsim: 4 kills and restarts leave 1 vsgate session, not 5; a clean stop
 # logs out and removes the file.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_session_file
 d=$E2E_DIR

@@ -8,6 +8,7 @@
 #    event reaches the DLS with knativeerrorcode=400 and knativeerrordest = the
 #    sink, every other key reaches the sink exactly once, and the checkpoint
 #    moves past the dead-lettered event.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_sink_outage
 d=$E2E_DIR
@@ -76,7 +77,7 @@ tries_first=$(jq -s --arg id "$first" 'map(select(.attributes.id == $id)) | leng
 # The retry log shows a growing backoff for one event.
 delays=$(grep -F '"msg":"delivery failed: HTTP 503;' "$d/run1.log" | sed -n 's/.*retry [0-9]* in \([0-9]*\) ms.*/\1/p' | head -n 5 | tr '\n' ' ')
 read -r b1 b2 b3 _ <<<"$delays"
-[ -n "${b3:-}" ] && [ "$b2" -gt "$b1" ] && [ "$b3" -gt "$b2" ] || fail "no growing retry backoff in the log: '$delays'"
+{ [ -n "${b3:-}" ] && [ "$b2" -gt "$b1" ] && [ "$b3" -gt "$b2" ]; } || fail "no growing retry backoff in the log: '$delays'"
 k_last=$(accepted_ids "$rec2" | tail -n 1)
 cp_caught_up() { [ "$(cp_key)" -eq "$k_last" ]; }
 wait_for 10 "the checkpoint to reach the last delivered key $k_last (at $(cp_key))" cp_caught_up

@@ -5,6 +5,7 @@
 # 2. A checkpoint later than vCenter's current time (vCenter's clock went back): the adapter
 #    warns and starts at vCenter's now; events posted then are delivered (Go began at the
 #    checkpoint and delivered nothing until the clock caught up).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_start_position
 d=$E2E_DIR
@@ -39,7 +40,7 @@ e2e_sink sink2; rec2=$E2E_SINK_REC
 e2e_bg run2 "$d/run2.log" "${run[@]}" --sink "$E2E_SINK_URL" --checkpoint "$d/cp2.json"
 pid=$E2E_PID
 retry 30 up "$d/run2.log" || fail "adapter did not start: $(tail -n 3 "$d/run2.log")"
-grep '"level":"warn"' "$d/run2.log" | grep -q "later than vCenter's current time" ||
+grep '"level":"warn"' "$d/run2.log" | grep "later than vCenter's current time" >/dev/null ||
   fail "no warning about the checkpoint in the future: $(grep -i checkpoint "$d/run2.log" | head -n 3)"
 post_events "$VCSIM_URL" 3 "$p future"
 wait_for 30 "events after a checkpoint in the future" has_msg "$rec2" "$p future 2"

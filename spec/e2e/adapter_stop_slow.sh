@@ -19,6 +19,7 @@
 #    reached through such a relay that freezes: the last save gives up in
 #    time (each request 400 ms at most after a stop).
 # The time from the signal to the exit is measured here (ASan build included).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin adapter_stop_slow
 d=$E2E_DIR

@@ -7,8 +7,11 @@
 # AdapterReady=False, VCenterNotReady, with that message (no password in
 # any of them). With the right password: /readyz 200, ready true, and
 # AdapterReady follows the Deployment again.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin adapter_vcenter_status
 d=$E2E_DIR
@@ -36,7 +39,7 @@ wait_cond 30 "$ns" "$n" AdapterReady True
 # The adapter with the Deployment's env, its health port moved to a free one here
 # and its /metrics (9090 by that env) off.
 adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"
-printf '%s\n' "${envs[@]}" | grep -qx 'VSPHERE_HEALTH_PORT=8080' || fail "no VSPHERE_HEALTH_PORT=8080 in the env"
+printf '%s\n' "${envs[@]}" | grep -x 'VSPHERE_HEALTH_PORT=8080' >/dev/null || fail "no VSPHERE_HEALTH_PORT=8080 in the env"
 hp=$(_e2e_free_port)
 sa_kubeconfig "$ns" "$d/kubeconfig"
 adapter() { # adapter PASSWORD

@@ -4,6 +4,7 @@
 # from C (vsgate-list-vms on libvsgate.so) and from Lua (list-vms.lua with
 # the vsgate.vsphere module in a plain lua5.4). The VC_USERNAME/VC_PASSWORD
 # fallback works; a wrong password fails clearly and is never printed.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin bound_app
 d=$E2E_DIR
@@ -21,7 +22,7 @@ printf '%s' "$pw" >"$d/binding/password"
 
 # A sanitizer build of the module needs the ASan runtime loaded first.
 preload=
-if readelf -d "$VSG_LUA_CMODULES/vsgate/vsphere.so" 2>/dev/null | grep -q libasan; then
+if readelf -d "$VSG_LUA_CMODULES/vsgate/vsphere.so" 2>/dev/null | grep libasan >/dev/null; then
   preload=$(gcc -print-file-name=libasan.so)
 fi
 # bound VAR=value... CMD...: CMD with nothing but the binding's env (the

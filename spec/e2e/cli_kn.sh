@@ -6,8 +6,11 @@
 # the API server, --verify-url against vcsim with the right and a wrong
 # password, kubeconfig and namespace resolution as kubectl does it, list
 # tables, describe, --dry-run, and shell completion.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin cli_kn
 ctl_setup
@@ -216,7 +219,7 @@ err "filter-on-error alone" "--filter-on-error needs --filter-configmap" vs sour
 # list: kn's table, then -A, -o, the alias and the empty case.
 wait_for 60 "src1 reconciled" sh -c "$KUBECTL --kubeconfig $KUBECONFIG -n $ns get vss src1 -o jsonpath='{.status.conditions}' | grep -q Ready"
 out=$(vs source list -n "$ns")
-head=$(printf '%s\n' "$out" | head -n 1)
+head=$(printf '%s\n' "$out" | sed -n 1p)
 expect_contains "$head" "NAME" "list header"
 [ "$(printf '%s' "$head" | tr -s ' ')" = "NAME VCENTER INSECURE CREDENTIALS AGE CONDITIONS READY REASON" ] || fail "list header: $head"
 row=$(printf '%s\n' "$out" | grep '^src1 ')
@@ -231,7 +234,7 @@ expect_contains "$row2" "False" "src2 is not ready"
 r2=$(k -n "$ns" get vss src2 -o json | jq -r '.status.conditions[] | select(.type=="Ready") | .reason')
 expect_contains "$row2" "$r2 : " "the reason column is reason : message"
 out=$("$KN" source ls -A)
-expect_contains "$(printf '%s\n' "$out" | head -n 1 | tr -s ' ')" "NAMESPACE NAME VCENTER" "-A adds NAMESPACE"
+expect_contains "$(printf '%s\n' "$out" | sed -n 1p | tr -s ' ')" "NAMESPACE NAME VCENTER" "-A adds NAMESPACE"
 expect_contains "$out" "$ns" "-A lists this namespace"
 err "-n with -A" "'--namespace' and '--all-namespaces' options are mutually exclusive" vs source list -n "$ns" -A
 [ "$(vs source list -n "$ns" -o json | jq -r '.kind + " " + (.items | length | tostring)')" = "VSphereSourceList 3" ] || fail "list -o json"
@@ -303,7 +306,7 @@ ok "binding create by selector" "Created binding" vs binding create -n "$ns" --n
 wait_for 60 "the binding is injected" sh -c \
   "$KUBECTL --kubeconfig $KUBECONFIG -n $ns get deploy app -o jsonpath='{.spec.template.spec.volumes[*].name}' | grep -q vsphere-binding"
 out=$(vs binding list -n "$ns")
-expect_contains "$(printf '%s\n' "$out" | head -n 1 | tr -s ' ')" "NAME VCENTER INSECURE CREDENTIALS AGE CONDITIONS READY REASON" "binding list header"
+expect_contains "$(printf '%s\n' "$out" | sed -n 1p | tr -s ' ')" "NAME VCENTER INSECURE CREDENTIALS AGE CONDITIONS READY REASON" "binding list header"
 expect_contains "$(printf '%s\n' "$out" | grep '^by-name ' | tr -s ' ')" "by-name https://vc.example true creds" "binding row"
 out=$(vs binding describe -n "$ns" by-name)
 expect_contains "$out" "Subject:          Deployment apps/v1 named app" "binding describe subject"
@@ -326,6 +329,7 @@ grep -q "namespace: $ns" "$E2E_DIR/kc-ns" || fail "could not write a kubeconfig 
 expect_contains "$(KUBECONFIG="$E2E_DIR/missing:$E2E_DIR/kc-ns" vs source list)" "from-yaml" "KUBECONFIG list, context namespace"
 expect_contains "$(env -u KUBECONFIG HOME="$E2E_DIR/nohome" "$KN" source list --kubeconfig "$E2E_DIR/kc-ns")" "from-yaml" "--kubeconfig"
 mkdir -p "$E2E_DIR/home/.kube" && cp "$E2E_DIR/kc-ns" "$E2E_DIR/home/.kube/config"
+# shellcheck disable=SC2088  # the literal text of the message, not a path
 expect_contains "$(env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$E2E_DIR/home" "$VSG_BIN" source list)" "from-yaml" "~/.kube/config"
 err "\$KUBECONFIG naming only missing files (no fallback to ~/.kube/config)" "invalid configuration: no configuration has been provided" \
   env -u KUBERNETES_SERVICE_HOST KUBECONFIG="$E2E_DIR/missing" HOME="$E2E_DIR/home" "$VSG_BIN" source list

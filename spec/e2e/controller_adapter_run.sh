@@ -15,8 +15,11 @@
 # METRICS_PROMETHEUS_HOST/PORT, as Knative's env contract allows) with
 # vspheresource_event_count for the pod's NAME and NAMESPACE, one per event
 # the sink got, and the filter's outcomes.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_adapter_run
 d=$E2E_DIR
@@ -57,8 +60,8 @@ jq -e '.spec.template.spec.containers[0].ports | map(select(.name == "metrics"))
   "$d/deploy.json" >/dev/null || fail "no port metrics 9090: $(jq -c '.spec.template.spec.containers[0].ports' "$d/deploy.json")"
 adapter_env "$d/deploy.json" "$ns" "$n-adapter-e2e"   # NAMESPACE and a made-up pod NAME
 [ "${#envs[@]}" -ge 9 ] || fail "the Deployment's env: ${envs[*]}"
-printf '%s\n' "${envs[@]}" | grep -qx "K_SINK=$E2E_SINK_URL" || fail "K_SINK is not the sink"
-printf '%s\n' "${envs[@]}" | grep -q '^VSPHERE_CA_CERTS=-----BEGIN CERTIFICATE' || fail "no VSPHERE_CA_CERTS from spec.caCerts"
+printf '%s\n' "${envs[@]}" | grep -x "K_SINK=$E2E_SINK_URL" >/dev/null || fail "K_SINK is not the sink"
+printf '%s\n' "${envs[@]}" | grep '^VSPHERE_CA_CERTS=-----BEGIN CERTIFICATE' >/dev/null || fail "no VSPHERE_CA_CERTS from spec.caCerts"
 mkdir -p "$d/secret"
 sec=$(jq -r .spec.secretRef.name "$d/binding.json")
 k -n "$ns" get secret "$sec" -o jsonpath='{.data.username}' | base64 -d >"$d/secret/username"
@@ -72,7 +75,7 @@ sa_kubeconfig "$ns" "$d/kubeconfig"
 ! "$KUBECTL" --kubeconfig "$d/kubeconfig" auth can-i get secrets -n "$ns" >/dev/null 2>&1 ||
   fail "the adapter's service account may read secrets"
 
-printf '%s\n' "${envs[@]}" | grep -q '^K_METRICS_CONFIG={"Domain":"tanzu.vmware.com/sources","Component":"vspheresource","PrometheusPort":0,' ||
+printf '%s\n' "${envs[@]}" | grep '^K_METRICS_CONFIG={"Domain":"tanzu.vmware.com/sources","Component":"vspheresource","PrometheusPort":0,' >/dev/null ||
   fail "K_METRICS_CONFIG: $(printf '%s\n' "${envs[@]}" | grep '^K_METRICS_CONFIG=')"
 mport=$(_e2e_free_port)
 e2e_bg adapter "$d/adapter.log" env -i PATH="$PATH" KUBECONFIG="$d/kubeconfig" \
@@ -91,7 +94,7 @@ vm_events() {
   rec_ok "$E2E_SINK_REC" | jq -c --arg vm "$vmid" 'select(.attributes.type | test("^com\\.vmware\\.vsphere\\.Vm(PoweredOff|PoweredOn)Event\\.v0$"))
     | select(.data | contains("\"Value\":\"" + $vm + "\""))'
 }
-got_on() { vm_events | grep -q VmPoweredOnEvent; }
+got_on() { vm_events | grep VmPoweredOnEvent >/dev/null; }
 wait_for 30 "VmPoweredOnEvent at the sink" got_on
 types=$(vm_events | jq -r '.attributes.type' | tr '\n' ' ')
 [ "$types" = "com.vmware.vsphere.VmPoweredOffEvent.v0 com.vmware.vsphere.VmPoweredOnEvent.v0 " ] || fail "VM events: $types"

@@ -6,13 +6,17 @@
 # (no restart) then sees a spec change of the existing source (it reaches
 # the Deployment) and a source created after the restart (it gets its
 # children): the watches resumed and nothing was missed.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_apiserver_restart
 peers=$E2E_DIR/peers
 "$VSG_SOURCE_DIR/spec/harness/up" --no-vcsim --watch-pid $$ "$peers" >"$E2E_DIR/up.log" 2>&1 ||
   fail "private harness: $(tail -n 5 "$E2E_DIR/up.log")"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 more_on_exit '"$VSG_SOURCE_DIR/spec/harness/down" "$peers"'
 # Only the API server's coordinates come from the private env.
 KUBECONFIG=$(. "$peers/env"; echo "$KUBECONFIG")
@@ -29,7 +33,7 @@ wait_jp 30 "$ns" vss source '{.status.sinkUri}' http://where.to.send.stuff
 # ---- restart the private kube-apiserver with the same arguments ----------------
 apid=$(cat "$peers/apiserver.pid")
 mapfile -d '' args <"/proc/$apid/cmdline"
-[ "${#args[@]}" -gt 5 ] && [[ ${args[0]} == *kube-apiserver ]] || fail "not the kube-apiserver: ${args[*]}"
+{ [ "${#args[@]}" -gt 5 ] && [[ ${args[0]} == *kube-apiserver ]]; } || fail "not the kube-apiserver: ${args[*]}"
 kill -TERM "$apid"
 t_stop=$SECONDS
 # (it is not our child: once stopped it may stay a zombie until init reaps it)
@@ -53,6 +57,7 @@ wait_jp 30 "$ns" vss born-after-restart '{.status.sinkUri}' http://where.to.send
 kill -0 "$CTL_PID" || fail "the controller died"
 [ "$(ctl_metric "$CTL_METRICS" vsgate_leader)" = 1 ] || fail "the controller does not lead after the restart"
 e2e_stop "$CTL_PID"
+# shellcheck disable=SC2031  # e2e_stop just set it in this shell
 [ "$E2E_RC" = 0 ] || fail "controller exit status $E2E_RC: $(tail -n 5 "$CTL_LOG")"
 ! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$CTL_LOG" || fail "sanitizer report in $CTL_LOG"
 echo "controller_apiserver_restart: ok (the kube-apiserver took ${stop_s}s to stop)"

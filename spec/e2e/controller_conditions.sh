@@ -7,8 +7,11 @@
 # - spec.filter pointing at a ConfigMap with a Lua syntax error =>
 #   FilterReady=False FilterInvalid "filter.lua:N: ...", Ready=False; fixing
 #   the ConfigMap => FilterReady=True, Ready=True.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_conditions
 ctl_setup

@@ -5,12 +5,19 @@
 # reconcile keeps failing (its sink is of a kind the controller may not
 # read: Forbidden, retried with backoff) gets one Warning Event whose count
 # grows, as client-go's recorder does, not one Event per retry.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_events
 ctl_setup
 ns=$(new_ns ctl-events)
+# Its sources go when it ends: 'forbidden' (a sink the controller may not
+# read) would otherwise keep a later cluster-wide controller (e.g.
+# deploy_consistency's) retrying it and its informers unsynced.
+e2e_after_exit "k -n $ns delete vss --all --ignore-not-found --wait=false"
 k -n "$ns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
 k -n "$ns" create serviceaccount default >/dev/null
 src() { # src NAME SINK-YAML

@@ -4,8 +4,11 @@
 # not just by compiling it. Against the real API server, with the roles
 # deploy/ ships. Each broken version below compiles, so a controller that
 # only compiled called it Ready while the adapter held it back.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_filter_check
 ctl_setup

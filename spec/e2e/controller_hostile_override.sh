@@ -10,9 +10,13 @@
 #     within the admission time limit, far inside the API server's timeout,
 #     and other requests are served;
 #   - removing the overrides brings the shipped code back.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_hostile_override
 ctl_setup

@@ -2,7 +2,9 @@
 # config-leader-election): one leads and reconciles, the other reconciles
 # nothing; kill -9 the leader and the other takes over within the lease
 # duration and reconciles the next change.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
 e2e_begin controller_leader
 ctl_setup
@@ -18,7 +20,7 @@ k -n vmware-sources create configmap config-leader-election --dry-run=client -o 
 ctl_source "$ns"
 
 ctl_start a --lease-name "$lease" --identity ctl-a
-pa=$CTL_PID ma=$CTL_METRICS la=$CTL_LOG
+pa=$CTL_PID la=$CTL_LOG
 wait_for 30 "a to lead" grep -q 'ctl-a: became the leader' "$la"
 wait_for 60 "the adapter Deployment" kq -n "$ns" get deploy source-adapter
 ctl_start b --lease-name "$lease" --identity ctl-b

@@ -50,8 +50,7 @@ ctl_start() {
     --lua-root "$VSG_SOURCE_DIR/lua" \
     --metrics-addr "127.0.0.1:$CTL_METRICS" --health-addr 127.0.0.1 --health-port "$CTL_HEALTH" "$@"
   CTL_PID=$E2E_PID
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     curl -fsS "http://127.0.0.1:$CTL_HEALTH/healthz" >/dev/null 2>&1 && return 0
     _e2e_alive "$CTL_PID" || break
     sleep 0.1

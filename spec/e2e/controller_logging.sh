@@ -4,8 +4,11 @@
 # (back to info: no debug line after the change is applied), without a
 # restart. Every line a Lua reconciler writes carries knative.dev/key
 # (item 9). The harness's config-logging is put back at exit.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_logging
 ctl_setup
@@ -61,6 +64,6 @@ spec:
   secretRef: {name: vsphere-credentials}
   sink: {ref: {apiVersion: v1, kind: Service, name: nowhere}}
 YAML
-keyed() { grep '"msg":"sink not resolved"' "$CTL_LOG" | grep -q "\"knative.dev/key\":\"$ns/third\""; }
+keyed() { grep '"msg":"sink not resolved"' "$CTL_LOG" | grep "\"knative.dev/key\":\"$ns/third\"" >/dev/null; }
 wait_for 30 "a Lua log line with knative.dev/key $ns/third" keyed
 echo "controller_logging: debug from config-logging at start, info live ($n debug lines before)"

@@ -12,8 +12,11 @@
 # {path,result}, ...). Run with the webhooks registered by URL: the sample
 # source is defaulted and validated (allowed), a source without a scheme
 # is denied. The whole text is checked for format.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin controller_metrics
 d=$E2E_DIR

@@ -11,11 +11,8 @@
 # NAME=value words), sa_kubeconfig (a token of a namespace's default
 # service account).
 
-_more_exit=()
-more_on_exit() {
-  _more_exit+=("$*")
-  trap '_more_rc=$?; for ((_i = ${#_more_exit[@]} - 1; _i >= 0; _i--)); do eval "${_more_exit[$_i]}" >/dev/null 2>&1 || true; done; _e2e_cleanup $_more_rc' EXIT
-}
+# (lib.sh's e2e_on_exit, which other EXIT traps ending in _e2e_cleanup keep.)
+more_on_exit() { e2e_on_exit "$@"; }
 
 jp() { k -n "$1" get "$2" "$3" -o jsonpath="$4"; }
 
@@ -124,6 +121,7 @@ YAML
 # as NS and POD; VC_USERNAME/VC_PASSWORD (from the Secret, when the binding
 # reconciler got there first) left out: tests give VC_SECRET_PATH instead.
 adapter_env() {
+  # shellcheck disable=SC2034  # envs is this function's result, read by the caller
   mapfile -d '' envs < <(jq -j --arg ns "$2" --arg pod "$3" '.spec.template.spec.containers[0].env[]
     | if .valueFrom.fieldRef.fieldPath == "metadata.namespace" then "\(.name)=\($ns)"
       elif .valueFrom.fieldRef.fieldPath == "metadata.name" then "\(.name)=\($pod)"

@@ -7,8 +7,11 @@
 # status.sinkUri, an Addressable without address => SinkNotFound until its
 # status.address.url is written, Ready follows AdapterReady (the Deployment's
 # Available, written through /status), a long name gets hashed child names.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_samples
 ctl_setup

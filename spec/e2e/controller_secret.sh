@@ -8,8 +8,11 @@
 #     (the controller looks again by itself; it does not watch Secrets);
 #   - the adapter Deployment is bound all along (its pod waits for the
 #     Secret), and no credential reaches the controller's log.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_secret
 ctl_setup

@@ -4,8 +4,11 @@
 # the CRD and the Addressable appear and the source resolves its sink and
 # creates its adapter by itself (issue 16 item 3). The kind gets a group of
 # its own per run, so no other test's CRD is in the way.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/controller_more_lib.sh
 . "$(dirname "$0")/controller_more_lib.sh"
 e2e_begin controller_sink_later
 ctl_setup
@@ -15,7 +18,9 @@ more_on_exit k delete clusterrolebinding,clusterrole "vsgate-e2e-$group" --wait=
 ns=$(new_ns sink-later)
 k -n "$ns" apply -f "$SEED/vsphere-credentials.yaml" >/dev/null
 k -n "$ns" create serviceaccount default >/dev/null
-# What the aggregated addressable-resolver role gives in a real cluster.
+# What the aggregated addressable-resolver role gives in a real cluster
+# (removed at exit, after the controller stopped).
+e2e_after_exit "k delete clusterrolebinding,clusterrole vsgate-e2e-$group --ignore-not-found"
 k apply -f - >/dev/null <<YAML
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

@@ -3,7 +3,9 @@
 # would hold the CRDs' deletion forever) but still reconciles; a mark older than 120 s (an
 # uninstall that never happened, or a forged request) stops counting, and a binding that was
 # left without its finalizer gets it back.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
 e2e_begin controller_uninstall_mark
 ctl_setup

@@ -7,7 +7,9 @@
 # keeps reconciling, a good one takes effect without a restart, removing it
 # goes back to the shipped code. Bad settings (limit flags, the binding
 # selection mode) stop it at start, exit 2, naming the setting.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
 e2e_begin controller_vspheresource
 ctl_setup
@@ -52,7 +54,7 @@ curl -fsS "http://127.0.0.1:$CTL_HEALTH/readyz" >/dev/null || fail "/readyz not 
 ok=$(ctl_metric "$CTL_METRICS" 'vsgate_reconcile_total{kind="VSphereSource",result="success"}')
 [ "$ok" -ge 1 ] || fail "no successful reconcile counted"
 [ "$(ctl_metric "$CTL_METRICS" vsgate_leader)" = 1 ] || fail "not the leader"
-curl -fsS "http://127.0.0.1:$CTL_METRICS/metrics" | grep -q '^vsgate_reconcile_duration_seconds_count{kind="VSphereSource"}' ||
+curl -fsS "http://127.0.0.1:$CTL_METRICS/metrics" | grep '^vsgate_reconcile_duration_seconds_count{kind="VSphereSource"}' >/dev/null ||
   fail "no latency histogram"
 
 # ---- a steady state writes nothing ------------------------------------------

@@ -12,7 +12,9 @@
 #     references, land on those container ports and pod labels.
 # The controller binds the Deployment's fixed ports (8443, 9090, 8080) on all addresses of the
 # host for the few seconds of the test; ctest runs e2e tests one at a time.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$E2E_LIB")/controller_lib.sh"
 e2e_begin deploy_consistency
 D=$VSG_SOURCE_DIR/deploy
@@ -80,6 +82,7 @@ for d in whs:
 put("NS", dep["metadata"]["namespace"])
 print("\n".join(out))
 PY
+# shellcheck source=/dev/null  # written at run time
 . "$E2E_DIR/decl.sh"
 [ -n "$ARGS" ] || fail "the controller container passes no args (expected the subcommand)"
 sub=${ARGS%% *}
@@ -95,7 +98,7 @@ done <<<"$ENVS"
 # ---- The ports are ours for the test.
 for pp in $PORTS; do
   p=${pp#*=}
-  ! ss -Hltn "sport = :$p" | grep -q . || fail "port $p (${pp%%=*}) is in use on this machine; cannot run the Deployment's ports"
+  ! ss -Hltn "sport = :$p" | grep . >/dev/null || fail "port $p (${pp%%=*}) is in use on this machine; cannot run the Deployment's ports"
 done
 
 ctl_setup
@@ -129,16 +132,17 @@ got=$(ss -Hltnp | awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); pr
 port_of() { for pp in $PORTS; do [ "${pp%%=*}" = "$1" ] && { echo "${pp#*=}"; return; }; done; fail "no container port named $1"; }
 # ---- Metrics: a reconcile counter for every shipped reconciler.
 metrics=$(curl -fsS "http://127.0.0.1:$(port_of http-metrics)/metrics")
-kinds=$(sed -n 's/^vsgate_reconcile_total{kind="\([A-Za-z]*\)".*/\1/p' <<<"$metrics" | tr 'A-Z' 'a-z' | sort -u)
+kinds=$(sed -n 's/^vsgate_reconcile_total{kind="\([A-Za-z]*\)".*/\1/p' <<<"$metrics" | tr '[:upper:]' '[:lower:]' | sort -u)
 for f in "$VSG_SOURCE_DIR"/lua/reconcilers/*.lua; do
   m=$(basename "$f" .lua) # a reconciler module is named after its kind, lower case
-  grep -qx "$m" <<<"$kinds" || fail "reconciler $m does not run with the Deployment's args (reconciled kinds: $(echo $kinds))"
+  grep -qx "$m" <<<"$kinds" || fail "reconciler $m does not run with the Deployment's args (reconciled kinds: $(paste -sd ' ' <<<"$kinds"))"
 done
 # ---- The webhook port speaks TLS.
 code=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$(port_of https-webhook)/")
 [ "$code" != 000 ] || fail "https-webhook does not answer HTTPS"
 # ---- SIGTERM: not ready at once, admission still answered during the drain, then a clean exit.
 kill -TERM "$pid"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 3 eval '! probe_ok $ready' || fail "/readyz still 200 after SIGTERM"
 code2=$(curl -ks -o /dev/null -w '%{http_code}' "https://127.0.0.1:$(port_of https-webhook)/")
 [ "$code2" != 000 ] || fail "the webhook stopped answering at once on SIGTERM (no drain)"

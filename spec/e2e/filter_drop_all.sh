@@ -4,6 +4,7 @@
 # (the reference: it tells the keys) read the same events; the filtered
 # sink gets nothing, and the checkpoint ConfigMap reaches the key of the
 # last posted event. A restart then does not replay them either.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin filter_drop_all
 d=$E2E_DIR

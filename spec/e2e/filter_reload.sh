@@ -16,6 +16,7 @@
 #     VSphereSource; the last good version is in use at the end;
 # then the ConfigMap is deleted: the last good filter keeps running
 # (Warning FilterMissing), and SIGTERM ends the adapter cleanly.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 : "${VSG_POST_EVENTS:?}"
 # contains [grep options] PATTERN: greps all of stdin after reading it (an
@@ -118,14 +119,14 @@ total=$(wc -l <"$d/got.txt")
 keys=$(cut -d' ' -f1 "$d/got.txt" | sort -u | wc -l)
 msgs=$(cut -d' ' -f4- "$d/got.txt" | sort -u | wc -l)
 [ "$total" -eq "$N" ] || fail "$total events of ours at the sink, want $N ($keys distinct keys, $msgs distinct messages)"
-[ "$keys" -eq "$N" ] && [ "$msgs" -eq "$N" ] || fail "duplicates or losses: $keys keys, $msgs messages of $N"
-bad=$(awk '$2 !~ /^[0-9]+$/' "$d/got.txt" | head -n 3)
+{ [ "$keys" -eq "$N" ] && [ "$msgs" -eq "$N" ]; } || fail "duplicates or losses: $keys keys, $msgs messages of $N"
+bad=$(awk '$2 !~ /^[0-9]+$/' "$d/got.txt" | sed -n 1,3p)
 [ -z "$bad" ] || fail "events without a good version: $bad"
-bad=$(awk -v m="$last" '$2 + 0 < 1 || $2 + 0 > m' "$d/got.txt" | head -n 3)
+bad=$(awk -v m="$last" '$2 + 0 < 1 || $2 + 0 > m' "$d/got.txt" | sed -n 1,3p)
 [ -z "$bad" ] || fail "events with an unknown version: $bad"
-bad=$(awk '{ split($0, a, " "); m = substr($0, index($0, a[4])); if ($3 != length(m)) print }' "$d/got.txt" | head -n 3)
+bad=$(awk '{ split($0, a, " "); m = substr($0, index($0, a[4])); if ($3 != length(m)) print }' "$d/got.txt" | sed -n 1,3p)
 [ -z "$bad" ] || fail "msglen does not match the message (data read wrong): $bad"
-back=$(sort -n -k1,1 "$d/got.txt" | awk 'prev != "" && $2 + 0 < prev + 0 { print; n++ } { prev = $2 } END { exit n > 0 }' | head -n 3) ||
+back=$(sort -n -k1,1 "$d/got.txt" | awk 'prev != "" && $2 + 0 < prev + 0 { print; n++ } { prev = $2 } END { exit n > 0 }' | sed -n 1,3p) ||
   fail "versions went backwards in vCenter order: $back"
 seen=$(cut -d' ' -f2 "$d/got.txt" | sort -un | wc -l)
 [ "$seen" -ge 4 ] || fail "only $seen filter versions were used while events streamed (want >= 4)"

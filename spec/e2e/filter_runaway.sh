@@ -15,6 +15,7 @@
 #     during such a call still stops the adapter within 2 s (the call is
 #     interrupted), and the interrupted event is neither sent nor
 #     checkpointed, so the next start reads it again.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 e2e_begin filter_runaway
 d=$E2E_DIR

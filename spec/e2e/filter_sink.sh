@@ -13,6 +13,7 @@
 #       drop-session-noise (JSON, and --record): no session events, the
 #         rest with the unfiltered payload.
 #  3. `vsgate filter test` runs each script over the recorded events.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 : "${VSG_POST_EVENTS:?}"
 # contains [grep options] PATTERN: greps all of stdin after reading it (an

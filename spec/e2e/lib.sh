@@ -4,6 +4,7 @@
 # sinks, private vcsims, proxies): e2e_begin, e2e_bg, e2e_bg_group, e2e_stop,
 # e2e_stop_group, e2e_sink, e2e_vcsim, wait_for, post_events, and queries of
 # `vsgate sink` records: rec_ok, rec_msgs, rec_count, has_msg.
+# shellcheck disable=SC2034  # a library: its variables (E2E_*) are for the tests that source it
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
 
@@ -33,9 +34,14 @@ expect_fail_with() {
 
 # new_ns PREFIX: creates a fresh namespace (namespaces never finish deleting
 # without a controller-manager, so every test takes its own).
+# After e2e_begin, the namespace is recorded: at exit its VSphereSources
+# and VSphereBindings are deleted (a later test's cluster-wide controller
+# would otherwise reconcile them, and start informers on their sink and
+# subject kinds that the RBAC of this test granted but the next may not).
 new_ns() {
   local ns="$1-$RANDOM$RANDOM"
   k create namespace "$ns" >/dev/null
+  [ -z "${E2E_DIR:-}" ] || echo "$ns" >>"$E2E_DIR/namespaces"
   echo "$ns"
 }
 
@@ -57,7 +63,14 @@ retry() {
 # $VSG_HARNESS_DIR/<test>-<TAG>.proc.pid so spec/harness/down stops them even
 # if this script dies. e2e_stop PID [SIGNAL]: signal (default TERM), wait up to
 # 10 s, then KILL; sets E2E_RC to the exit status. e2e_sink, e2e_vcsim: below.
-_e2e_pids=() _e2e_name=""
+_e2e_pids=() _e2e_name="" _e2e_exit=() _e2e_after=()
+# e2e_on_exit CMD...: runs CMD (eval'd, best effort, quiet) when the test
+# ends, pass or fail, newest first and while its processes (controllers,
+# adapters) still run: for what a test created in the shared harness.
+# e2e_after_exit CMD...: the same, once its processes have stopped.
+# Explicit EXIT traps that end in _e2e_cleanup keep both.
+e2e_on_exit() { _e2e_exit+=("$*"); }
+e2e_after_exit() { _e2e_after+=("$*"); }
 e2e_begin() {
   _e2e_name=$1
   E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vsg-e2e-$1.XXXXXX")
@@ -66,8 +79,18 @@ e2e_begin() {
 _e2e_cleanup() {
   local rc=$1 p
   trap - EXIT
-  # Newest first: adapters stop (and log out) before the vcsim they use.
   local i
+  for ((i = ${#_e2e_exit[@]} - 1; i >= 0; i--)); do
+    eval "${_e2e_exit[$i]}" >/dev/null 2>&1 || true
+  done
+  # The test's sources and bindings go while its controller may still
+  # finalize them; finalizers left once it stopped are dropped below.
+  local nss=()
+  [ -z "${E2E_DIR:-}" ] || [ ! -f "$E2E_DIR/namespaces" ] || mapfile -t nss <"$E2E_DIR/namespaces"
+  for p in "${nss[@]}"; do
+    k -n "$p" delete vspherebindings,vspheresources --all --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  done
+  # Newest first: adapters stop (and log out) before the vcsim they use.
   for ((i = ${#_e2e_pids[@]} - 1; i >= 0; i--)); do
     p=${_e2e_pids[$i]}
     kill -TERM "$p" 2>/dev/null || true
@@ -76,6 +99,14 @@ _e2e_cleanup() {
     wait "$p" 2>/dev/null || true
   done
   for p in "${_e2e_groups[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+  for p in "${nss[@]}"; do
+    for i in $(k -n "$p" get vspherebindings -o name 2>/dev/null); do
+      k -n "$p" patch "$i" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+    done
+  done
+  for ((i = ${#_e2e_after[@]} - 1; i >= 0; i--)); do
+    eval "${_e2e_after[$i]}" >/dev/null 2>&1 || true
+  done
   rm -f "$VSG_HARNESS_DIR/$_e2e_name"-*.proc.pid
   if [ "$rc" -ne 0 ] || [ -n "${E2E_KEEP:-}" ]; then
     echo "e2e: $_e2e_name: its logs are in $E2E_DIR" >&2
@@ -165,6 +196,7 @@ e2e_vcsim() {
   fail "private vcsim $tag did not start: $(tail -n 3 "$E2E_DIR/$tag.log")"
 }
 _e2e_free_port() (
+  # shellcheck source=spec/harness/lib.sh
   . "$VSG_SOURCE_DIR/spec/harness/lib.sh"
   free_port
 )

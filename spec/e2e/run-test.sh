@@ -3,8 +3,10 @@
 # available. A failing test marks the harness so its logs are kept.
 set -uo pipefail
 [ -f "$VSG_HARNESS_DIR/env" ] || { echo "e2e: harness is not up ($VSG_HARNESS_DIR/env missing)" >&2; exit 1; }
+# shellcheck source=/dev/null  # written at run time
 . "$VSG_HARNESS_DIR/env"
-export E2E_LIB="$(dirname "$0")/lib.sh"
+E2E_LIB="$(dirname "$0")/lib.sh"
+export E2E_LIB
 bash -euo pipefail "$1"
 rc=$?
 if [ $rc -ne 0 ]; then

@@ -1,5 +1,6 @@
 # The CRDs and namespace in deploy/crds apply to a real API server, become
 # Established, and `kubectl explain` shows their schema.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 out=$(k apply -f "$VSG_SOURCE_DIR/deploy/crds/")
 expect_contains "$out" "customresourcedefinition.apiextensions.k8s.io/vspheresources.sources.tanzu.vmware.com"

@@ -4,6 +4,7 @@
 # shipped roles by this test); deploy/webhooks is valid against the API server's OpenAPI
 # schema but never applied (failurePolicy: Fail with no webhook behind the Service would block
 # other tests).
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 D=$VSG_SOURCE_DIR/deploy
 
@@ -176,7 +177,7 @@ ValidatingWebhookConfiguration uninstall.webhook.vsphere.sources.tanzu.vmware.co
 [ "$got" = "$want" ] || fail "webhook configurations: got
 $got"
 # The harness must still have none of them.
-if k get mutatingwebhookconfigurations,validatingwebhookconfigurations -o name | grep -q vsphere; then
+if k get mutatingwebhookconfigurations,validatingwebhookconfigurations -o name | grep vsphere >/dev/null; then
   fail "a vsphere webhook configuration is registered in the harness"
 fi
 echo "smoke_deploy: ok"

@@ -1,5 +1,6 @@
 # The API server itself rejects malformed sources (structural schema), with a
 # message naming the field.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 k apply -f "$VSG_SOURCE_DIR/deploy/crds/" >/dev/null
 k wait --for=condition=Established --timeout=60s crd/vspheresources.sources.tanzu.vmware.com >/dev/null

@@ -1,5 +1,6 @@
 # The upstream sample manifests apply unchanged and show in `kubectl get`
 # with the printer columns.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
 k apply -f "$VSG_SOURCE_DIR/deploy/crds/" >/dev/null
 k wait --for=condition=Established --timeout=60s \

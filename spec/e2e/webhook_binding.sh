@@ -9,8 +9,11 @@
 # again by later reconciles; SIGTERM during a long reconcile (a selector
 # over many Deployments) stops it at its next write and the controller
 # exits promptly.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_binding
 ctl_setup
@@ -108,9 +111,9 @@ check_bound() { # check_bound DEPLOYMENT
   done
 }
 check_bound web
-k -n "$ns" get deploy web -o jsonpath='{.spec.template.spec.initContainers[0].env[0].name}' | grep -qx KEEP || fail "KEEP env lost"
+k -n "$ns" get deploy web -o jsonpath='{.spec.template.spec.initContainers[0].env[0].name}' | grep -x KEEP >/dev/null || fail "KEEP env lost"
 wait_for 30 "binding Ready" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG -n $ns get vspherebinding vb -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
-k -n "$ns" get vspherebinding vb -o jsonpath='{.metadata.finalizers}' | grep -q vspherebindings.sources.tanzu.vmware.com || fail "no finalizer"
+k -n "$ns" get vspherebinding vb -o jsonpath='{.metadata.finalizers}' | grep vspherebindings.sources.tanzu.vmware.com >/dev/null || fail "no finalizer"
 
 # An update of the subject duplicates nothing.
 k -n "$ns" patch deploy web --type merge -p '{"metadata":{"labels":{"touched":"yes"}}}' >/dev/null

@@ -7,8 +7,11 @@
 # certificate without a restart. a stops (SIGTERM, within 5 s): it
 # unregisters its configurations and hands the Lease back; b leads,
 # registers its own URL, and is now the one that rotates.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_leader_certs
 ctl_setup

@@ -3,14 +3,16 @@
 # controller_lib.sh. wh_start TAG [args]: grants the test-only RBAC (create
 # and delete of webhook configurations), starts the controller with
 # --webhook-url-base https://127.0.0.1:<free port>, waits for the three
-# configurations and a canary dry-run; a trap deletes the configurations
-# before the controller stops (also on failure).
+# configurations and a canary dry-run; at exit (also on failure) the
+# configurations are deleted before the controller stops, and the test-only
+# RBAC after it stopped (e2e_on_exit / e2e_after_exit).
 # URL mode's configurations have names of their own (prefix url-mode.), so
 # it never takes over the shipped ones; the webhooks in them keep theirs.
+# shellcheck disable=SC2034  # a library: its variables are for the tests that source it
 WH_SHIPPED_CONFS="mutatingwebhookconfiguration/defaulting.webhook.vsphere.sources.tanzu.vmware.com
 validatingwebhookconfiguration/validation.webhook.vsphere.sources.tanzu.vmware.com
 mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com"
-WH_CONFS=$(sed 's|/|/url-mode.|' <<<"$WH_SHIPPED_CONFS")
+WH_CONFS=${WH_SHIPPED_CONFS//\//\/url-mode.}
 WHB_SHIPPED=mutatingwebhookconfiguration/vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
 WHB_URL=mutatingwebhookconfiguration/url-mode.vspherebindings.webhook.vsphere.sources.tanzu.vmware.com
 
@@ -41,13 +43,27 @@ subjects:
 YAML
 }
 
+# wh_rbac_cleanup NAME: deletes what wh_url_mode_rbac NAME made, so that
+# later tests (smoke_deploy checks what the controllers' group may not do)
+# do not see it.
+wh_rbac_cleanup() {
+  k delete clusterrolebinding "$1" --ignore-not-found >/dev/null 2>&1 || true
+  k delete clusterrole "$1" --ignore-not-found >/dev/null 2>&1 || true
+}
+
+_wh_cleanup_set=""
 wh_start() {
   local tag=$1; shift
   wh_url_mode_rbac vsgate-e2e-webhook-url-mode
   WH_PORT=$(_e2e_free_port)
-  # Registered configurations go before the controller stops (EXIT trap of
-  # lib.sh runs _e2e_cleanup, which stops the background processes).
-  trap 'rc=$?; wh_unregister; _e2e_cleanup $rc' EXIT
+  # At exit (lib.sh's _e2e_cleanup, also from the tests' own EXIT traps):
+  # the registered configurations go before the controller stops, the
+  # test-only RBAC once it has stopped.
+  if [ -z "$_wh_cleanup_set" ]; then
+    _wh_cleanup_set=1
+    e2e_on_exit wh_unregister
+    e2e_after_exit wh_rbac_cleanup vsgate-e2e-webhook-url-mode
+  fi
   CTL_WEBHOOK=1 ctl_start "$tag" --webhook-url-base "https://127.0.0.1:$WH_PORT" \
     --webhook-addr 127.0.0.1 --webhook-port "$WH_PORT" --webhook-threads 2 "$@"
   local c
@@ -81,7 +97,7 @@ kind: CustomResourceDefinition
 metadata: {name: $3.$1}
 spec:
   group: $1
-  names: {kind: $2, plural: $3, singular: $(tr A-Z a-z <<<"$2"), listKind: $2List}
+  names: {kind: $2, plural: $3, singular: $(tr '[:upper:]' '[:lower:]' <<<"$2"), listKind: $2List}
   scope: Namespaced
   versions:
   - name: v1

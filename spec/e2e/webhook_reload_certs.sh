@@ -5,8 +5,11 @@
 # emptying Secret vsphere-webhook-certs makes the controller issue new
 # certificates, reload its TLS and update every caBundle, and admission
 # keeps working.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_reload_certs
 ctl_setup
@@ -52,7 +55,7 @@ done
 wait_for 30 "admission with the new certificate" sh -c "[ \"\$($KUBECTL --kubeconfig $KUBECONFIG create --dry-run=server -o jsonpath='{.spec.payloadEncoding}' -f $E2E_DIR/canary.yaml)\" = application/xml ]"
 printf '%s' "$ca2" | base64 -d | openssl x509 -noout >/dev/null || fail "the caBundle is not a certificate"
 k -n vmware-sources get secret vsphere-webhook-certs -o jsonpath='{.data.server-cert\.pem}' | base64 -d |
-  openssl x509 -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' || fail "no IP SAN"
+  openssl x509 -noout -ext subjectAltName | grep 'IP Address:127.0.0.1' >/dev/null || fail "no IP SAN"
 
 wh_unregister
 e2e_stop "$CTL_PID"

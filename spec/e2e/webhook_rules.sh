@@ -17,8 +17,11 @@
 # then changes nothing the leader would write back (no fight). Last, URL mode
 # next to those shipped configurations registers its own (url-mode.*) and
 # leaves the shipped ones as they are, also when it stops.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_rules
 ctl_setup
@@ -27,7 +30,9 @@ G=example.com
 crd() { wh_crd "$G" "$1" "$2"; } # crd KIND PLURAL: a PodSpecable-shaped CRD of group $G
 # The role such kinds come with (labelled for deploy/'s aggregated
 # vsphere-source-podspecable-binding); the harness runs no aggregation
-# controller, so it is bound to the controller's group directly.
+# controller, so it is bound to the controller's group directly. Removed
+# at exit, after the controller stopped.
+e2e_after_exit "k delete clusterrolebinding,clusterrole vsgate-e2e-widgets-podspecable --ignore-not-found"
 cat <<YAML | k apply -f - >/dev/null
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -123,7 +128,7 @@ widget w-early | k create -f - >/dev/null
 # ---- a binding over Widgets adds widgets.example.com ---------------------------
 binding b-late Widget "name: w-late" | k apply -f - >/dev/null
 wait_for 30 "a rule for widgets" has_rule widgets
-[ "$(rule_of widgets)" = '{"apiGroups":["'$G'"],"apiVersions":["v1"],'$R',"resources":["widgets"],"scope":"Namespaced"}' ] ||
+[ "$(rule_of widgets)" = '{"apiGroups":["'"$G"'"],"apiVersions":["v1"],'"$R"',"resources":["widgets"],"scope":"Namespaced"}' ] ||
   fail "widgets rule: $(rule_of widgets)"
 [ "$(rules | jq -c '[.[] | select(.apiGroups != ["'$G'"])]')" = "$BUILTIN" ] || fail "built-in rules changed: $(rules)"
 [ "$(selectors)" = "$sel0" ] || fail "the selectors changed: $(selectors)"
@@ -148,7 +153,7 @@ has_rule widgets || fail "the widgets rule went"
 crd Gadget gadgets | k apply -f - >/dev/null
 k wait --for=condition=Established --timeout=60s "crd/gadgets.$G" >/dev/null
 wait_for 30 "a rule for gadgets once served" has_rule gadgets
-[ "$(rule_of widgets)" = '{"apiGroups":["'$G'"],"apiVersions":["v1"],'$R',"resources":["gadgets","widgets"],"scope":"Namespaced"}' ] ||
+[ "$(rule_of widgets)" = '{"apiGroups":["'"$G"'"],"apiVersions":["v1"],'"$R"',"resources":["gadgets","widgets"],"scope":"Namespaced"}' ] ||
   fail "one rule per group and version: $(rules)"
 
 # ---- removed with the last binding of the kind ----------------------------------------
@@ -174,6 +179,8 @@ e2e_stop "$CTL_PID"
 # The shipped configurations (reaching the Service), except that here they
 # never match anything: there is no Service behind them in the harness.
 WHB=$WHB_SHIPPED WH_CONFS=$WH_SHIPPED_CONFS
+# All four of them go at exit (uninstall.webhook is not one of WH_CONFS).
+e2e_on_exit "k delete -f '$VSG_SOURCE_DIR/deploy/webhooks/' --ignore-not-found --wait=false"
 k create --dry-run=client -o json -f "$VSG_SOURCE_DIR/deploy/webhooks/" |
   jq '.webhooks[] |= (.failurePolicy = "Ignore" | .namespaceSelector = {"matchLabels": {"vsgate-e2e": "never"}})' |
   k apply -f - >/dev/null
@@ -216,7 +223,7 @@ n_upd=$(grep -c 'updated vspherebindings.webhook' "$CTL_LOG" || true)
 sleep 9
 [ "$(grep -c 'updated vspherebindings.webhook' "$CTL_LOG" || true)" = "$n_upd" ] ||
   fail "the leader rewrote the shipped binding webhook: $(grep 'updated vspherebindings.webhook' "$CTL_LOG" | tail -n 3)"
-[ "$(selectors)" = "$shipped_sel" ] && [ "$(rules)" = "$BUILTIN" ] || fail "after re-applying: $(selectors) $(rules)"
+{ [ "$(selectors)" = "$shipped_sel" ] && [ "$(rules)" = "$BUILTIN" ]; } || fail "after re-applying: $(selectors) $(rules)"
 
 e2e_stop "$CTL_PID"
 [ "$E2E_RC" = 0 ] || fail "controller exit status $E2E_RC: $(tail -n 5 "$CTL_LOG")"
@@ -225,7 +232,7 @@ e2e_stop "$CTL_PID"
 # ---- URL mode next to a release's configurations: its own ones, nothing taken over ---------
 shipped() { local c; for c in $WH_SHIPPED_CONFS; do k get "$c" -o json | jq -c '.webhooks'; done; }
 shipped0=$(shipped)
-WH_CONFS=$(sed 's|/|/url-mode.|' <<<"$WH_SHIPPED_CONFS")
+WH_CONFS=${WH_SHIPPED_CONFS//\//\/url-mode.}
 wh_start u --lease-name "ctl-whk-url2-$ns" --reconcilers vspherebinding
 [ "$(shipped)" = "$shipped0" ] || fail "URL mode changed the shipped configurations"
 e2e_stop "$CTL_PID" # URL mode removes its own configurations as it stops

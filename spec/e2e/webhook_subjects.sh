@@ -15,14 +15,19 @@
 # a namespace with a binding fail with a clear API error, while namespaces
 # without one (never had one, or its last binding deleted) create
 # Deployments as usual; once back everything works, nothing corrupted.
+# shellcheck source=spec/e2e/lib.sh
 . "$E2E_LIB"
+# shellcheck source=spec/e2e/controller_lib.sh
 . "$(dirname "$0")/controller_lib.sh"
+# shellcheck source=spec/e2e/webhook_lib.sh
 . "$(dirname "$0")/webhook_lib.sh"
 e2e_begin webhook_subjects
 ctl_setup
 ns=$(new_ns whs)
 # The Knative-Service-shaped test CRD, and the test-only RBAC that lets the
-# controller read and update it (deploy/ does not name Knative kinds).
+# controller read and update it (deploy/ does not name Knative kinds). The
+# role goes at exit, after the controller stopped.
+e2e_after_exit "k delete clusterrolebinding,clusterrole vsgate-e2e-knative-subjects --ignore-not-found"
 cat <<YAML | k apply -f - >/dev/null
 $(wh_crd serving.knative.dev Service services)
 ---
@@ -120,14 +125,14 @@ check_untouched() { # check_untouched KIND NAME [NS]
 
 # ---- by name on existing StatefulSet, DaemonSet and Knative Service ------------
 for kind in StatefulSet DaemonSet Service; do
-  obj "$kind" "e-$(tr A-Z a-z <<<"$kind")" | k create -f - >/dev/null
-  binding "b-$(tr A-Z a-z <<<"$kind")" "$kind" "name: e-$(tr A-Z a-z <<<"$kind")" | k apply -f - >/dev/null
+  obj "$kind" "e-$(tr '[:upper:]' '[:lower:]' <<<"$kind")" | k create -f - >/dev/null
+  binding "b-$(tr '[:upper:]' '[:lower:]' <<<"$kind")" "$kind" "name: e-$(tr '[:upper:]' '[:lower:]' <<<"$kind")" | k apply -f - >/dev/null
 done
 for kind in StatefulSet DaemonSet Service; do
-  wait_bound "$kind" "e-$(tr A-Z a-z <<<"$kind")"
+  wait_bound "$kind" "e-$(tr '[:upper:]' '[:lower:]' <<<"$kind")"
   # An update of the subject duplicates nothing.
-  k -n "$ns" patch "$(res "$kind")" "e-$(tr A-Z a-z <<<"$kind")" --type merge -p '{"metadata":{"labels":{"touched":"yes"}}}' >/dev/null
-  check_bound "$kind" "e-$(tr A-Z a-z <<<"$kind")"
+  k -n "$ns" patch "$(res "$kind")" "e-$(tr '[:upper:]' '[:lower:]' <<<"$kind")" --type merge -p '{"metadata":{"labels":{"touched":"yes"}}}' >/dev/null
+  check_bound "$kind" "e-$(tr '[:upper:]' '[:lower:]' <<<"$kind")"
 done
 # ---- by name, created after the binding: Job and Knative Service ----------------
 binding b-job Job "name: late-job" | k apply -f - >/dev/null

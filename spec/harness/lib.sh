@@ -12,11 +12,11 @@ _vsg_port_lo=20000
 _vsg_port_hi=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 [ "${_vsg_port_hi:-0}" -gt $((_vsg_port_lo + 1000)) ] 2>/dev/null || { _vsg_port_lo=10000; _vsg_port_hi=32768; }
 free_port() {
-  local p i
-  for i in $(seq 200); do
+  local p
+  for _ in $(seq 200); do
     p=$(( _vsg_port_lo + (RANDOM * 32768 + RANDOM) % (_vsg_port_hi - _vsg_port_lo) ))
     case "$_vsg_ports_given" in *" $p "*) continue ;; esac
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep . >/dev/null; then
       _vsg_ports_given="$_vsg_ports_given$p "
       echo "$p"; return 0
     fi

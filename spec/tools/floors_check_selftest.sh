@@ -54,10 +54,12 @@ echo '#include "nowhere/x.h"' >> "$tmp/t/core/base/err.c"
 expect "an include of no module" 1 'nowhere/ is no module of the floors'
 
 fresh
+# shellcheck disable=SC2016  # the backquotes are the Markdown's, not a command
 sed -i 's/^- `soap\/` (floor 3): http, base/- `soap\/` (floor 3): http, kube, base/' "$tmp/t/docs/DESIGN.md"
 expect "the doc lets soap/ call kube/" 1 'soap/ reaches kube/, which it must never know'
 
 fresh
+# shellcheck disable=SC2016  # the backquotes are the Markdown's, not a command
 sed -i 's/^- `base\/` (floor 1): nothing/- `base\/` (floor 1): http/' "$tmp/t/docs/DESIGN.md"
 expect "the doc lets base/ call http/ (up)" 1 'base/ (floor 1) -> http/ (floor 2): an arrow must point down'
 

@@ -3,7 +3,10 @@
  *
  * Provides: CHECK* assertions that print both sides and the location, and
  * a TEST_LIST runner that runs every test (or the one named in argv[1]) and
- * prints "N passed, N failed". A failing CHECK ends the current test only.
+ * prints "N passed, N failed, N skipped". A failing CHECK ends the current
+ * test only. CHECK_SKIP(...) ends it as skipped: the binary then exits 77,
+ * which vsg_unit_test declares as ctest's SKIP_RETURN_CODE, so a skip is
+ * never reported as a pass (a failure still wins: exit 1).
  * Uses: stdio, string, setjmp. Owns nothing.
  *
  *   static void test_parse(void) { CHECK_INT(1 + 1, 2); }
@@ -25,6 +28,7 @@ struct check_test {
 
 static jmp_buf check_jmp;     /* Where a failing CHECK jumps to. */
 static int check_failed_now;  /* Set when the current test failed. */
+static int check_skipped_now; /* Set when the current test skipped itself. */
 
 #define CHECK_FAIL_(...)                                                     \
     do {                                                                     \
@@ -32,6 +36,16 @@ static int check_failed_now;  /* Set when the current test failed. */
         fprintf(stderr, __VA_ARGS__);                                        \
         fputc('\n', stderr);                                                 \
         check_failed_now = 1;                                                \
+        longjmp(check_jmp, 1);                                               \
+    } while (0)
+
+/* Ends the current test as skipped, printing why (printf-style). */
+#define CHECK_SKIP(...)                                                      \
+    do {                                                                     \
+        printf("  skipped: ");                                               \
+        printf(__VA_ARGS__);                                                 \
+        putchar('\n');                                                       \
+        check_skipped_now = 1;                                               \
         longjmp(check_jmp, 1);                                               \
     } while (0)
 
@@ -67,21 +81,27 @@ static int check_failed_now;  /* Set when the current test failed. */
 #define TEST_MAIN()                                                          \
     int main(int argc, char **argv)                                          \
     {                                                                        \
-        volatile int passed = 0, failed = 0;                                 \
+        volatile int passed = 0, failed = 0, skipped = 0;                    \
         for (const struct check_test *volatile t = check_tests; t->name; t++) { \
             if (argc > 1 && strcmp(argv[1], t->name) != 0) continue;         \
             check_failed_now = 0;                                            \
+            check_skipped_now = 0;                                           \
             if (setjmp(check_jmp) == 0) t->fn();                             \
             if (check_failed_now) {                                          \
                 failed++;                                                    \
                 fprintf(stderr, "FAIL %s\n", t->name);                       \
+            } else if (check_skipped_now) {                                  \
+                skipped++;                                                   \
+                printf("SKIP %s\n", t->name);                                \
             } else {                                                         \
                 passed++;                                                    \
                 printf("ok   %s\n", t->name);                                \
             }                                                                \
         }                                                                    \
-        printf("%d passed, %d failed\n", passed, failed);                    \
-        return failed ? 1 : (passed ? 0 : 1);                                \
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped); \
+        if (failed) return 1;                                                \
+        if (skipped) return 77;                                              \
+        return passed ? 0 : 1;                                               \
     }
 
 #endif

@@ -195,10 +195,8 @@ static void test_default_secret_path(void)
     struct vsg_error err;
     fresh();
     unsetenv("VC_SECRET_PATH");
-    if (access(VSG_CLIENT_SECRET_PATH, F_OK) == 0) {
-        printf("     (skipped: %s exists here)\n", VSG_CLIENT_SECRET_PATH);
-        return;
-    }
+    if (access(VSG_CLIENT_SECRET_PATH, F_OK) == 0)
+        CHECK_SKIP("%s exists here, so the default path cannot be tested", VSG_CLIENT_SECRET_PATH);
     CHECK_INT(rd(&e, &err), VSG_ERR_INVAL);
     CHECK_STR(err.msg, "no vCenter username: /var/bindings/vsphere/username does not exist "
                        "and VC_USERNAME is not set");

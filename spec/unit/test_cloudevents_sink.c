@@ -370,7 +370,7 @@ static void test_usage(void)
 /* 1 when `cmd` (run by sh) exits 0, quietly. */
 static int quiet_ok(const char *cmd)
 {
-    char buf[512];
+    char buf[1400];
     snprintf(buf, sizeof buf, "%s >/dev/null 2>&1", cmd);
     return system(buf) == 0;
 }
@@ -444,20 +444,40 @@ static void check_sdk_records(const struct sink_proc *sp, int n_sent, const char
     cJSON_Delete(recs);
 }
 
+/* The venv python3 that scripts/install-deps fills with the pinned SDK
+ * (scripts/ce-python prints its path), or "" when that script fails. */
+static void ce_python(const char *src, char *out, size_t cap)
+{
+    char cmd[600];
+    FILE *p;
+
+    out[0] = '\0';
+    snprintf(cmd, sizeof cmd, "'%s/scripts/ce-python'", src);
+    p = popen(cmd, "r");
+    if (!p) return;
+    if (!fgets(out, (int)cap, p)) out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    if (pclose(p) != 0) out[0] = '\0';
+}
+
+/* The SDKs are test dependencies that scripts/install-deps installs (make
+ * test runs it): a missing one fails the test instead of skipping it. */
 static void test_python_sdk_receiver(void)
 {
-    char script[512];
+    char script[512], python[512], probe[1100];
     const char *src = getenv("VSG_SOURCE_DIR") ? getenv("VSG_SOURCE_DIR") : VSG_SRC_DIR;
     struct sink_proc sp;
     int n = 0;
 
     snprintf(script, sizeof script, "%s/spec/e2e/ce_receivers/receiver.py", src);
-    if (!quiet_ok("python3 -c 'import cloudevents'")) {
-        printf("  (python3 cloudevents SDK not installed: skipped; "
-               "pip install -r spec/e2e/ce_receivers/requirements.txt)\n");
-        return;
+    ce_python(src, python, sizeof python);
+    snprintf(probe, sizeof probe, "'%s' -c 'import cloudevents'", python);
+    if (!python[0] || !quiet_ok(probe)) {
+        fprintf(stderr, "  python CloudEvents SDK missing from the venv '%s': run scripts/install-deps\n",
+                python);
+        CHECK(!"python CloudEvents SDK installed");
     }
-    const char *const prog[] = {"python3", script, NULL};
+    const char *const prog[] = {python, script, NULL};
     spawn(&sp, prog, NULL);
     send_sdk_events(sp.url, &n);
     check_sdk_records(&sp, n, "attributes");
@@ -475,9 +495,9 @@ static void test_js_sdk_receiver(void)
     snprintf(probe, sizeof probe, "cd '%s/spec/e2e/ce_receivers' && node -e 'require(\"cloudevents\")'",
              src);
     if (!quiet_ok(probe)) {
-        printf("  (node or npm cloudevents not installed: skipped; "
-               "npm ci --prefix spec/e2e/ce_receivers)\n");
-        return;
+        fprintf(stderr, "  node or its CloudEvents SDK missing: run scripts/install-deps "
+                        "(npm ci --prefix spec/e2e/ce_receivers)\n");
+        CHECK(!"node CloudEvents SDK installed");
     }
     const char *const prog[] = {"node", script, NULL};
     spawn(&sp, prog, NULL);

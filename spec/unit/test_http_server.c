@@ -468,10 +468,7 @@ static void test_tls_reload(void)
     struct vsg_error err;
     char u[128];
 
-    if (!vsg_http_server_tls_supported()) {
-        printf("  (libmicrohttpd without TLS: skipped)\n");
-        return;
-    }
+    if (!vsg_http_server_tls_supported()) CHECK_SKIP("libmicrohttpd without TLS");
     make_cert("cert-a", &ca, &ka);
     make_cert("cert-b", &cb, &kb);
     o.name = "tls";

@@ -8,6 +8,7 @@
 #     version: admitting them unbound would silently run them without credentials);
 #   - VSphereSources and VSphereBindings: refused (their webhooks are down).
 # Finally one replica again, Ready.
+# shellcheck source=spec/cluster/tests/lib.sh
 . "$T_LIB"
 t_begin availability
 t_ns avail
@@ -17,6 +18,7 @@ S=vmware-sources
 kc -n $S scale deploy/vsphere-source-webhook --replicas=2 >/dev/null
 kc -n $S rollout status deploy/vsphere-source-webhook --timeout=90s >/dev/null || fail "2 replicas not Ready"
 holder() { kc -n $S get lease vsgate-controller -o jsonpath='{.spec.holderIdentity}'; }
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[ -n "$(holder)" ]' || fail "no Lease holder"
 leader=$(holder)
 lpod=${leader%%_*}
@@ -47,6 +49,7 @@ for i in 1 2 3; do probe_loop $i & probes+=($!); done
 sleep 2
 t0=$SECONDS
 kc -n $S delete pod "$lpod" --wait=false >/dev/null
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 60 eval '[ -n "$(holder)" ] && [ "$(holder)" != "$leader" ]' || fail "no new leader after deleting $lpod"
 took=$((SECONDS - t0))
 newpod=$(holder); newpod=${newpod%%_*}
@@ -70,9 +73,11 @@ bns=$T_NS
 credentials "$bns"
 binding_apply "$bns" jobs "$JOBS_FOO_BAR"
 kc -n "$bns" wait --for=condition=Ready vspherebinding/jobs --timeout=60s >/dev/null || fail "binding jobs not Ready"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[ "$(kc get namespace "$bns" -o jsonpath="{.metadata.labels.bindings\.knative\.dev/include}")" = true ]' ||
   fail "the namespace of a binding is not labelled bindings.knative.dev/include=true"
 kc -n $S scale deploy/vsphere-source-webhook --replicas=0 >/dev/null
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 60 eval '[ -z "$(kc -n $S get pods -l role=vsphere-source-webhook -o name)" ]' || fail "controller pods still there"
 t_ns avail-free
 fns=$T_NS

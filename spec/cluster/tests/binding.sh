@@ -2,6 +2,7 @@
 # selector on Jobs (created after it, injected at admission through the Service). The sample bound
 # app, in C (vsgate-list-vms) and in Lua (list-vms.lua), lists vcsim's VMs using only what was
 # injected. Deleting the bindings un-injects the Deployment, and new Jobs are no longer bound.
+# shellcheck source=spec/cluster/tests/lib.sh
 . "$T_LIB"
 t_begin binding
 t_ns binding
@@ -38,6 +39,7 @@ fin=$(kc -n "$ns" get vspherebinding binding -o jsonpath='{.metadata.finalizers}
 expect_contains "$fin" vspherebindings.sources.tanzu.vmware.com "finalizer of the binding"
 
 tmpl_env() { kc -n "$ns" get "$1" -o jsonpath='{.spec.template.spec.containers[0].env[*].name}'; }
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[[ $(tmpl_env deploy/my-simple-app) == *VC_URL* ]]' ||
   fail "the Deployment was not injected: $(tmpl_env deploy/my-simple-app)"
 kc -n "$ns" rollout status deploy/my-simple-app --timeout=90s >/dev/null || fail "my-simple-app not available"
@@ -51,6 +53,7 @@ app_pod() {
     jq -r '.items[] | select(.metadata.deletionTimestamp == null)
            | select([.spec.containers[0].env[]?.name] | index("VC_URL")) | .metadata.name' | head -n 1
 }
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[ -n "$(app_pod)" ] && lists_vms "$(kc -n "$ns" logs "$(app_pod)" 2>&1)"' ||
   fail "the bound Deployment did not list the VMs: $(kc -n "$ns" logs "$(app_pod)" 2>&1 | tail -n 5)"
 say "Deployment bound by name lists the VMs"
@@ -75,6 +78,7 @@ YAML
 }
 job list-c "{foo: bar}" '["vsgate-list-vms"]'
 job list-lua "{foo: bar}" '["lua5.4", "/app/list-vms.lua"]'
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 job unbound "{foo: baz}" '["/bin/sh", "-c", "test -z \"$VC_URL\""]'
 for j in list-c list-lua unbound; do
   kc -n "$ns" wait --for=condition=Complete "job/$j" --timeout=90s >/dev/null ||
@@ -88,10 +92,12 @@ say "Jobs bound by selector list the VMs (C and Lua); others untouched"
 
 # Bindings deleted: the existing subject is un-injected, new Jobs are not bound.
 kc -n "$ns" delete vspherebinding binding binding-jobs --timeout=60s >/dev/null || fail "deleting the bindings"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[[ $(tmpl_env deploy/my-simple-app) != *VC_URL* ]]' ||
   fail "the Deployment keeps the injection after its binding was deleted: $(tmpl_env deploy/my-simple-app)"
 vols=$(kc -n "$ns" get deploy/my-simple-app -o jsonpath='{.spec.template.spec.volumes[*].name}')
 [[ $vols != *vsphere-binding* ]] || fail "the binding volume stayed: $vols"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 job after "{foo: bar}" '["/bin/sh", "-c", "test -z \"$VC_URL\""]'
 [[ $(tmpl_env job/after) != *VC_URL* ]] || fail "a Job created after the binding was deleted was injected"
 kc -n "$ns" wait --for=condition=Complete job/after --timeout=60s >/dev/null || fail "Job after did not complete"

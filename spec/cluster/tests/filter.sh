@@ -1,5 +1,6 @@
 # Filter: a filter ConfigMap attached to a source changes what reaches the sink, live: the
 # ConfigMap is edited and the running adapter pod (not restarted) switches to the new filter.
+# shellcheck source=spec/cluster/tests/lib.sh
 . "$T_LIB"
 t_begin filter
 t_ns filter
@@ -31,6 +32,7 @@ count() { sink_lines "$ns" sink | ce_types | grep -cx "com.vmware.vsphere.$1.v0"
 toggle() { vm_power DC0_H0_VM0 off; vm_power DC0_H0_VM0 on; }
 
 toggle
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 60 eval '[ "$(count VmPoweredOffEvent)" -ge 1 ]' || fail "no VmPoweredOffEvent through the first filter"
 sleep 3
 [ "$(count VmPoweredOnEvent)" = 0 ] || fail "VmPoweredOnEvent passed a filter that keeps only VmPoweredOffEvent"
@@ -41,8 +43,10 @@ say "first filter: only VmPoweredOffEvent"
 filter_cm VmPoweredOnEvent
 on_arrived() { toggle; [ "$(count VmPoweredOnEvent)" -ge 1 ]; }
 retry 60 on_arrived || fail "the edited filter did not take effect within 60 s: $(kc -n "$ns" logs "$pod" | tail -n 5)"
+# shellcheck disable=SC2034  # off, on: read by the eval'd checks below
 off=$(count VmPoweredOffEvent) on=$(count VmPoweredOnEvent)
 toggle
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[ "$(count VmPoweredOnEvent)" -gt "$on" ]' || fail "no VmPoweredOnEvent after the switch"
 sleep 3
 [ "$(count VmPoweredOffEvent)" = "$off" ] || fail "VmPoweredOffEvent still passes after the filter was changed"

@@ -3,6 +3,7 @@
 # is healthy; the webhooks answer through their Service (a bad VSphereSource is denied by the
 # validating webhook, with the field named); a Deployment in a namespace with no binding is
 # admitted and left alone; the image's kn-vsphere works in a pod (in-cluster configuration).
+# shellcheck source=spec/cluster/tests/lib.sh
 . "$T_LIB"
 t_begin install
 rel=$(release_file "$VSG_IMAGE")
@@ -30,6 +31,7 @@ ep=$(kc -n vmware-sources get endpointslices -l kubernetes.io/service-name=vsphe
 for w in $(kc get mutatingwebhookconfigurations,validatingwebhookconfigurations \
              -l sources.tanzu.vmware.com/release -o name); do
   ca=$(kc get "$w" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
+  # shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
   [ -n "$ca" ] || retry 30 eval '[ -n "$(kc get "$w" -o jsonpath="{.webhooks[0].clientConfig.caBundle}")" ]' ||
     fail "$w has no caBundle (the controller writes it)"
 done

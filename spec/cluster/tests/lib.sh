@@ -6,6 +6,8 @@
 # release_file, credentials, sink_deploy, sink_lines, ce_ids, ce_types, source_apply,
 # binding_apply, adapter_pod, wait_source_ready, checkpoint_key, vm_power, has_type,
 # contiguous; and fail, expect_contains, retry from spec/e2e/lib.sh.
+# shellcheck source=spec/e2e/lib.sh
+# shellcheck disable=SC2034  # a library: its variables are for the tests that source it
 . "$VSG_SOURCE_DIR/spec/e2e/lib.sh"
 
 CLUSTER=$VSG_SOURCE_DIR/spec/cluster

@@ -3,8 +3,10 @@
 # included) and tests/lib.sh available. A failing test marks the cluster so its logs are kept.
 set -uo pipefail
 [ -f "$VSG_CLUSTER_DIR/env" ] || { echo "cluster: not up ($VSG_CLUSTER_DIR/env missing)" >&2; exit 1; }
+# shellcheck source=/dev/null  # written at run time
 . "$VSG_CLUSTER_DIR/env"
-export T_LIB="$(cd "$(dirname "$0")" && pwd)/lib.sh"
+T_LIB="$(cd "$(dirname "$0")" && pwd)/lib.sh"
+export T_LIB
 bash -euo pipefail "$1"
 rc=$?
 if [ $rc -ne 0 ]; then

@@ -7,6 +7,7 @@
 # (AuthReady=False SecretMissing); the adapter serves Knative's event_count on its metrics port;
 # the source deleted, garbage
 # collection removes its Deployment, ConfigMap and RoleBinding.
+# shellcheck source=spec/cluster/tests/lib.sh
 . "$T_LIB"
 t_begin source
 t_ns source
@@ -36,7 +37,7 @@ a() { jq -r ".attributes.$1 // empty" <<<"$line"; }
 [ "$(a source)" = "$VSG_VCSIM_URL" ] || fail "source $(a source), want $VSG_VCSIM_URL"
 [[ $(a id) =~ ^[0-9]+$ ]] || fail "id is not an event key: $(a id)"
 [ "$(a datacontenttype)" = application/json ] || fail "datacontenttype: $line"
-[ -n "$(a time)" ] && [ -n "$(a vsphereapiversion)" ] || fail "time/vsphereapiversion missing: $line"
+{ [ -n "$(a time)" ] && [ -n "$(a vsphereapiversion)" ]; } || fail "time/vsphereapiversion missing: $line"
 vmname=$(jq -r '.data | fromjson | .Vm.Name' <<<"$line")
 [ "$vmname" = "$vm" ] || fail "data.Vm.Name = $vmname"
 xml=$(sink_lines "$ns" sinkb | jq -c 'select(.attributes.type == "com.vmware.vsphere.VmPoweredOffEvent.v0")' | tail -n 1)
@@ -58,7 +59,9 @@ retry 30 on_metrics || fail "no vspheresource_event_count for VmPoweredOnEvent a
 say "adapter metrics: $(cx curl -fsS --max-time 5 "http://$ip:$port/metrics" | grep -c '^vspheresource_event_count{') event_count series"
 
 # The checkpoint advances to what was delivered.
+# shellcheck disable=SC2034  # read by the eval'd check below
 id0=$(a id)
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[ "$(checkpoint_key "$ns" src)" -ge "$id0" ]' ||
   fail "checkpoint of src stuck at $(checkpoint_key "$ns" src) (delivered $(a id))"
 cp1=$(checkpoint_key "$ns" src)
@@ -70,6 +73,7 @@ old=$(adapter_pod "$ns" src)
 kc -n "$ns" delete pod "$old" --wait=true >/dev/null
 vm_power DC0_H0_VM1 off
 vm_power DC0_H0_VM1 on
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 120 eval '[ -n "$(adapter_pod "$ns" src)" ] && [ "$(adapter_pod "$ns" src)" != "$old" ]' || fail "no new adapter pod"
 new=$(adapter_pod "$ns" src)
 [ "$new" != "$old" ] || fail "the adapter pod was not replaced"
@@ -77,6 +81,7 @@ has_vm1_on() { sink_lines "$ns" sink | jq -r 'select(.attributes.type == "com.vm
 retry 90 has_vm1_on || fail "the event posted while the adapter was down did not arrive"
 ids=$(sink_lines "$ns" sink | ce_ids)
 read -r first last count < <(contiguous <<<"$ids") || fail "event keys at the sink have gaps (events lost)"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 30 eval '[ "$(checkpoint_key "$ns" src)" -gt "$cp1" ]' || fail "checkpoint did not advance after the restart"
 dups=$(( $(sink_lines "$ns" sink | wc -l) - count ))
 say "replay ok: keys $first..$last contiguous ($count events, $dups re-delivered), checkpoint $(checkpoint_key "$ns" src)"
@@ -96,10 +101,12 @@ spec:
   sink: {uri: "http://sinkb.$ns.svc.cluster.local/"}
 YAML
 reason() { kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions[?(@.type=="AdapterReady")].reason}'; }
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 120 eval '[ "$(reason)" = VCenterNotReady ]' ||
   fail "srcdown: AdapterReady reason $(reason): $(kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions}')"
 msg=$(kc -n "$ns" get vspheresource srcdown -o jsonpath='{.status.conditions[?(@.type=="AdapterReady")].message}')
 expect_contains "$msg" "vCenter" "srcdown's AdapterReady message"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 60 eval '[ -n "$(adapter_pod "$ns" srcdown)" ]' || fail "srcdown: no running adapter pod"
 pod=$(adapter_pod "$ns" srcdown)
 sleep 12 # a few probe periods: failing readiness must not restart it
@@ -121,6 +128,7 @@ spec:
   sink: {uri: "http://sinkb.$ns.svc.cluster.local/"}
 YAML
 auth() { kc -n "$ns" get vspheresource srcnosecret -o jsonpath='{.status.conditions[?(@.type=="AuthReady")].reason}: {.status.conditions[?(@.type=="AuthReady")].message}'; }
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 60 eval '[ "$(auth)" = "SecretMissing: Secret \"no-such-secret\" not found in namespace \"$ns\"" ]' ||
   fail "srcnosecret: AuthReady $(auth)"
 say "a missing Secret: AuthReady False: $(auth)"

@@ -4,6 +4,7 @@
 # release.yaml`: no webhook configuration, CRD, custom resource or finalizer is left blocking
 # anything, the adapters are collected, and workloads are created as before, in a namespace that
 # had a binding too.
+# shellcheck source=spec/cluster/tests/lib.sh
 . "$T_LIB"
 t_begin upgrade_uninstall
 t_ns upgrade
@@ -32,6 +33,7 @@ kc apply -f "$rel2" >/dev/null || fail "applying the release with $tag"
 kc -n vmware-sources rollout status deploy/vsphere-source-webhook --timeout=120s >/dev/null || fail "controller rollout"
 img=$(kc -n vmware-sources get deploy vsphere-source-webhook -o jsonpath='{.spec.template.spec.containers[0].image}')
 [ "$img" = "$tag" ] || fail "controller image $img"
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 90 eval '[ "$(kc -n "$ns" get deploy src-adapter -o jsonpath="{.spec.template.spec.containers[0].image}")" = "$tag" ]' ||
   fail "the adapter Deployment was not moved to $tag"
 kc -n "$ns" rollout status deploy/src-adapter --timeout=120s >/dev/null || fail "adapter rollout"
@@ -55,6 +57,7 @@ crds=$(kc get crd -o name | grep sources.tanzu.vmware.com || true)
 [ -z "$crds" ] || fail "CRDs left: $crds"
 # The garbage collector finds the owners gone once its discovery drops the CRDs (up to a minute).
 t1=$SECONDS
+# shellcheck disable=SC2016  # single quotes on purpose: expanded later, at each eval / by the callee
 retry 180 eval '! kc -n "$ns" get deploy src-adapter >/dev/null 2>&1' || fail "the adapter Deployment was not collected"
 gc=$((SECONDS - t1))
 retry 120 eval '! kc get namespace vmware-sources >/dev/null 2>&1' ||

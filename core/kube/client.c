@@ -255,7 +255,7 @@ const double vsg_kube_latency_bounds[VSG_KUBE_LATENCY_BUCKETS] = {1e-05, 0.0001,
 
 /* vsg_kube_request(), optionally streaming a 2xx body to `st`. */
 static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
-                               struct stream *st, volatile int *cancel, cJSON **out,
+                               struct stream *st, atomic_int *cancel, cJSON **out,
                                struct vsg_error *err)
 {
     const char *method = req->method ? req->method : "GET";
@@ -373,7 +373,7 @@ enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_r
 }
 
 enum vsg_err vsg_kube_stream(struct vsg_kube_client *c, const char *path, long timeout_ms,
-                             vsg_http_body_fn fn, void *ud, volatile int *cancel,
+                             vsg_http_body_fn fn, void *ud, atomic_int *cancel,
                              struct vsg_error *err)
 {
     struct vsg_kube_request r = {.method = "GET", .path = path, .timeout_ms = timeout_ms};

@@ -50,7 +50,7 @@ struct vsg_kube_informer {
     int synced;                                      /* First list cached. */
     int stopping;                                    /* stop() was called. */
     char forced_rv[RV_MAX];                          /* restart_watch()'s rv, or "". */
-    volatile int cancel;                             /* Ends the current request. */
+    atomic_int cancel;                               /* Ends the current request. */
     char rv[RV_MAX];                                 /* Last resourceVersion (thread's). */
     atomic_ulong lists, watches;                     /* Counters. */
     unsigned seed;                                   /* rand_r state (thread's). */
@@ -544,7 +544,7 @@ static void *run(void *arg)
         if (inf->forced_rv[0]) {
             snprintf(inf->rv, sizeof inf->rv, "%s", inf->forced_rv);
             inf->forced_rv[0] = '\0';
-            inf->cancel = 0;
+            atomic_store(&inf->cancel, 0);
             rc = VSG_ERR_CANCELLED;
         }
         pthread_mutex_unlock(&inf->mu);
@@ -589,7 +589,7 @@ void vsg_kube_informer_stop(struct vsg_kube_informer *inf)
     pthread_mutex_lock(&inf->mu);
     int started = inf->started;
     inf->stopping = 1;
-    inf->cancel = 1;
+    atomic_store(&inf->cancel, 1);
     inf->started = 0;
     pthread_cond_broadcast(&inf->cond);
     pthread_mutex_unlock(&inf->mu);
@@ -600,7 +600,7 @@ void vsg_kube_informer_cancel(struct vsg_kube_informer *inf)
 {
     pthread_mutex_lock(&inf->mu);
     inf->stopping = 1;
-    inf->cancel = 1;
+    atomic_store(&inf->cancel, 1);
     pthread_cond_broadcast(&inf->cond);
     pthread_mutex_unlock(&inf->mu);
 }
@@ -609,7 +609,7 @@ void vsg_kube_informer_restart_watch(struct vsg_kube_informer *inf, const char *
 {
     pthread_mutex_lock(&inf->mu);
     snprintf(inf->forced_rv, sizeof inf->forced_rv, "%s", rv && *rv ? rv : "0");
-    inf->cancel = 1;
+    atomic_store(&inf->cancel, 1);
     pthread_mutex_unlock(&inf->mu);
 }
 

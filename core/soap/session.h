@@ -201,8 +201,8 @@ enum vsg_err vsg_soap_logout(struct vsg_soap_session *s, struct vsg_error *err);
 /* Cancels the session: a call in flight fails within about 0.1 s with
  * VSG_ERR_CANCELLED (also one that is still connecting or in the TLS
  * handshake), and every later call fails so at once, without network
- * traffic, until vsg_soap_wind_down(). Async-signal-safe (one store of a
- * volatile int): for the stop signal's handler. */
+ * traffic, until vsg_soap_wind_down(). Async-signal-safe (one lock-free
+ * atomic store): for the stop signal's handler. */
 void vsg_soap_cancel(struct vsg_soap_session *s);
 
 /* For the calls of a shutdown after a cancel (DestroyCollector, Logout):

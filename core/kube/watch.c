@@ -45,8 +45,8 @@ static enum vsg_err one_line(struct vsg_kube_watch_parser *p, const char *s, siz
     if (n == 0) return VSG_OK;
     cJSON *ev = cJSON_ParseWithLength(s, n);
     if (!ev)
-        return vsg_error_set(&p->err, VSG_ERR_PARSE, "watch: event %lu is not JSON: %.80s",
-                             p->events + 1, s);
+        return vsg_error_set(&p->err, VSG_ERR_PARSE, "watch: event %lu is not JSON: %.*s",
+                             p->events + 1, (int)(n < 80 ? n : 80), s);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "type");
     cJSON *obj = cJSON_DetachItemFromObjectCaseSensitive(ev, "object");
     int type = -1;

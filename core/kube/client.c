@@ -333,7 +333,12 @@ static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_
         goto done;
     }
     if (out && resp.body.len > 0) {
+        vsg_mem_cjson_reset();
         *out = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+        if (!*out && vsg_mem_cjson_failed()) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "%s %s: out of memory", method, req->path);
+            goto done;
+        }
         if (!*out) {
             rc = vsg_error_set(err, VSG_ERR_PARSE, "%s %s: %ld: the response is not JSON", method,
                                req->path, resp.status);

@@ -283,12 +283,15 @@ static void set_rv(struct vsg_kube_informer *inf, const char *rv)
 }
 
 /* Makes `obj` carry the informer's apiVersion and kind (list items of
- * built-in types come without). */
-static void stamp(struct vsg_kube_informer *inf, cJSON *obj)
+ * built-in types come without). VSG_ERR_NOMEM when it cannot. */
+static enum vsg_err stamp(struct vsg_kube_informer *inf, cJSON *obj)
 {
-    if (!cJSON_HasObjectItem(obj, "apiVersion"))
-        cJSON_AddStringToObject(obj, "apiVersion", inf->api_version);
-    if (!cJSON_HasObjectItem(obj, "kind")) cJSON_AddStringToObject(obj, "kind", inf->kind);
+    if (!cJSON_HasObjectItem(obj, "apiVersion") &&
+        !cJSON_AddStringToObject(obj, "apiVersion", inf->api_version))
+        return VSG_ERR_NOMEM;
+    if (!cJSON_HasObjectItem(obj, "kind") && !cJSON_AddStringToObject(obj, "kind", inf->kind))
+        return VSG_ERR_NOMEM;
+    return VSG_OK;
 }
 
 /* The collection path with `query` appended ("?..." parts). */
@@ -345,7 +348,12 @@ static enum vsg_err relist(struct vsg_kube_informer *inf, struct vsg_error *err)
         cJSON *it;
         while (cJSON_IsArray(items) && (it = cJSON_DetachItemFromArray(items, 0)) != NULL) {
             cJSON *old = NULL;
-            stamp(inf, it);
+            if (stamp(inf, it) != VSG_OK) {
+                rc = vsg_error_set(err, VSG_ERR_NOMEM, "informer %s: out of memory", inf->name);
+                cJSON_Delete(it);
+                cJSON_Delete(list);
+                goto done;
+            }
             vsg_buf_reset(&k);
             if (vsg_kube_object_key(it, &k) != VSG_OK) {
                 cJSON_Delete(it);
@@ -426,7 +434,12 @@ static int on_event(void *ud, enum vsg_kube_watch_type t, cJSON **objp)
         break;
     }
     inf->got_events = 1;
-    stamp(inf, obj);
+    if (stamp(inf, obj) != VSG_OK) {
+        /* The event is lost: a relist brings the cache back in step. */
+        VSG_LOG_WARN(LOGGER, "%s: out of memory on a watch event; relisting", inf->name);
+        inf->gone = 1;
+        return 1;
+    }
     vsg_buf_init(&k, 1024);
     if (vsg_kube_object_key(obj, &k) != VSG_OK) {
         vsg_buf_cleanup(&k);

@@ -490,6 +490,18 @@ done:
     return rc;
 }
 
+enum vsg_err vsg_soap_read_response(struct vsg_soap_session *s, const char *method, long status,
+                                    const char *body, size_t len, int lite,
+                                    struct vsg_soap_result *res, struct vsg_error *err)
+{
+    /* A read-only view of the bytes: handle_response reads data and len. */
+    struct vsg_buf view = {(char *)body, len, len, len};
+
+    vsg_soap_result_cleanup(res);
+    s->last_fault[0] = '\0';
+    return handle_response(s, method, status, &view, lite, res, err);
+}
+
 static enum vsg_err call(struct vsg_soap_session *s, const char *method, const char *body,
                          long timeout_ms, int lite, struct vsg_soap_result *res,
                          struct vsg_error *err)

@@ -275,4 +275,16 @@ enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *metho
  * "" when it did not end in a fault. Borrowed until the next call. */
 const char *vsg_soap_last_fault(const struct vsg_soap_session *s);
 
+/*
+ * The part of a call after the HTTP exchange, as every call runs it: the
+ * answer to `method` with HTTP `status` and `len` bytes of `body` becomes
+ * `res` (a lite tree when `lite` and the document allows it), or an error
+ * with SOAP faults mapped (see the top of this file) and
+ * vsg_soap_last_fault() set. Reads no network. For the SOAP fault fuzzer
+ * (spec/fuzz/fuzz_soap_response.c) and tests.
+ */
+enum vsg_err vsg_soap_read_response(struct vsg_soap_session *s, const char *method, long status,
+                                    const char *body, size_t len, int lite,
+                                    struct vsg_soap_result *res, struct vsg_error *err);
+
 #endif

@@ -52,7 +52,10 @@ curl -fsS "http://127.0.0.1:$CTL_HEALTH/readyz" >/dev/null || fail "/readyz not 
 ok=$(ctl_metric "$CTL_METRICS" 'vsgate_reconcile_total{kind="VSphereSource",result="success"}')
 [ "$ok" -ge 1 ] || fail "no successful reconcile counted"
 [ "$(ctl_metric "$CTL_METRICS" vsgate_leader)" = 1 ] || fail "not the leader"
-curl -fsS "http://127.0.0.1:$CTL_METRICS/metrics" | grep -q '^vsgate_reconcile_duration_seconds_count{kind="VSphereSource"}' ||
+# Read whole first: with pipefail, `curl | grep -q` fails when grep exits
+# before curl has written everything (curl: (23) Failed writing body).
+metrics=$(curl -fsS "http://127.0.0.1:$CTL_METRICS/metrics")
+grep -q '^vsgate_reconcile_duration_seconds_count{kind="VSphereSource"}' <<<"$metrics" ||
   fail "no latency histogram"
 
 # ---- a steady state writes nothing ------------------------------------------

@@ -33,8 +33,8 @@
 #include <libxml/tree.h>
 
 #include "base/log.h"
-#include "cmd/filter_stage.h"
-#include "cmd/filter_watch.h"
+#include "filter/filter_stage.h"
+#include "filter/filter_watch.h"
 #include "vsphere/event.h"
 
 #define MAX_NODES 4096

@@ -160,36 +160,51 @@ enum vsg_err vsg_buf_printf(struct vsg_buf *b, const char *fmt, ...)
 }
 
 /* ====================================================================
- * JSON
+ * UTF-8
  * ==================================================================== */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available) whose lead
- * byte is >= 0x80, or 0 when it is invalid (Unicode Table 3-7: no
- * overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t vsg_utf8_decode(const unsigned char *s, size_t n, uint32_t *rune)
 {
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len, i;
+    unsigned char c, lo = 0x80, hi = 0xBF; /* Range of the 2nd byte. */
+    uint32_t r;
+    size_t len;
 
+    if (n == 0) return 0;
+    c = s[0];
+    if (c < 0x80) {
+        *rune = c;
+        return 1;
+    }
     if (c >= 0xC2 && c <= 0xDF) {
         len = 2;
+        r = c & 0x1F;
     } else if (c >= 0xE0 && c <= 0xEF) {
         len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
+        r = c & 0x0F;
+        if (c == 0xE0) lo = 0xA0; /* No overlongs. */
+        if (c == 0xED) hi = 0x9F; /* No surrogates. */
     } else if (c >= 0xF0 && c <= 0xF4) {
         len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
+        r = c & 0x07;
+        if (c == 0xF0) lo = 0x90; /* No overlongs. */
+        if (c == 0xF4) hi = 0x8F; /* Nothing past U+10FFFF. */
     } else {
-        return 0;
+        return 0; /* Continuation byte, C0/C1 (overlong), F5..FF. */
     }
     if (n < len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    for (size_t i = 1; i < len; i++) {
+        unsigned char b = s[i];
+
+        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+        r = r << 6 | (uint32_t)(b & 0x3F);
+    }
+    *rune = r;
     return len;
 }
+
+/* ====================================================================
+ * JSON
+ * ==================================================================== */
 
 enum vsg_err vsg_buf_append_json_stringn(struct vsg_buf *b, const char *s,
                                          size_t n)
@@ -197,6 +212,7 @@ enum vsg_err vsg_buf_append_json_stringn(struct vsg_buf *b, const char *s,
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t start = b->len, i = 0, run = 0, w;
+    uint32_t r;
     enum vsg_err err;
     char esc[7];
 
@@ -211,7 +227,7 @@ enum vsg_err vsg_buf_append_json_stringn(struct vsg_buf *b, const char *s,
             i++;
             continue;
         }
-        if (c >= 0x80 && (w = utf8_len(u + i, n - i)) != 0) {
+        if (c >= 0x80 && (w = vsg_utf8_decode(u + i, n - i, &r)) != 0) {
             i += w;
             continue;
         }

@@ -3,8 +3,9 @@
  *
  * Provides: struct vsg_buf and its functions: init/cleanup, append, puts,
  * putc, printf, reset, truncate, steal, and JSON string escaping
- * (vsg_buf_append_json_string()); vsg_write_all() writes bytes to a file
- * descriptor whole.
+ * (vsg_buf_append_json_string()); vsg_utf8_decode(), the one UTF-8
+ * decoder (each caller keeps its own policy for invalid bytes on top);
+ * vsg_write_all() writes bytes to a file descriptor whole.
  * Uses: base/err.h (error codes), base/mem.h (allocation).
  * Owns: a struct vsg_buf is caller-allocated (usually on the stack or
  * embedded in another struct) and owns `data` until vsg_buf_cleanup() or
@@ -27,6 +28,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -106,6 +108,21 @@ enum vsg_err vsg_buf_printf(struct vsg_buf *b, const char *fmt, ...)
 /* Appends printf-formatted text from a va_list (which it does not end). */
 enum vsg_err vsg_buf_vprintf(struct vsg_buf *b, const char *fmt, va_list ap)
     VSG_PRINTF(2, 0);
+
+/* ====================================================================
+ * UTF-8
+ * ==================================================================== */
+
+/*
+ * Decodes the UTF-8 sequence at the start of `s` (`n` bytes available):
+ * its length (1..4) with *rune set to its code point, or 0 when the bytes
+ * do not start a valid sequence (*rune untouched): a stray continuation
+ * byte, C0/C1/F5..FF, an overlong form, a surrogate (U+D800..U+DFFF), a
+ * value above U+10FFFF, a sequence cut short by `n`, or n == 0. These are
+ * Unicode's Table 3-7 and exactly what Go's utf8.DecodeRune accepts; Go
+ * then reports (U+FFFD, 1), which callers do as their policy needs.
+ */
+size_t vsg_utf8_decode(const unsigned char *s, size_t n, uint32_t *rune);
 
 /* ====================================================================
  * JSON

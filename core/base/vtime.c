@@ -488,3 +488,68 @@ enum vsg_err vsg_duration_parse(const char *s, int64_t *ns)
     *ns = (int64_t)d;
     return VSG_OK;
 }
+
+/* ====================================================================
+ * ISO-8601 durations
+ * ==================================================================== */
+
+/* Milliseconds per designator, date part then time part. */
+#define MS_DAY (86400.0 * 1000.0)
+
+enum vsg_err vsg_iso8601_duration_parse(const char *s, int64_t *ms, struct vsg_error *err)
+{
+    static const char date_units[] = "YMWD";
+    static const double date_ms[] = {365.2425 * MS_DAY, 30.436875 * MS_DAY, 7 * MS_DAY, MS_DAY};
+    static const char time_units[] = "HMS";
+    static const double time_ms[] = {3600.0 * 1000, 60.0 * 1000, 1000.0};
+    const char *p = s;
+    long double total = 0;
+    int in_time = 0, any = 0, any_time = 0;
+    int next = 0; /* Index of the next allowed designator in the current part. */
+
+    if (!s || *s != 'P') goto bad;
+    p++;
+    while (*p) {
+        if (*p == 'T') {
+            if (in_time) goto bad;
+            in_time = 1;
+            next = 0;
+            p++;
+            continue;
+        }
+        /* A number: digits, optional fraction. */
+        const char *start = p;
+        long double v = 0, scale = 1;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (*p == '.' || *p == ',') {
+            p++;
+            while (*p >= '0' && *p <= '9') {
+                scale /= 10;
+                v += (*p++ - '0') * scale;
+                digits++;
+            }
+        }
+        if (!digits || p == start) goto bad;
+        const char *units = in_time ? time_units : date_units;
+        const double *unit_ms = in_time ? time_ms : date_ms;
+        const char *u = *p ? strchr(units + next, *p) : NULL;
+        if (!u) goto bad;
+        next = (int)(u - units) + 1;
+        total += v * unit_ms[u - units];
+        any = 1;
+        if (in_time) any_time = 1;
+        p++;
+    }
+    if (!any || (in_time && !any_time)) goto bad;
+    if (total >= 9.2e18L) return vsg_error_set(err, VSG_ERR_RANGE, "duration \"%s\" is too long", s);
+    *ms = (int64_t)(total + 0.5L); /* Nearest ms: 0.05 s is 50, not 49.99. */
+    return VSG_OK;
+bad:
+    return vsg_error_set(err, VSG_ERR_PARSE,
+                         "\"%s\" is not an ISO-8601 duration (like PT0.5S, PT1S, PT2M, P1D)",
+                         s ? s : "");
+}

@@ -5,7 +5,9 @@
  * and formatting of RFC 3339 timestamps, the clocks (vsg_time_now(),
  * vsg_time_mono_ms()), time arithmetic, and Go time.Duration formatting
  * and parsing (vsg_duration_format(), vsg_duration_parse()), which the
- * Kubernetes side needs byte for byte ("5m0s", "1h0m0s").
+ * Kubernetes side needs byte for byte ("5m0s", "1h0m0s"), and ISO-8601
+ * durations (vsg_iso8601_duration_parse(): Knative's backoffDelay, read
+ * by the event sender and, through vsg.time, by the admission webhook).
  * Uses: base/err.h, the POSIX clocks. Never reads TZ or the local zone.
  * Owns: nothing; all output goes to caller-provided buffers.
  */
@@ -115,5 +117,21 @@ enum vsg_err vsg_duration_parse(const char *s, int64_t *ns);
  * `vsgate filter test --since`.
  */
 enum vsg_err vsg_duration_parse_flag(const char *s, int64_t *ns);
+
+/* ====================================================================
+ * ISO-8601 durations
+ * ==================================================================== */
+
+/*
+ * Parses an ISO-8601 duration "PnYnMnWnDTnHnMnS" into milliseconds
+ * (rounded to the nearest: PT0.05S is 50): designators in that order, each at most once, at least
+ * one present, 'T' needed before H/M/S and followed by at least one of
+ * them; decimal fractions ("." or ",") allowed on any number. Years and
+ * months use the average Gregorian lengths (365.2425 and 30.436875 days),
+ * as Knative's period.Duration() does. A leading '-' is refused (a delay
+ * cannot be negative). VSG_ERR_PARSE for bad syntax, VSG_ERR_RANGE when
+ * the value passes ~292 million years; *ms untouched on error.
+ */
+enum vsg_err vsg_iso8601_duration_parse(const char *s, int64_t *ms, struct vsg_error *err);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -71,39 +72,6 @@ int vsg_checkpoint_time_is_zero(struct vsg_time ts)
  * Encoding
  * ==================================================================== */
 
-/* Length of the valid UTF-8 sequence at s[0..n) as Go's
- * utf8.DecodeRuneInString accepts it (no overlongs, surrogates or values
- * above U+10FFFF), or 0 when it is not one; *rune gets its value. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *rune)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        *rune = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        *rune = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        *rune = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        unsigned char b = s[i];
-        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
-        *rune = (*rune << 6) | (b & 0x3F);
-    }
-    return len;
-}
-
 /* Appends `s` as a JSON string exactly as Go's json.Marshal writes it
  * (HTML escaping on). NULL is written as "". */
 static enum vsg_err go_json_string(struct vsg_buf *b, const char *s)
@@ -139,7 +107,7 @@ static enum vsg_err go_json_string(struct vsg_buf *b, const char *s)
             }
         } else {
             uint32_t r = 0;
-            size_t len = utf8_seq(p + i, n - i, &r);
+            size_t len = vsg_utf8_decode(p + i, n - i, &r);
             if (len == 0) {
                 esc = "\\ufffd";
             } else if (r == 0x2028) {

@@ -4,8 +4,8 @@
  * backoff from an ISO-8601 delay, and how a response is classified.
  *
  * Provides: struct vsg_ce_delivery (defaults by vsg_ce_delivery_init()),
- * vsg_ce_delivery_parse() for the spec's string fields,
- * vsg_iso8601_duration_parse(), vsg_ce_backoff_ms() (the wait before each
+ * vsg_ce_delivery_parse() for the spec's string fields (the delay read
+ * by base/vtime.h's vsg_iso8601_duration_parse()), vsg_ce_backoff_ms() (the wait before each
  * retry), vsg_ce_retry_after_ms() (the Retry-After header) and
  * vsg_ce_classify() (delivered / retry / give up).
  * Uses: base/err.h, base/vtime.h. Owns nothing.
@@ -62,18 +62,6 @@ void vsg_ce_delivery_init(struct vsg_ce_delivery *d);
  */
 enum vsg_err vsg_ce_delivery_parse(const char *retry, const char *policy, const char *delay,
                                    struct vsg_ce_delivery *d, struct vsg_error *err);
-
-/*
- * Parses an ISO-8601 duration "PnYnMnWnDTnHnMnS" into milliseconds
- * (rounded down): designators in that order, each at most once, at least
- * one present, 'T' needed before H/M/S and followed by at least one of
- * them; decimal fractions ("." or ",") allowed on any number. Years and
- * months use the average Gregorian lengths (365.2425 and 30.436875 days),
- * as Knative's period.Duration() does. A leading '-' is refused (a delay
- * cannot be negative). VSG_ERR_PARSE for bad syntax, VSG_ERR_RANGE when
- * the value passes ~292 million years; *ms untouched on error.
- */
-enum vsg_err vsg_iso8601_duration_parse(const char *s, int64_t *ms, struct vsg_error *err);
 
 /* The wait before retry number `n` (1-based) under `d`, in ms. */
 int64_t vsg_ce_backoff_ms(const struct vsg_ce_delivery *d, long n);

@@ -29,32 +29,12 @@
  * the bytes used. */
 static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *r)
 {
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len;
+    size_t len = vsg_utf8_decode(s, n, r);
 
-    *r = 0xFFFD;
-    if (c < 0x80) {
-        *r = c;
-        return 1;
+    if (len == 0) {
+        *r = 0xFFFD;
+        len = 1;
     }
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4;
-    else return 1;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F; /* No surrogates. */
-    else if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F; /* Nothing past U+10FFFF. */
-    if (n < len || s[1] < lo || s[1] > hi) return 1;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 1;
-    if (len == 2) *r = (uint32_t)(c & 0x1F) << 6 | (s[1] & 0x3F);
-    else if (len == 3)
-        *r = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-    else
-        *r = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
-             (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
     return len;
 }
 

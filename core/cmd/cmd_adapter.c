@@ -21,7 +21,7 @@
  * timeoutMs=N", any subset; unset: the filter defaults),
  * VSPHERE_SESSION_FILE (where the vCenter session is kept so that a
  * restart after a kill logs it out: soap/session.h), see
- * cmd/filter_watch.h for what the service account then needs.
+ * filter/filter_watch.h for what the service account then needs.
  * VSPHERE_HEALTH_PORT (unset or 0: none; the reconciler sets 8080) and
  * VSPHERE_HEALTH_ADDR (default 0.0.0.0): /healthz, and /readyz which is
  * 200 only while logged in to vCenter and reading events (the Deployment's
@@ -36,7 +36,7 @@
  * default adapter.sources.knative.dev), and the Prometheus port:
  * PrometheusPort, else METRICS_PROMETHEUS_PORT, else 9090 (0: none), on
  * METRICS_PROMETHEUS_HOST, else PrometheusHost, else 0.0.0.0. /metrics
- * also serves vsgate_adapter_* (cmd/adapter.h). Without K_METRICS_CONFIG,
+ * also serves vsgate_adapter_* (adapter/adapter.h). Without K_METRICS_CONFIG,
  * or without a Component in it, or with metrics.backend-destination
  * "none", nothing is served, as with Knative's adapters; a backend other
  * than prometheus (opencensus) is logged once and Prometheus is served
@@ -56,10 +56,10 @@
 #include "base/mem.h"
 #include "base/url.h"
 #include "checkpoint/configmap_store.h"
-#include "cmd/adapter.h"
+#include "adapter/adapter.h"
 #include "cmd/cmd.h"
-#include "cmd/filter_stage.h"
-#include "cmd/filter_watch.h"
+#include "filter/filter_stage.h"
+#include "filter/filter_watch.h"
 #include "cmd/util.h"
 #include "http/client.h"
 #include "http/server.h"

@@ -1,8 +1,8 @@
 /*
  * cmd_controller.c - `vsgate controller`: runs the Lua reconcilers
- * (cmd/controller.h) with /metrics, /healthz and /readyz.
+ * (controller/controller.h) with /metrics, /healthz and /readyz.
  *
- * Uses: cmd/controller.h, http/server.h, kube/config.h, base/.
+ * Uses: controller/controller.h, http/server.h, kube/config.h, base/.
  * Owns its controller, servers and kube config.
  */
 #include <getopt.h>
@@ -21,9 +21,9 @@
 #include "base/url.h"
 #include "base/vtime.h"
 #include "cmd/cmd.h"
-#include "cmd/controller.h"
+#include "controller/controller.h"
 #include "cmd/util.h"
-#include "cmd/webhook.h"
+#include "webhook/webhook.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "kube/config.h"

@@ -27,7 +27,7 @@
 #include "base/url.h"
 #include "cmd/cli_print.h"
 #include "cmd/cmd.h"
-#include "cmd/selector.h"
+#include "kube/selector.h"
 #include "soap/session.h"
 
 /* ====================================================================

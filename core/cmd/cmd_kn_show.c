@@ -15,7 +15,7 @@
 #include "base/mem.h"
 #include "base/vtime.h"
 #include "cmd/kn.h"
-#include "cmd/selector.h"
+#include "kube/selector.h"
 #include "http/client.h"
 #include "kube/discovery.h"
 

@@ -14,10 +14,10 @@
 #include "base/mem.h"
 #include "base/vtime.h"
 #include "checkpoint/file_store.h"
-#include "cmd/adapter.h"
+#include "adapter/adapter.h"
 #include "cmd/cmd.h"
-#include "cmd/filter_stage.h"
-#include "cmd/filter_watch.h"
+#include "filter/filter_stage.h"
+#include "filter/filter_watch.h"
 #include "cmd/util.h"
 
 #define LG "vsgate.run"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "kube/selector.h"
 #include "kube/strmap.h"
 
 /* Largest object key ("ns/name"). */
@@ -87,12 +88,12 @@ const cJSON *vsg_kube_controller_ref(const cJSON *obj, const char *group, const 
  * Label selectors
  * ==================================================================== */
 
-enum sel_op { OP_EQ, OP_NEQ, OP_EXISTS, OP_NOTEXISTS, OP_IN, OP_NOTIN };
+enum sel_op { OP_EQ, OP_EXISTS, OP_NOTEXISTS, OP_IN, OP_NOTIN };
 
 struct req {
     char *key;       /* The label key. */
     enum sel_op op;  /* The operator. */
-    char **values;   /* Values (EQ/NEQ: one; IN/NOTIN: the set). */
+    char **values;   /* Values (EQ: one; IN/NOTIN: the set). */
     size_t nvalues;  /* How many. */
 };
 
@@ -113,106 +114,82 @@ void vsg_kube_selector_free(struct vsg_kube_selector *s)
     vsg_free(s);
 }
 
-static int is_label_char(char c)
+static int add_value(struct req *r, const char *v)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '/';
-}
-
-/* Reads a label key or value at *p into a new string (may be empty). */
-static char *read_word(const char **p)
-{
-    const char *s = *p;
-    while (is_label_char(**p)) (*p)++;
-    return vsg_strndup(s, (size_t)(*p - s));
-}
-
-static void skip_ws(const char **p)
-{
-    while (**p == ' ' || **p == '\t') (*p)++;
-}
-
-static int add_value(struct req *r, char *v)
-{
-    char **n = vsg_realloc(r->values, (r->nvalues + 1) * sizeof *n);
+    char *d = vsg_strdup(v ? v : "");
+    char **n = d ? vsg_realloc(r->values, (r->nvalues + 1) * sizeof *n) : NULL;
     if (!n) {
-        vsg_free(v);
+        vsg_free(d);
         return -1;
     }
     r->values = n;
-    r->values[r->nvalues++] = v;
+    r->values[r->nvalues++] = d;
     return 0;
 }
 
-struct vsg_kube_selector *vsg_kube_selector_parse(const char *text, struct vsg_error *err)
+/* A new requirement on `key` in s, or NULL out of memory. */
+static struct req *add_req(struct vsg_kube_selector *s, const char *key, enum sel_op op)
+{
+    struct req *nr = vsg_realloc(s->reqs, (s->n + 1) * sizeof *nr);
+    if (!nr) return NULL;
+    s->reqs = nr;
+    struct req *r = &s->reqs[s->n];
+    memset(r, 0, sizeof *r);
+    if (!(r->key = vsg_strdup(key ? key : ""))) return NULL;
+    r->op = op;
+    s->n++;
+    return r;
+}
+
+struct vsg_kube_selector *vsg_kube_selector_from_object(const cJSON *sel, struct vsg_error *err)
 {
     struct vsg_kube_selector *s = vsg_calloc(1, sizeof *s);
-    const char *p = text ? text : "";
+    const cJSON *l, *e, *v;
     if (!s) goto nomem;
-    skip_ws(&p);
-    while (*p) {
-        struct req *nr = vsg_realloc(s->reqs, (s->n + 1) * sizeof *nr);
-        if (!nr) goto nomem;
-        s->reqs = nr;
-        struct req *r = &s->reqs[s->n++];
-        memset(r, 0, sizeof *r);
-        int neg = 0;
-        if (*p == '!') {
-            neg = 1;
-            p++;
-            skip_ws(&p);
-        }
-        if (!(r->key = read_word(&p))) goto nomem;
-        if (!*r->key) goto bad;
-        skip_ws(&p);
-        if (neg) {
-            r->op = OP_NOTEXISTS;
-        } else if (p[0] == '=' || (p[0] == '!' && p[1] == '=')) {
-            r->op = p[0] == '!' ? OP_NEQ : OP_EQ;
-            p += (p[0] == '!' || p[1] == '=') ? 2 : 1;
-            skip_ws(&p);
-            char *v = read_word(&p);
-            if (!v || add_value(r, v) != 0) goto nomem;
-        } else if ((strncmp(p, "in", 2) == 0 && (p[2] == ' ' || p[2] == '(')) ||
-                   (strncmp(p, "notin", 5) == 0 && (p[5] == ' ' || p[5] == '('))) {
-            r->op = p[0] == 'i' ? OP_IN : OP_NOTIN;
-            p += r->op == OP_IN ? 2 : 5;
-            skip_ws(&p);
-            if (*p++ != '(') goto bad;
-            for (;;) {
-                skip_ws(&p);
-                char *v = read_word(&p);
-                if (!v || add_value(r, v) != 0) goto nomem;
-                skip_ws(&p);
-                if (*p == ',') {
-                    p++;
-                    continue;
-                }
-                if (*p++ != ')') goto bad;
-                break;
-            }
-        } else {
-            r->op = OP_EXISTS;
-        }
-        skip_ws(&p);
-        if (*p == ',') {
-            p++;
-            skip_ws(&p);
-            if (!*p) goto bad;
-        } else if (*p) {
-            goto bad;
-        }
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(sel, "matchLabels")) {
+        struct req *r = add_req(s, l->string, OP_EQ);
+        if (!r || add_value(r, cJSON_GetStringValue(l)) != 0) goto nomem;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sel, "matchExpressions")) {
+        const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "key"));
+        const char *op = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "operator"));
+        enum sel_op o;
+        if (!key || !op) goto bad;
+        if (strcmp(op, "In") == 0) o = OP_IN;
+        else if (strcmp(op, "NotIn") == 0) o = OP_NOTIN;
+        else if (strcmp(op, "Exists") == 0) o = OP_EXISTS;
+        else if (strcmp(op, "DoesNotExist") == 0) o = OP_NOTEXISTS;
+        else goto bad;
+        struct req *r = add_req(s, key, o);
+        if (!r) goto nomem;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(e, "values"))
+            if (add_value(r, cJSON_GetStringValue(v)) != 0) goto nomem;
     }
     return s;
 bad:
-    vsg_error_set(err, VSG_ERR_PARSE, "label selector \"%s\": unexpected text at byte %d",
-                  text, (int)(p - text));
+    vsg_error_set(err, VSG_ERR_PARSE, "label selector: matchExpressions need a key and an operator "
+                                      "In, NotIn, Exists or DoesNotExist");
     vsg_kube_selector_free(s);
     return NULL;
 nomem:
     vsg_error_set(err, VSG_ERR_NOMEM, "label selector: out of memory");
     vsg_kube_selector_free(s);
     return NULL;
+}
+
+struct vsg_kube_selector *vsg_kube_selector_parse(const char *text, struct vsg_error *err)
+{
+    char msg[256];
+    cJSON *o = vsg_selector_parse(text ? text : "", msg, sizeof msg);
+    if (!o) {
+        if (strcmp(msg, "out of memory") == 0)
+            vsg_error_set(err, VSG_ERR_NOMEM, "label selector: out of memory");
+        else vsg_error_set(err, VSG_ERR_PARSE, "label selector \"%s\": %s", text, msg);
+        return NULL;
+    }
+    struct vsg_kube_selector *s = vsg_kube_selector_from_object(o, err);
+    cJSON_Delete(o);
+    return s;
 }
 
 int vsg_kube_selector_match(const struct vsg_kube_selector *s, const cJSON *obj)
@@ -234,9 +211,6 @@ int vsg_kube_selector_match(const struct vsg_kube_selector *s, const cJSON *obj)
             break;
         case OP_EQ:
             if (!val || strcmp(val, r->values[0]) != 0) return 0;
-            break;
-        case OP_NEQ:
-            if (val && strcmp(val, r->values[0]) == 0) return 0;
             break;
         case OP_IN:
         case OP_NOTIN:

@@ -47,9 +47,16 @@ const cJSON *vsg_kube_controller_ref(const cJSON *obj, const char *group, const 
 
 struct vsg_kube_selector;
 
-/* Parses `text` ("" or NULL selects everything). NULL with `err` set
- * (VSG_ERR_PARSE naming the position) or VSG_ERR_NOMEM. */
+/* Parses `text` ("" or NULL selects everything) with kube/selector.h's
+ * grammar (labels.Parse's). NULL with `err` set (VSG_ERR_PARSE with
+ * labels.Parse's wording) or VSG_ERR_NOMEM. */
 struct vsg_kube_selector *vsg_kube_selector_parse(const char *text, struct vsg_error *err);
+
+/* The selector of LabelSelector object `sel` (matchLabels and
+ * matchExpressions; NULL or {} selects everything). NULL with `err` set:
+ * VSG_ERR_PARSE for an expression without a key or with an operator other
+ * than In, NotIn, Exists, DoesNotExist; VSG_ERR_NOMEM. */
+struct vsg_kube_selector *vsg_kube_selector_from_object(const cJSON *sel, struct vsg_error *err);
 
 void vsg_kube_selector_free(struct vsg_kube_selector *s);
 

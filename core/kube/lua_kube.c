@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "kube/cache.h"
+#include "kube/selector.h"
 #include "lua/json.h"
 
 /* Registry keys: the addresses of these variables. */
@@ -329,19 +330,43 @@ static int kube_list(lua_State *L)
     const char *av = luaL_checkstring(L, 1), *kind = luaL_checkstring(L, 2);
     const char *ns = opt_ns(L, 3);
     const char *lsel = NULL, *fsel = NULL;
+    cJSON *lobj = NULL; /* labelSelector given as a LabelSelector object. */
+    struct result r;
+    struct vsg_buf p, ltext;
+    result_init(&r);
+    vsg_buf_init(&ltext, PATH_MAX_LEN);
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
         lua_getfield(L, 4, "labelSelector");
         lua_getfield(L, 4, "fieldSelector");
         lsel = lua_isstring(L, -2) && *lua_tostring(L, -2) ? lua_tostring(L, -2) : NULL;
         fsel = lua_isstring(L, -1) && *lua_tostring(L, -1) ? lua_tostring(L, -1) : NULL;
+        if (lua_istable(L, -2)) {
+            /* A LabelSelector ({matchLabels=, matchExpressions=}): written
+             * as selector text by kube/selector.h, the one writer of it. */
+            struct vsg_buf j;
+            vsg_buf_init(&j, PATH_MAX_LEN);
+            enum vsg_err rc = vsg_lua_json_encode(L, -2, &j, &r.err);
+            if (rc == VSG_OK && !(lobj = cJSON_ParseWithLength(j.data, j.len)))
+                rc = vsg_error_set(&r.err, VSG_ERR_NOMEM, "labelSelector: out of memory");
+            if (rc == VSG_OK && (rc = vsg_selector_text(lobj, &ltext)) != VSG_OK)
+                vsg_error_set(&r.err, rc, "labelSelector too long");
+            vsg_buf_cleanup(&j);
+            if (rc != VSG_OK) {
+                r.rc = rc;
+                cJSON_Delete(lobj);
+                vsg_buf_cleanup(&ltext);
+                return finish(L, &r);
+            }
+            lsel = ltext.len ? ltext.data : NULL;
+        }
     }
-    struct result r;
-    struct vsg_buf p;
     struct vsg_kube_cache *c = fsel ? NULL : cache_for(env, av, kind, ns);
-    result_init(&r);
     if (c) {
-        struct vsg_kube_selector *sel = vsg_kube_selector_parse(lsel, &r.err);
+        struct vsg_kube_selector *sel =
+            lobj ? vsg_kube_selector_from_object(lobj, &r.err) : vsg_kube_selector_parse(lsel, &r.err);
+        cJSON_Delete(lobj);
+        vsg_buf_cleanup(&ltext);
         if (!sel) {
             r.rc = r.err.code;
             return finish(L, &r);
@@ -382,6 +407,8 @@ static int kube_list(lua_State *L)
         take(&r, env, rc, items, NULL, NULL);
     }
     vsg_buf_cleanup(&p);
+    cJSON_Delete(lobj);
+    vsg_buf_cleanup(&ltext);
     return finish(L, &r);
 }
 

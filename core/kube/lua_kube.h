@@ -17,6 +17,9 @@
  *   get(apiVersion, kind, namespace, name)         -> obj | nil, err
  *   list(apiVersion, kind, namespace[, {labelSelector=, fieldSelector=}])
  *                                                  -> array | nil, err
+ *     (labelSelector: selector text, or a LabelSelector table
+ *     {matchLabels=, matchExpressions=}, written as text by
+ *     kube/selector.h)
  *   create(obj) / update(obj) / update_status(obj) -> obj | nil, err
  *   patch(apiVersion, kind, namespace, name, patch[, "merge"|"json"|"strategic"])
  *                                                  -> obj | nil, err

@@ -26,20 +26,20 @@
 #include "lua/internal.h"
 #include "lua/json.h"
 
-/* Registry keys: the addresses of these variables. */
+/* Registry keys: the addresses of these variables (those require.c
+ * shares are in internal.h). */
 static const char key_envmt = 'e';   /* Metatable of every chunk env. */
-static const char key_loaded = 'l';  /* require's cache: name -> value. */
-static const char key_modules = 'm'; /* In-memory modules: name -> text. */
-static const char key_vsg = 'v';     /* The real vsg table. */
-static const char key_vsgro = 'r';   /* The read-only proxy of vsg. */
-static const char key_loading = 'L'; /* Light userdata marking a module
-                                        whose body is running. */
+const char vsg__lua_key_loaded = 'l';  /* require's cache: name -> value. */
+const char vsg__lua_key_modules = 'm'; /* In-memory modules: name -> text. */
+const char vsg__lua_key_vsg = 'v';     /* The real vsg table. */
+const char vsg__lua_key_vsgro = 'r';   /* The read-only proxy of vsg. */
+const char vsg__lua_key_loading = 'L'; /* Light userdata marking a module
+                                          whose body is running. */
 static const char key_hostmt = 'h';  /* Weak-keyed: metatable of a host
                                         table -> its name (read-only
                                         proxy) or true (settable). */
 
 /* Longest module name require accepts. */
-#define MODULE_NAME_MAX 128
 
 /* Which limit stopped the current call. */
 enum limit_hit {
@@ -79,149 +79,6 @@ struct vsg_lua {
     char traceback[2048];         /* Traceback of the last error, kept
                                      only while debug logging is on. */
 };
-
-/* ====================================================================
- * Limits and kinds
- * ==================================================================== */
-
-struct vsg_lua_limits vsg_lua_limits_default(enum vsg_lua_kind kind)
-{
-    struct vsg_lua_limits l = {16u * 1024 * 1024, 5000000, 2000};
-
-    switch (kind) {
-    case VSG_LUA_KIND_FILTER:
-        l.instructions = 1000000;
-        l.time_ms = 1000;
-        break;
-    case VSG_LUA_KIND_RECONCILER:
-        l.memory = 64u * 1024 * 1024;
-        l.instructions = 10000000;
-        l.time_ms = 10000;
-        break;
-    case VSG_LUA_KIND_ADMISSION:
-    case VSG_LUA_KIND_BINDING:
-        break;
-    }
-    return l;
-}
-
-enum vsg_err vsg_lua_limits_parse(const char *setting, const char *text, struct vsg_lua_limits *out,
-                                  struct vsg_error *err)
-{
-    struct vsg_lua_limits l = *out;
-    const char *p = text ? text : "";
-
-    if (*p == '\0')
-        return vsg_error_set(err, VSG_ERR_INVAL,
-                             "%s: expected instructions=N,memory=BYTES,timeoutMs=MS, got \"\"", setting);
-    while (*p) {
-        size_t klen = strcspn(p, "=,"), vlen;
-        char key[16], val[32], *end;
-        unsigned long long v, mul = 1;
-
-        if (p[klen] != '=' || klen == 0 || klen >= sizeof key)
-            return vsg_error_set(err, VSG_ERR_INVAL, "%s: expected key=value at \"%.*s\"", setting,
-                                 (int)strcspn(p, ","), p);
-        memcpy(key, p, klen);
-        key[klen] = '\0';
-        p += klen + 1;
-        vlen = strcspn(p, ",");
-        if (vlen == 0 || vlen >= sizeof val)
-            return vsg_error_set(err, VSG_ERR_INVAL, "%s: %s: expected a positive integer", setting, key);
-        memcpy(val, p, vlen);
-        val[vlen] = '\0';
-        p += vlen;
-        if (*p == ',') p++;
-        if (strcmp(key, "memory") == 0 && vlen > 2) {
-            const char *sfx = val + vlen - 2;
-            if (strcmp(sfx, "Ki") == 0) mul = 1024;
-            else if (strcmp(sfx, "Mi") == 0) mul = 1024 * 1024;
-            else if (strcmp(sfx, "Gi") == 0) mul = 1024 * 1024 * 1024;
-            if (mul != 1) val[vlen - 2] = '\0';
-        }
-        errno = 0;
-        v = val[0] >= '0' && val[0] <= '9' ? strtoull(val, &end, 10) : 0;
-        if (v == 0 || *end != '\0' || errno == ERANGE || v > UINT64_MAX / mul)
-            return vsg_error_set(err, VSG_ERR_INVAL, "%s: %s: expected a positive integer, got \"%s\"",
-                                 setting, key, val);
-        v *= mul;
-        if (strcmp(key, "instructions") == 0) {
-            l.instructions = v;
-        } else if (strcmp(key, "memory") == 0) {
-            if (v > SIZE_MAX) return vsg_error_set(err, VSG_ERR_INVAL, "%s: memory: too large", setting);
-            l.memory = (size_t)v;
-        } else if (strcmp(key, "timeoutMs") == 0) {
-            if (v >= UINT32_MAX)
-                return vsg_error_set(err, VSG_ERR_INVAL, "%s: timeoutMs: too large", setting);
-            l.time_ms = (uint32_t)v;
-        } else {
-            return vsg_error_set(err, VSG_ERR_INVAL,
-                                 "%s: unknown limit \"%s\" (instructions, memory or timeoutMs)", setting, key);
-        }
-    }
-    *out = l;
-    return VSG_OK;
-}
-
-void vsg_lua_limits_fill(struct vsg_lua_limits *l, struct vsg_lua_limits def)
-{
-    if (!l->instructions) l->instructions = def.instructions;
-    if (!l->memory) l->memory = def.memory;
-    if (!l->time_ms) l->time_ms = def.time_ms;
-}
-
-void vsg_lua_limits_push(lua_State *L, const struct vsg_lua_limits *l)
-{
-    lua_createtable(L, 0, 3);
-    lua_pushinteger(L, (lua_Integer)l->instructions);
-    lua_setfield(L, -2, "instructions");
-    lua_pushinteger(L, (lua_Integer)l->memory);
-    lua_setfield(L, -2, "memoryBytes");
-    lua_pushinteger(L, (lua_Integer)l->time_ms);
-    lua_setfield(L, -2, "timeoutMilliseconds");
-}
-
-void vsg_lua_limits_read(lua_State *L, int idx, struct vsg_lua_limits *l)
-{
-    static const char *const keys[] = {"instructions", "memoryBytes", "timeoutMilliseconds"};
-    idx = lua_absindex(L, idx);
-    for (int i = 0; i < 3; i++) {
-        int isint = 0;
-        lua_Integer v;
-        lua_getfield(L, idx, keys[i]);
-        v = lua_tointegerx(L, -1, &isint);
-        lua_pop(L, 1);
-        if (!isint || v <= 0) continue;
-        if (i == 0) l->instructions = (uint64_t)v;
-        else if (i == 1 && (uint64_t)v <= SIZE_MAX) l->memory = (size_t)v;
-        else if (i == 2 && v < (lua_Integer)UINT32_MAX) l->time_ms = (uint32_t)v;
-    }
-}
-
-enum vsg_lua_context vsg_lua_kind_context(enum vsg_lua_kind kind)
-{
-    switch (kind) {
-    case VSG_LUA_KIND_FILTER: return VSG_LUA_CTX_FILTER;
-    case VSG_LUA_KIND_RECONCILER: return VSG_LUA_CTX_RECONCILE;
-    case VSG_LUA_KIND_ADMISSION: return VSG_LUA_CTX_ADMIT;
-    case VSG_LUA_KIND_BINDING: return VSG_LUA_CTX_BIND;
-    }
-    return VSG_LUA_CTX_LOAD;
-}
-
-/* How misuse messages name a context: "... is not allowed <phrase>". */
-static const char *context_phrase(enum vsg_lua_context ctx)
-{
-    switch (ctx) {
-    case VSG_LUA_CTX_LOAD: return "while a script loads";
-    case VSG_LUA_CTX_FILTER: return "in filter scripts";
-    case VSG_LUA_CTX_RECONCILE: return "in reconcilers";
-    case VSG_LUA_CTX_FINALIZE: return "in finalizers";
-    case VSG_LUA_CTX_ADMIT: return "in admission scripts";
-    case VSG_LUA_CTX_BIND: return "in binding scripts";
-    }
-    return "here";
-}
 
 /* ====================================================================
  * Allocator and hook
@@ -532,7 +389,7 @@ static void push_env(lua_State *L)
 }
 
 /* [-0, +0, m] Gives the function at `idx` (a main chunk) a fresh env. */
-static void set_fresh_env(lua_State *L, int idx)
+void vsg__lua_set_fresh_env(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
     push_env(L);
@@ -607,10 +464,6 @@ static int sb_xpcall(lua_State *L)
     status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
     return finish_pcall(L, status, 2);
 }
-
-/* Bytes of text per instruction charged by load(): compiling code takes
- * some 25 ns a byte, as much as a few VM instructions. */
-#define LOAD_BYTES 1
 
 /* [-0, +1, e] The reader sb_load() hands Lua's load for a reader function
  * (upvalue 1): each piece is charged before it is compiled. */
@@ -702,211 +555,9 @@ static int sb_print(lua_State *L)
     return 0;
 }
 
-/* ====================================================================
- * require
- * ==================================================================== */
-
-/* Nonzero when `name` is a dotted name of [A-Za-z_][A-Za-z0-9_-]* parts. */
-static int valid_module_name(const char *name, size_t len)
+const char *vsg__lua_search_path(const struct vsg_lua *s)
 {
-    int start = 1;
-
-    if (len == 0 || len > MODULE_NAME_MAX || strlen(name) != len) return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    c == '_';
-        int digit = (c >= '0' && c <= '9') || c == '-';
-
-        if (c == '.') {
-            if (start) return 0;
-            start = 1;
-        } else if (alpha || (!start && digit)) {
-            start = 0;
-        } else {
-            return 0;
-        }
-    }
-    return !start;
-}
-
-/* Reads at most VSG_LUA_MODULE_MAX bytes of `path` into `b`: 0 on success,
- * ENOENT when absent, EFBIG when too large, another errno otherwise. */
-static int read_file(const char *path, struct vsg_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-
-    if (f == NULL) return errno != 0 ? errno : EIO;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        rc = ENOENT;
-        goto done;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        enum vsg_err e = vsg_buf_append(b, chunk, n);
-
-        if (e != VSG_OK) {
-            rc = e == VSG_ERR_TOOBIG ? EFBIG : ENOMEM;
-            goto done;
-        }
-    }
-    if (ferror(f)) rc = EIO;
-done:
-    fclose(f);
-    return rc;
-}
-
-/*
- * [-0, +(1|0), v] Looks `name` up in the search path. On success pushes the
- * loaded chunk (no env set yet) and returns 1. Returns 0 with nothing
- * pushed when no file exists, after appending the tried paths to `tried`.
- * Raises for an unreadable file or a syntax error.
- */
-static int load_from_path(lua_State *L, struct vsg_lua *s, const char *name,
-                          char *tried, size_t triedsz)
-{
-    const char *t = s->path;
-
-    while (t != NULL && *t != '\0') {
-        const char *end = strchr(t, ';'), *q;
-        size_t tlen = end != NULL ? (size_t)(end - t) : strlen(t);
-        char path[4096], display[LUA_IDSIZE + 2];
-        size_t used = strlen(tried), compiled;
-        struct vsg_buf text;
-        int rc, status, n;
-
-        q = memchr(t, '?', tlen);
-        if (q == NULL || tlen >= 2048) goto next;
-        n = snprintf(path, sizeof path, "%.*s", (int)(q - t), t);
-        for (const char *c = name; *c != '\0' && n < (int)sizeof path - 1;
-             c++)
-            path[n++] = *c == '.' ? '/' : *c;
-        (void)snprintf(path + n, sizeof path - (size_t)n, "%.*s",
-                       (int)(tlen - (size_t)(q - t) - 1), q + 1);
-        /* Messages show the path from the folder holding the template's
-         * '?' part on: "plugins/by_type.lua". */
-        {
-            const char *d = q, *shown = path;
-            int slashes = 0;
-            size_t sl;
-
-            while (d > t && slashes < 2) {
-                d--;
-                if (*d == '/') slashes++;
-            }
-            if (slashes == 2) shown = path + (d - t) + 1;
-            sl = strlen(shown);
-            if (sl > sizeof display - 2) sl = sizeof display - 2;
-            display[0] = '=';
-            memcpy(display + 1, shown, sl);
-            display[sl + 1] = '\0';
-        }
-        vsg_buf_init(&text, VSG_LUA_MODULE_MAX);
-        rc = read_file(path, &text);
-        if (rc == ENOENT || rc == ENOTDIR) {
-            vsg_buf_cleanup(&text);
-            (void)snprintf(tried + used, triedsz - used, "\n\tno file '%s'",
-                           path);
-            goto next;
-        }
-        if (rc != 0) {
-            vsg_buf_cleanup(&text);
-            return luaL_error(L, "cannot read module '%s' from %s: %s", name,
-                              path,
-                              rc == EFBIG ? "file too large" : strerror(rc));
-        }
-        /* lua_load never raises: the C buffer is freed on every path. */
-        status = luaL_loadbufferx(L, text.data != NULL ? text.data : "",
-                                  text.len, display, "t");
-        compiled = text.len;
-        vsg_buf_cleanup(&text);
-        vsg_lua_meter(L, compiled / LOAD_BYTES); /* As load() charges. */
-        if (status != LUA_OK) return lua_error(L);
-        return 1;
-    next:
-        t = end != NULL ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-/* [-1, +1, e] require(name), sandboxed; see host.h. */
-static int sb_require(lua_State *L)
-{
-    struct vsg_lua *s = vsg_lua_from(L);
-    size_t len;
-    const char *name = luaL_checklstring(L, 1, &len);
-    char tried[1024];
-    int status;
-
-    lua_settop(L, 1);
-    if (!valid_module_name(name, len))
-        return luaL_error(L, "invalid module name '%s' (use dotted names "
-                             "such as 'lib.conditions')", name);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_loaded); /* 2: loaded */
-    lua_pushvalue(L, 1);
-    if (lua_rawget(L, 2) != LUA_TNIL) {             /* 3 */
-        if (lua_touserdata(L, 3) == (void *)&key_loading)
-            return luaL_error(L, "loop while loading module '%s'", name);
-        return 1;
-    }
-    lua_pop(L, 1);
-    if (strcmp(name, "vsg") == 0) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_vsgro);
-        return 1;
-    }
-    if (strncmp(name, "vsg.", 4) == 0) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_vsg);
-        if (lua_getfield(L, -1, name + 4) != LUA_TNIL) return 1;
-        return luaL_error(L, "module '%s' not found: no library vsg.%s",
-                          name, name + 4);
-    }
-
-    /* 3: the chunk, from memory first, then from the search path. */
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_modules);
-    lua_pushvalue(L, 1);
-    if (lua_rawget(L, -2) == LUA_TSTRING) {
-        size_t n;
-        const char *src = lua_tolstring(L, -1, &n);
-        const char *chunkname = lua_pushfstring(L, "=%s.lua", name);
-
-        vsg_lua_meter(L, n / LOAD_BYTES); /* As load() charges. */
-        status = luaL_loadbufferx(L, src, n, chunkname, "t");
-        if (status != LUA_OK) return lua_error(L);
-        lua_replace(L, 3);
-        lua_settop(L, 3);
-    } else {
-        lua_settop(L, 2);
-        (void)snprintf(tried, sizeof tried, "\n\tno in-memory module '%s'",
-                       name);
-        if (!load_from_path(L, s, name, tried, sizeof tried))
-            return luaL_error(L, "module '%s' not found:%s", name, tried);
-    }
-    set_fresh_env(L, 3);
-
-    /* Mark it loading, run it, cache what it returns (true for nothing);
-     * on error forget it so that a later require tries again. */
-    lua_pushvalue(L, 1);
-    lua_pushlightuserdata(L, (void *)&key_loading);
-    lua_rawset(L, 2);
-    lua_pushvalue(L, 1);
-    status = lua_pcall(L, 1, 1, 0);                 /* 3: result or error */
-    if (status != LUA_OK) {
-        lua_pushvalue(L, 1);
-        lua_pushnil(L);
-        lua_rawset(L, 2);
-        return lua_error(L);
-    }
-    if (lua_isnil(L, 3)) {
-        lua_pop(L, 1);
-        lua_pushboolean(L, 1);
-    }
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 3);
-    lua_rawset(L, 2);
-    return 1;
+    return s->path;
 }
 
 /* ====================================================================
@@ -935,7 +586,7 @@ static void add_sub(lua_State *L, lua_CFunction open, const char *field,
 
 /* [-1, +1, -] vsg.isnull(v): true for nil and vsg.null (a JSON null,
  * which is truthy), so `if vsg.isnull(e.data.Vm) then` reads right. */
-static int l_isnull(lua_State *L)
+int vsg__lua_isnull(lua_State *L)
 {
     lua_pushboolean(L, lua_isnoneornil(L, 1) || vsg_lua_isnull(L, 1));
     return 1;
@@ -983,7 +634,7 @@ static int setup(lua_State *L)
     lua_setfield(L, g, "xpcall");
     lua_pushcfunction(L, sb_print);
     lua_setfield(L, g, "print");
-    lua_pushcfunction(L, sb_require);
+    lua_pushcfunction(L, vsg__lua_require);
     lua_setfield(L, g, "require");
     lua_getfield(L, 2, "load");
     lua_pushcclosure(L, sb_load, 1);
@@ -1019,17 +670,17 @@ static int setup(lua_State *L)
     lua_createtable(L, 0, 8);                              /* 9: real vsg */
     vsg_lua_pushnull(L);
     lua_setfield(L, 9, "null");
-    lua_pushcfunction(L, l_isnull);
+    lua_pushcfunction(L, vsg__lua_isnull);
     lua_setfield(L, 9, "isnull");
     add_sub(L, vsg__lua_open_log, "log", "vsg.log");
     add_sub(L, vsg__lua_open_json, "json", "vsg.json");
     add_sub(L, vsg__lua_open_time, "time", "vsg.time");
     add_sub(L, vsg__lua_open_url, "url", "vsg.url");
     lua_pushvalue(L, 9);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_vsg);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_vsg);
     vsg__lua_push_readonly(L, 9, "vsg");
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_vsgro);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_vsgro);
     lua_setfield(L, g, "vsg");
 
     /* The env metatable: reads fall back to the allow-list; hidden. */
@@ -1041,9 +692,9 @@ static int setup(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_envmt);
 
     lua_newtable(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_loaded);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_loaded);
     lua_newtable(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_modules);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_modules);
     return 0;
 }
 
@@ -1148,7 +799,9 @@ struct vsg_lua *vsg_lua_from(lua_State *L)
 {
     void *ud = NULL;
 
-    (void)lua_getallocf(L, &ud);
+    /* A plain interpreter that loaded vsg.so (lua_module.c) has another
+     * allocator: no host state, so nothing is metered there. */
+    if (lua_getallocf(L, &ud) != state_alloc) return NULL;
     return ud;
 }
 
@@ -1181,6 +834,7 @@ void vsg__lua_charge(lua_State *L, uint64_t n)
 {
     struct vsg_lua *s = vsg_lua_from(L);
 
+    if (s == NULL) return;
     /* Saturating; the next hook or vsg_lua_meter() enforces it. */
     s->steps = n > UINT64_MAX - s->steps ? UINT64_MAX : s->steps + n;
 }
@@ -1189,14 +843,14 @@ void vsg_lua_meter(lua_State *L, uint64_t n)
 {
     struct vsg_lua *s = vsg_lua_from(L);
 
-    if (s->depth > 0 && over_limits(L, s, n, 0)) raise_limit(L, s);
+    if (s != NULL && s->depth > 0 && over_limits(L, s, n, 0)) raise_limit(L, s);
 }
 
 int vsg__lua_over(lua_State *L, uint64_t n)
 {
     struct vsg_lua *s = vsg_lua_from(L);
 
-    return s->depth > 0 && over_limits(L, s, n, 0);
+    return s != NULL && s->depth > 0 && over_limits(L, s, n, 0);
 }
 
 /* ====================================================================
@@ -1222,7 +876,7 @@ void vsg_lua_check_context(lua_State *L, unsigned allowed, const char *what)
     struct vsg_lua *s = vsg_lua_from(L);
 
     if (((unsigned)s->ctx & allowed) != 0) return;
-    luaL_error(L, "%s is not allowed %s", what, context_phrase(s->ctx));
+    luaL_error(L, "%s is not allowed %s", what, vsg__lua_context_phrase(s->ctx));
 }
 
 /* [-n, +r, e] The wrapper of guarded functions. Upvalues: 1 the struct
@@ -1235,7 +889,7 @@ static int guarded_call(lua_State *L)
     if (((unsigned)s->ctx & r->contexts) == 0)
         return luaL_error(L, "%s.%s is not allowed %s",
                           lua_tostring(L, lua_upvalueindex(2)), r->name,
-                          context_phrase(s->ctx));
+                          vsg__lua_context_phrase(s->ctx));
     return r->fn(L);
 }
 
@@ -1422,7 +1076,7 @@ static int load_protected(lua_State *L)
                           a->name + 1);
     if (luaL_loadbufferx(L, a->src, a->len, a->name, "t") != LUA_OK)
         return lua_error(L);
-    set_fresh_env(L, -1);
+    vsg__lua_set_fresh_env(L, -1);
     return 1;
 }
 
@@ -1455,7 +1109,7 @@ static int add_module_protected(lua_State *L)
 {
     const struct module_args *a = lua_touserdata(L, 1);
 
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_modules);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_modules);
     lua_pushstring(L, a->name);
     lua_pushlstring(L, a->src, a->len);
     lua_rawset(L, -3);
@@ -1468,7 +1122,7 @@ enum vsg_err vsg_lua_add_module(struct vsg_lua *s, const char *name,
 {
     struct module_args a;
 
-    if (name == NULL || !valid_module_name(name, strlen(name)) ||
+    if (name == NULL || !vsg__lua_valid_module_name(name, strlen(name)) ||
         strcmp(name, "vsg") == 0 || strncmp(name, "vsg.", 4) == 0)
         return vsg_error_set(err, VSG_ERR_INVAL, "invalid module name '%s'",
                              name != NULL ? name : "(null)");
@@ -1489,7 +1143,7 @@ static int add_library_protected(lua_State *L)
 {
     const struct library_args *a = lua_touserdata(L, 1);
 
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_vsg);          /* 2 */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &vsg__lua_key_vsg);          /* 2 */
     if (lua_getfield(L, 2, a->name) != LUA_TNIL)
         return luaL_error(L, "vsg.%s already exists", a->name);
     lua_pop(L, 1);

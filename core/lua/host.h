@@ -210,8 +210,9 @@ void vsg_lua_close(struct vsg_lua *s);
 /* The lua_State of `s` (borrowed; use it only from the owning thread). */
 lua_State *vsg_lua_L(struct vsg_lua *s);
 
-/* The struct vsg_lua a lua_State belongs to (any of its threads). Only
- * for states made by vsg_lua_newstate(). */
+/* The struct vsg_lua a lua_State belongs to (any of its threads), or NULL
+ * for a state vsg_lua_newstate() did not make (a plain interpreter that
+ * loaded the vsg.so module; vsg_lua_meter() then charges nothing). */
 struct vsg_lua *vsg_lua_from(lua_State *L);
 
 /* ====================================================================

@@ -24,6 +24,9 @@ int vsg__lua_open_json(lua_State *L);
 int vsg__lua_open_time(lua_State *L);
 int vsg__lua_open_url(lua_State *L);
 
+/* [-1, +1, -] vsg.isnull(v): true for nil and vsg.null. */
+int vsg__lua_isnull(lua_State *L);
+
 /* [-0, +0, m] Creates the registry entries lua_json.c needs (the array
  * and object marker metatables, the box metatable, vsg.null's metatable).
  * Called once per state by the host's setup. */
@@ -76,5 +79,36 @@ void vsg__lua_push_readonly(lua_State *L, int idx, const char *name);
  * its __pairs so that every field is in it, for readers that see tables raw
  * (vsg.json.encode). Errors are swallowed: the table is then as it was. */
 void vsg__lua_complete_lazy(lua_State *L, int idx);
+
+/* Registry keys host.c and require.c share (their addresses). */
+extern const char vsg__lua_key_loaded;  /* require's cache: name -> value. */
+extern const char vsg__lua_key_modules; /* In-memory modules: name -> text. */
+extern const char vsg__lua_key_vsg;     /* The real vsg table. */
+extern const char vsg__lua_key_vsgro;   /* The read-only proxy of vsg. */
+extern const char vsg__lua_key_loading; /* Marks a module whose body runs. */
+
+/* Bytes of text per instruction charged by load() and require:
+ * compiling code takes some 25 ns a byte, as much as a few VM
+ * instructions. */
+#define LOAD_BYTES 1
+
+/* Longest module name require takes. */
+#define MODULE_NAME_MAX 128
+
+/* Nonzero when `name` is a dotted name of [A-Za-z_][A-Za-z0-9_-]* parts. */
+int vsg__lua_valid_module_name(const char *name, size_t len);
+
+/* [-1, +1, e] The sandbox's require(name). */
+int vsg__lua_require(lua_State *L);
+
+/* [-0, +0, m] Gives the function at `idx` a fresh env (reads fall through
+ * to the sandbox's globals, writes stay in it). */
+void vsg__lua_set_fresh_env(lua_State *L, int idx);
+
+/* require's file templates of state `s` ("dir/?.lua;..."), or NULL. */
+const char *vsg__lua_search_path(const struct vsg_lua *s);
+
+/* How misuse messages name a context: "... is not allowed <phrase>". */
+const char *vsg__lua_context_phrase(enum vsg_lua_context ctx);
 
 #endif

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +698,15 @@ enum vsg_err vsg_lua_json_decode(lua_State *L, const char *text, size_t len,
  * vsg.json
  * ==================================================================== */
 
+/* The memory cap of the state; in a plain interpreter (vsg.so, no host
+ * state) none but what a buffer can hold. */
+static size_t state_memory(lua_State *L)
+{
+    struct vsg_lua *s = vsg_lua_from(L);
+
+    return s != NULL ? vsg_lua_limits(s).memory : SIZE_MAX / 2;
+}
+
 /* [-1, +1, e] vsg.json.encode(value) -> string; raises on values JSON
  * cannot hold. */
 static int json_encode(lua_State *L)
@@ -707,7 +717,7 @@ static int json_encode(lua_State *L)
     luaL_checkany(L, 1);
     lua_settop(L, 1);
     b = push_box(L);
-    vsg_buf_init(&b->buf, vsg_lua_limits(vsg_lua_from(L)).memory);
+    vsg_buf_init(&b->buf, state_memory(L));
     if (vsg_lua_json_encode(L, 1, &b->buf, &err) != VSG_OK) {
         /* The work done counts too: a loop of failing calls is stopped. */
         vsg__lua_charge(L, b->buf.len / JSON_BYTES_PER_INSTRUCTION);
@@ -725,7 +735,7 @@ static int json_encode(lua_State *L)
 /* [-1, +(1|2), m] vsg.json.decode(text) -> value | nil, err */
 static int json_decode(lua_State *L)
 {
-    size_t len, max = vsg_lua_limits(vsg_lua_from(L)).memory / 16;
+    size_t len, max = state_memory(L) / 16;
     const char *text = luaL_checklstring(L, 1, &len);
     char msg[128];
     struct box *b;

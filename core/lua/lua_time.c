@@ -10,11 +10,18 @@
  *                                 nsec is absent
  *   parse_duration(s)          -> nanoseconds | nil, err ("1h30m", "2.5s")
  *   format_duration(ns)        -> Go's notation ("1h30m0s")
+ *   parse_iso8601_duration(s)  -> milliseconds | nil, err, why: an ISO-8601
+ *                                 duration ("PT0.5S", "P1DT2H"), the rule
+ *                                 of Knative's backoffDelay; why is
+ *                                 "syntax" (not such a duration; so is a
+ *                                 string with a NUL byte) or "range" (well
+ *                                 formed but past ~292 million years)
  *
  * Bad argument types and out-of-range values passed to format* raise;
  * unparsable text returns nil, err.
  */
 #include <math.h>
+#include <string.h>
 
 #include <lauxlib.h>
 
@@ -104,6 +111,26 @@ static int time_parse_duration(lua_State *L)
     return 1;
 }
 
+/* [-1, +(1|3), m] vsg.time.parse_iso8601_duration(s) */
+static int time_parse_iso8601_duration(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    struct vsg_error err;
+    enum vsg_err rc = VSG_ERR_PARSE;
+    int64_t ms;
+
+    if (strlen(s) == len) rc = vsg_iso8601_duration_parse(s, &ms, &err);
+    if (rc != VSG_OK) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "invalid ISO-8601 duration '%s'", s);
+        lua_pushstring(L, rc == VSG_ERR_RANGE ? "range" : "syntax");
+        return 3;
+    }
+    lua_pushinteger(L, (lua_Integer)ms);
+    return 1;
+}
+
 /* [-1, +1, v] vsg.time.format_duration(ns) */
 static int time_format_duration(lua_State *L)
 {
@@ -124,11 +151,12 @@ static const struct vsg_lua_reg time_funcs[] = {
     {"format", time_format, VSG_LUA_CTX_ANY},
     {"parse_duration", time_parse_duration, VSG_LUA_CTX_ANY},
     {"format_duration", time_format_duration, VSG_LUA_CTX_ANY},
+    {"parse_iso8601_duration", time_parse_iso8601_duration, VSG_LUA_CTX_ANY},
     {NULL, NULL, 0}};
 
 int vsg__lua_open_time(lua_State *L)
 {
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 7);
     vsg_lua_setfuncs(L, "vsg.time", time_funcs);
     return 1;
 }

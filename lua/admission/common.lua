@@ -1,36 +1,19 @@
 --- Pieces shared by the VSphereSource and VSphereBinding admission modules:
--- JSON null handling, the known-fields walker (unknown fields are rejected,
--- as the Go webhook's "disallow unknown fields" decoder did), the auth spec
--- (address, secretRef) and Knative Destination rules, ISO-8601 durations
--- and PEM certificates. Pure functions; errors go to a lib.fielderrors
--- collector.
+-- JSON null handling (lib.tables), the known-fields walker (unknown fields
+-- are rejected, as the Go webhook's "disallow unknown fields" decoder did),
+-- the auth spec (address, secretRef) and Knative Destination rules,
+-- ISO-8601 durations and PEM certificates. Pure functions; errors go to a
+-- lib.fielderrors collector.
+local T = require("lib.tables")
 local fe = require("lib.fielderrors")
 local urls = require("lib.urls")
+local vsg = require("vsg")
 
 local M = {}
 
---- Whether `v` is JSON null: vsg.null (a light userdata) or the fake's
--- sentinel table (package.loaded.vsg.null) in specs. The sandbox has no
--- `package` (there vsg.null is the light userdata above).
-function M.is_null(v)
-  if type(v) == "userdata" then return true end
-  local vsg = type(package) == "table" and package.loaded.vsg or nil
-  return v ~= nil and type(vsg) == "table" and v == vsg.null
-end
-
---- `v` when it is a table (and not the null sentinel), else nil.
-function M.tbl(v)
-  if type(v) == "table" and not M.is_null(v) then return v end
-  return nil
-end
-
---- `v` when it is a non-empty string, else nil.
-function M.str(v)
-  return type(v) == "string" and v ~= "" and v or nil
-end
-
---- Whether `v` is absent: nil or JSON null (Go decodes null as the zero value).
-function M.absent(v) return v == nil or M.is_null(v) end
+-- JSON null and the shapes of values: lib.tables (is_null, absent, tbl,
+-- str), kept under these names for the admission modules.
+M.is_null, M.absent, M.tbl, M.str = T.is_null, T.absent, T.tbl, T.str
 
 --- Whether a string field is unset: absent or "" (a value of another type
 -- is reported by the walker, not as missing).
@@ -88,12 +71,7 @@ local function join(path, key)
   return path .. "." .. key
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = T.sorted_keys
 
 --- Checks `v` against `schema` (built with object/map/array and the scalar
 -- kinds above): `unknown field "<key>"` at the path of each key the schema
@@ -253,39 +231,20 @@ M.DESTINATION = M.object({
 })
 
 -- ------------------------------------------------------------------
--- ISO-8601 durations (the grammar of core/cloudevents/delivery.c)
+-- ISO-8601 durations (vsg.time.parse_iso8601_duration, the rule the
+-- event sender reads backoffDelay by: base/vtime.c)
 -- ------------------------------------------------------------------
 
---- Whether `s` is an ISO-8601 duration "PnYnMnWnDTnHnMnS": designators in
--- that order, each at most once, at least one; 'T' before H/M/S and
+--- Whether `s` is an ISO-8601 duration "PnYnMnWnDTnHnMnS" (designators
+-- in that order, each at most once, at least one; 'T' before H/M/S and
 -- followed by at least one of them; decimal fractions ("." or ",") on any
--- number; no sign.
+-- number; no sign). The webhook checks the grammar only: a well-formed
+-- duration too long for the sender (why == "range", past ~292 million
+-- years) is admitted, as it always was.
 function M.is_iso8601_duration(s)
-  if type(s) ~= "string" or s:sub(1, 1) ~= "P" then return false end
-  local units = { date = "YMWD", time = "HMS" }
-  local part, next_at = "date", 1
-  local any, any_time, in_time = false, false, false
-  local i = 2
-  while i <= #s do
-    local ch = s:sub(i, i)
-    if ch == "T" then
-      if in_time then return false end
-      in_time, part, next_at = true, "time", 1
-      i = i + 1
-    else
-      local num = s:match("^%d*[.,]?%d*", i)
-      if not num:find("%d") then return false end
-      i = i + #num
-      local unit = s:sub(i, i)
-      local at = unit ~= "" and units[part]:find(unit, next_at, true)
-      if not at then return false end
-      next_at = at + 1
-      any = true
-      if in_time then any_time = true end
-      i = i + 1
-    end
-  end
-  return any and (not in_time or any_time)
+  if type(s) ~= "string" then return false end
+  local ms, _, why = vsg.time.parse_iso8601_duration(s)
+  return ms ~= nil or why == "range"
 end
 
 return M

@@ -1,9 +1,13 @@
---- Go time.Duration.String() for whole seconds.
+--- Go time.Duration.String() for whole seconds: vsg.time.format_duration
+-- (base/vtime.c, the one formatter) of s seconds, clamped to what a Go
+-- Duration holds.
 --
 --   durations.go_seconds(0)    --> "0s"
 --   durations.go_seconds(10)   --> "10s"
 --   durations.go_seconds(300)  --> "5m0s"
 --   durations.go_seconds(3661) --> "1h1m1s"
+local vsg = require("vsg")
+
 local M = {}
 
 --- Largest whole number of seconds a Go time.Duration (int64 nanoseconds)
@@ -12,21 +16,9 @@ M.MAX_SECONDS = 9223372036
 
 function M.go_seconds(s)
   assert(math.type(s) == "integer", "durations.go_seconds: integer seconds expected")
-  local neg = s < 0
-  if neg then s = -s end
   if s > M.MAX_SECONDS then s = M.MAX_SECONDS end
-  if s == 0 then return "0s" end
-  local h, m = s // 3600, (s % 3600) // 60
-  local sec = s % 60
-  local out
-  if h > 0 then
-    out = string.format("%dh%dm%ds", h, m, sec)
-  elseif m > 0 then
-    out = string.format("%dm%ds", m, sec)
-  else
-    out = string.format("%ds", sec)
-  end
-  return neg and ("-" .. out) or out
+  if s < -M.MAX_SECONDS then s = -M.MAX_SECONDS end
+  return vsg.time.format_duration(s * 1000000000)
 end
 
 return M

@@ -12,6 +12,8 @@
 --   gojson.encode({ extensions = { b = "1", a = "2" } })
 --                                              --> {"extensions":{"a":"2","b":"1"}}
 --   gojson.struct({ { "maxAge", gojson.string("5m0s") }, { "period", ... } })
+local T = require("lib.tables")
+
 local M = {}
 
 local HEX = "0123456789abcdef"
@@ -66,14 +68,11 @@ function M.string(s)
   return table.concat(out)
 end
 
+-- Object keys in Go's order (lib.tables.sorted_keys: string order); only
+-- string keys are JSON.
 local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do
-    assert(type(k) == "string", "gojson: object keys must be strings")
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  return keys
+  for k in pairs(t) do assert(type(k) == "string", "gojson: object keys must be strings") end
+  return T.sorted_keys(t)
 end
 
 local function is_array(t)

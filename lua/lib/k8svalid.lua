@@ -115,12 +115,7 @@ function M.is_c_identifier(s)
   return { regex_error(C_IDENTIFIER_MSG, C_IDENTIFIER_FMT, "my_name", "MY_NAME", "MyName") }
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = require("lib.tables").sorted_keys
 
 local function check_key(k)
   local errs = M.is_qualified_name(k)

@@ -18,12 +18,12 @@
 --  - ref + uri: the uri is resolved against the ref's URL (RFC 3986).
 -- `retry` is true when the failure may go away by itself (an API error
 -- other than NotFound); the reconciler then returns an error to back off.
+local T = require("lib.tables")
 local urls = require("lib.urls")
 
 local M = {}
 
-local function tbl(v) return type(v) == "table" and v or nil end
-local function str(v) return type(v) == "string" and v ~= "" and v or nil end
+local tbl, str = T.tbl, T.str
 
 --- A short human description of a ref: `Broker "default" (eventing.knative.dev/v1)`.
 function M.describe(ref, ns)

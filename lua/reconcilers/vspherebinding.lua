@@ -21,9 +21,10 @@
 --     include label if vsgate set it (unlabel_namespace; a Conflict or
 --     another retryable error is retried, others are logged and the label
 --     stays); then the driver removes the finalizer.
--- Watches: the built-in PodSpecable kinds (their events requeue the
--- bindings that track them); any other kind named by a binding is tracked
--- through ctx.track.
+-- Watches: the built-in PodSpecable kinds of lib.podspecable that every
+-- cluster serves (their events requeue the bindings that track them); any
+-- other kind named by a binding, Knative's included, is tracked through
+-- ctx.track.
 local vsg = require("vsg")
 local bind = require("binding.vsphere")
 local T = require("lib.tables")
@@ -41,14 +42,13 @@ local M = {
   -- work queue (controller.NewImpl(c, logger, "VSphereBindings")).
   metrics_name = "VSphereBindings",
   finalizer = "vspherebindings.sources.tanzu.vmware.com",
-  watches = {
-    { apiVersion = "apps/v1", kind = "Deployment", resource = "deployments", tracker = true },
-    { apiVersion = "apps/v1", kind = "StatefulSet", resource = "statefulsets", tracker = true },
-    { apiVersion = "apps/v1", kind = "DaemonSet", resource = "daemonsets", tracker = true },
-    { apiVersion = "apps/v1", kind = "ReplicaSet", resource = "replicasets", tracker = true },
-    { apiVersion = "batch/v1", kind = "Job", resource = "jobs", tracker = true },
-  },
+  watches = {},
 }
+for _, k in ipairs(require("lib.podspecable")) do
+  if not k.optional then
+    M.watches[#M.watches + 1] = { apiVersion = k.apiVersion, kind = k.kind, resource = k.resource, tracker = true }
+  end
+end
 
 local function code(err) return type(err) == "table" and err.code or nil end
 local function errmsg(err)
@@ -72,23 +72,6 @@ function M.set_ready(status, now, st, reason, message)
   c.status, c.reason, c.message = st, reason, message
 end
 
-local function label_selector(sel)
-  local parts = {}
-  local keys = {}
-  for k in pairs(tbl(sel.matchLabels) or {}) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(sel.matchLabels[k]) end
-  for _, e in ipairs(tbl(sel.matchExpressions) or {}) do
-    local vals = table.concat(tbl(e.values) or {}, ",")
-    if e.operator == "In" then parts[#parts + 1] = e.key .. " in (" .. vals .. ")"
-    elseif e.operator == "NotIn" then parts[#parts + 1] = e.key .. " notin (" .. vals .. ")"
-    elseif e.operator == "Exists" then parts[#parts + 1] = e.key
-    elseif e.operator == "DoesNotExist" then parts[#parts + 1] = "!" .. e.key end
-  end
-  return table.concat(parts, ",")
-end
-M.label_selector = label_selector
-
 --- The subjects of binding b: list (possibly empty), or nil, reason, message.
 function M.subjects(ctx, b)
   local spec = tbl(b.spec) or {}
@@ -110,7 +93,9 @@ function M.subjects(ctx, b)
   local sel = tbl(subject.selector)
   if not sel then return nil, "SubjectUnavailable", "the subject has neither name nor selector" end
   if ctx.track then ctx.track(av, kind, ns, "*") end -- any object of the kind may start matching
-  local list, err = vsg.kube.list(av, kind, ns, { labelSelector = label_selector(sel) })
+  -- The LabelSelector as it is: vsg.kube.list writes it as selector text
+  -- (C's kube/selector.h, the one writer of that syntax).
+  local list, err = vsg.kube.list(av, kind, ns, { labelSelector = sel })
   if err then return nil, "SubjectUnavailable", errmsg(err) end
   local out = {}
   for _, o in ipairs(tbl(list) and (tbl(list.items) or list) or {}) do
@@ -329,7 +314,7 @@ function M.reconcile(ctx, b)
     for _, c in ipairs(b.status.conditions) do
       if tbl(c) and c.type == "Ready" then ready = c end
     end
-    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, (tbl(vsg.time) or {}).parse)) }
+    return { requeue_after = conditions.recheck_after(conditions.waited(ready, ctx.now, vsg.time.parse)) }
   end
   return nil
 end

@@ -238,7 +238,7 @@ end
 
 -- Seconds since condition `ctype` last changed (0 when that is unknown).
 function Run:waited(ctype)
-  return conditions.waited(self.m:get(ctype), self.ctx.now, (tbl(vsg.time) or {}).parse)
+  return conditions.waited(self.m:get(ctype), self.ctx.now, vsg.time.parse)
 end
 
 -- Step 5: sink and dead-letter sink.

@@ -7,29 +7,16 @@
 --   dedup.window(60)
 --   dedup.window(10, function(e) return e.type .. (e.data.Vm and e.data.Vm.Name or "") end)
 local util = require("filter.util")
+local vsg = require("vsg")
 local M = {}
 
---- Seconds since the epoch of an RFC 3339 UTC time (fraction kept).
+--- Seconds since the epoch (a float, fraction kept) of an RFC 3339 time,
+-- read by vsg.time.parse (offsets applied); nil for anything else.
 function M.parse_time(s)
   if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec, frac = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)[Tt](%d%d):(%d%d):(%d%d)(%.?%d*)")
-  if not y then return nil end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  -- days from civil (Howard Hinnant), independent of the local zone
-  y = mo <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (mo + (mo > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  local days = era * 146097 + doe - 719468
-  local t = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
-  local sign, oh, om = s:match("([+-])(%d%d):(%d%d)$")
-  if sign then
-    local off = tonumber(oh) * 3600 + tonumber(om) * 60
-    t = sign == "+" and t - off or t + off
-  end
-  return t
+  local sec, nsec = vsg.time.parse(s)
+  if not sec then return nil end
+  return sec + nsec / 1e9
 end
 
 local function default_key(event)

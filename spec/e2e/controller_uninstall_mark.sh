@@ -1,4 +1,4 @@
-# The uninstall mark (cmd/uninstall.h): while the system namespace carries a fresh
+# The uninstall mark (controller/uninstall.h): while the system namespace carries a fresh
 # sources.tanzu.vmware.com/uninstalling, the controller adds no VSphereBinding finalizer (it
 # would hold the CRDs' deletion forever) but still reconciles; a mark older than 120 s (an
 # uninstall that never happened, or a forged request) stops counting, and a binding that was

@@ -70,7 +70,14 @@ rule_of() { # rule_of PLURAL: the rule naming it, or nothing
 has_rule() { [ -n "$(rule_of "$1")" ]; }
 no_rule() { [ -z "$(rule_of "$1")" ]; }
 R='"operations":["CREATE","UPDATE"]'
-BUILTIN='[{"apiGroups":["apps"],"apiVersions":["v1"],'$R',"resources":["daemonsets","deployments","replicasets","statefulsets"],"scope":"Namespaced"},{"apiGroups":["batch"],"apiVersions":["v1"],'$R',"resources":["jobs"],"scope":"Namespaced"},{"apiGroups":["serving.knative.dev"],"apiVersions":["v1"],'$R',"resources":["configurations","services"],"scope":"Namespaced"}]'
+# The built-in rules, from their one source (lua/lib/podspecable.lua through
+# lua/webhook/configurations.lua), not a copy.
+# (lib.gojson uses the real vsg module, vsg.so, from VSG_LUA_CMODULES.)
+[ -f "${VSG_LUA_CMODULES:-}/vsg.so" ] || fail "VSG_LUA_CMODULES (<build>/lua-cmodules with vsg.so) is not set"
+BUILTIN=$(VSG_SRC=$VSG_SOURCE_DIR lua5.4 -e 'package.path = os.getenv("VSG_SRC") .. "/lua/?.lua;" .. package.path
+  package.cpath = os.getenv("VSG_LUA_CMODULES") .. "/?.so;" .. package.cpath
+  print(require("lib.gojson").encode(require("webhook.configurations").builtin_rules()))' | jq -c .)
+[ "$(jq length <<<"$BUILTIN")" -ge 3 ] || fail "no built-in rules from lua/webhook/configurations.lua: $BUILTIN"
 selectors() { k get "$WHB" -o json | jq -c '.webhooks[0] | [.namespaceSelector, .objectSelector]'; }
 sel0=$(selectors)
 expect_contains "$sel0" '{"key":"bindings.knative.dev/exclude","operator":"NotIn","values":["true"]}' "exclusion-mode selectors"

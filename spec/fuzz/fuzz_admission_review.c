@@ -1,6 +1,6 @@
 /*
  * fuzz_admission_review.c - libFuzzer target for the decoding of
- * AdmissionReviews (vsg_webhook_review_decode(), core/cmd/webhook_review.c)
+ * AdmissionReviews (vsg_webhook_review_decode(), core/webhook/webhook_review.c)
  * and the JSON Patch the mutating webhooks compute in C
  * (vsg_jsonpatch_diff()).
  *
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/jsonpatch.h"
-#include "cmd/webhook.h"
+#include "webhook/jsonpatch.h"
+#include "webhook/webhook.h"
 
 /* Nonzero when some object in `j` has a key twice (cJSON keeps both; a
  * patch names one of them). */

@@ -1,6 +1,9 @@
---- Spec helper: an in-memory stand-in for the controller's `vsg` module
--- (vsg.kube, vsg.hash.md5, vsg.json.decode, vsg.log) that records every
--- write, so reconciler specs can assert exact objects and "no writes".
+--- Spec helper: an in-memory stand-in for the parts of the controller's
+-- `vsg` module that need a running vsgate (vsg.kube, vsg.hash.md5,
+-- vsg.log, vsg.filter), recording every write, so reconciler specs can
+-- assert exact objects and "no writes". Everything else (vsg.null,
+-- vsg.isnull, vsg.json, vsg.time, vsg.url) is the real module, vsg.so
+-- (spec/lua/helper.lua).
 --
 --   local fake = require("fake_kube")
 --   local vsg = fake.install()          -- package.loaded.vsg = vsg
@@ -48,102 +51,21 @@ function M.md5(s)
   return (out:match("^(%x+)"))
 end
 
--- A small JSON decoder (objects, arrays, strings, numbers, literals).
-local function decode(text)
-  local pos = 1
-  local function ws() pos = text:find("[^ \t\r\n]", pos) or #text + 1 end
-  local value
-  local function str()
-    local out = {}
-    pos = pos + 1
-    while true do
-      local c = text:sub(pos, pos)
-      if c == "" then error("unterminated string") end
-      if c == '"' then pos = pos + 1; break end
-      if c == "\\" then
-        local e = text:sub(pos + 1, pos + 1)
-        local map = { n = "\n", t = "\t", r = "\r", b = "\b", f = "\f", ["/"] = "/", ["\\"] = "\\", ['"'] = '"' }
-        if e == "u" then
-          out[#out + 1] = utf8.char(tonumber(text:sub(pos + 2, pos + 5), 16))
-          pos = pos + 6
-        else
-          out[#out + 1] = map[e]
-          pos = pos + 2
-        end
-      else
-        out[#out + 1] = c
-        pos = pos + 1
-      end
-    end
-    return table.concat(out)
-  end
-  function value()
-    ws()
-    local c = text:sub(pos, pos)
-    if c == "{" then
-      local t = {}
-      pos = pos + 1
-      ws()
-      if text:sub(pos, pos) == "}" then pos = pos + 1; return t end
-      while true do
-        ws()
-        local k = str()
-        ws()
-        assert(text:sub(pos, pos) == ":", "expected :")
-        pos = pos + 1
-        t[k] = value()
-        ws()
-        local d = text:sub(pos, pos)
-        pos = pos + 1
-        if d == "}" then return t end
-        assert(d == ",", "expected ,")
-      end
-    elseif c == "[" then
-      local t = {}
-      pos = pos + 1
-      ws()
-      if text:sub(pos, pos) == "]" then pos = pos + 1; return t end
-      while true do
-        t[#t + 1] = value()
-        ws()
-        local d = text:sub(pos, pos)
-        pos = pos + 1
-        if d == "]" then return t end
-        assert(d == ",", "expected ,")
-      end
-    elseif c == '"' then
-      return str()
-    elseif text:sub(pos, pos + 3) == "true" then pos = pos + 4; return true
-    elseif text:sub(pos, pos + 4) == "false" then pos = pos + 5; return false
-    elseif text:sub(pos, pos + 3) == "null" then pos = pos + 4; return nil
-    else
-      local num = text:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
-      assert(num and #num > 0, "bad JSON at " .. pos)
-      pos = pos + #num
-      return math.tointeger(tonumber(num)) or tonumber(num)
-    end
-  end
-  local ok, v = pcall(value)
-  if not ok then return nil, v end
-  return v
-end
-M.json_decode = decode
 
 local noop = function() end
 
---- Installs a fake `vsg` as package.loaded.vsg and returns it.
---- The stand-in for vsg.null (JSON null; in a merge patch: delete).
-M.null = setmetatable({}, { __name = "vsg.null" })
+local real = require("vsg")
 
+--- vsg.null, the real one (JSON null; in a merge patch: delete).
+M.null = real.null
+
+--- Installs `vsg` as package.loaded.vsg and returns it: the stand-ins
+-- below over the real module.
 function M.install()
-  local vsg = {
+  local vsg = setmetatable({
     hash = { md5 = M.md5 },
-    json = { decode = decode },
     log = { debug = noop, info = noop, warn = noop, error = noop },
-    null = M.null,
-    -- vsg.url.redact (base/url.h), near enough: user info up to the last '@'.
-    url = { redact = function(s) return (s:gsub("(%a[%w+.-]*://)[^%s\"<>`]*@", "%1***@")) end },
-    -- vsg.filter.check (cmd/filter_check.c) compiles and dry-runs; here,
+    -- vsg.filter.check (filter/filter_check.c) compiles and dry-runs; here,
     -- compiling is enough to tell a good script from a broken one.
     filter = {
       check = function(data, key)
@@ -154,7 +76,7 @@ function M.install()
         return true
       end,
     },
-  }
+  }, { __index = real })
   vsg.kube = M.new()
   package.loaded.vsg = vsg
   return vsg

@@ -50,7 +50,8 @@ local function load_sample(name)
   return assert(env.filter, name .. ": no filter function")
 end
 
-local null = setmetatable({}, { __name = "vsg.null" })
+local vsg = require("vsg")
+local null = vsg.null
 
 local function event(class, data)
   return {
@@ -72,7 +73,7 @@ end
 
 describe("samples/filters", function()
   before_each(function()
-    _G.vsg = { null = null }
+    _G.vsg = vsg
     package.loaded.fields = nil
   end)
   after_each(function()

@@ -409,12 +409,18 @@ describe("VSphereBinding reconciler", function()
     assert.equal("true", ns_md().labels[INCLUDE])
   end)
 
-  it("builds label selectors", function()
-    assert.equal("a=1,b in (x,y),c,!d", reconciler.label_selector({
+  it("lists selector subjects with the binding's LabelSelector as it is", function()
+    local sel = {
       matchLabels = { a = "1" },
-      matchExpressions = { { key = "b", operator = "In", values = { "x", "y" } },
-                           { key = "c", operator = "Exists" }, { key = "d", operator = "DoesNotExist" } },
-    }))
+      matchExpressions = { { key = "b", operator = "In", values = { "x", "y" } } },
+    }
+    local seen
+    kube.list = function(_, _, _, opts)
+      seen = opts
+      return { items = {} }
+    end
+    run("reconcile", binding({ selector = sel }))
+    assert.are.same({ labelSelector = sel }, seen)
   end)
 
   it("finalize undoes exactly what was added", function()

@@ -366,7 +366,70 @@ static void test_write_all(void)
     CHECK_INT(vsg_write_all(-1, "", 0), 0);
 }
 
+/* ---- vsg_utf8_decode --------------------------------------------------- */
+
+/* Length vsg_utf8_decode gives for the n bytes of `s`; *r gets the rune,
+ * or stays 0x7777777 when there is none. */
+static size_t dec(const char *s, size_t n, uint32_t *r)
+{
+    *r = 0x7777777;
+    return vsg_utf8_decode((const unsigned char *)s, n, r);
+}
+
+static void test_utf8_decode(void)
+{
+    static const struct {
+        const char *s;
+        size_t n, len;
+        uint32_t rune;
+    } ok[] = {
+        {"A", 1, 1, 'A'},
+        {"\0", 1, 1, 0},
+        {"\x7F", 1, 1, 0x7F},
+        {"\xC2\x80", 2, 2, 0x80},           /* Smallest 2-byte. */
+        {"\xDF\xBF", 2, 2, 0x7FF},
+        {"\xE0\xA0\x80", 3, 3, 0x800},      /* Smallest 3-byte. */
+        {"\xED\x9F\xBF", 3, 3, 0xD7FF},     /* Just below the surrogates. */
+        {"\xEE\x80\x80", 3, 3, 0xE000},     /* Just above them. */
+        {"\xEF\xBF\xBD", 3, 3, 0xFFFD},
+        {"\xEF\xBF\xBF", 3, 3, 0xFFFF},
+        {"\xE2\x80\xA8", 3, 3, 0x2028},
+        {"\xF0\x90\x80\x80", 4, 4, 0x10000}, /* Smallest 4-byte. */
+        {"\xF0\x9F\x98\x80", 4, 4, 0x1F600},
+        {"\xF4\x8F\xBF\xBF", 4, 4, 0x10FFFF}, /* The last code point. */
+        {"\xC3\xA9xyz", 5, 2, 0xE9},        /* Only the first sequence. */
+    };
+    static const struct {
+        const char *s;
+        size_t n;
+    } bad[] = {
+        {"", 0},
+        {"\x80", 1}, {"\xBF", 1},                          /* Stray continuation. */
+        {"\xC0\x80", 2}, {"\xC1\xBF", 2},                  /* Overlong 2-byte. */
+        {"\xE0\x80\x80", 3}, {"\xE0\x9F\xBF", 3},          /* Overlong 3-byte. */
+        {"\xF0\x80\x80\x80", 4}, {"\xF0\x8F\xBF\xBF", 4},  /* Overlong 4-byte. */
+        {"\xED\xA0\x80", 3}, {"\xED\xBF\xBF", 3},          /* Surrogates. */
+        {"\xF4\x90\x80\x80", 4}, {"\xF5\x80\x80\x80", 4},  /* Above U+10FFFF. */
+        {"\xF7\xBF\xBF\xBF", 4}, {"\xF8\x88\x80\x80\x80", 5}, {"\xFF", 1}, {"\xFE", 1},
+        {"\xC3", 1}, {"\xE2\x82", 2}, {"\xF0\x9F\x98", 3}, /* Truncated by n. */
+        {"\xC3\xA9", 1}, {"\xE2\x82\xAC", 2},              /* Valid, but n cuts it. */
+        {"\xC3\x28", 2}, {"\xE2\x28\xA1", 3}, {"\xE2\x82\x28", 3},
+        {"\xF0\x9F\x98\x28", 4}, {"\xC3\xC3", 2},          /* Bad continuation. */
+    };
+    uint32_t r;
+
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        CHECK_INT(dec(ok[i].s, ok[i].n, &r), ok[i].len);
+        CHECK_INT(r, ok[i].rune);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(dec(bad[i].s, bad[i].n, &r), 0);
+        CHECK_INT(r, 0x7777777); /* Untouched. */
+    }
+}
+
 TEST_LIST = {
+    {"utf8_decode", test_utf8_decode},
     {"write_all", test_write_all},
     {"init_and_append", test_init_and_append},
     {"embedded_nul", test_embedded_nul},

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/vtime.h"
 
@@ -557,7 +558,73 @@ static void test_duration_parse_flag(void)
     CHECK(ns == 7); /* Untouched by the failures. */
 }
 
+/* ---- ISO-8601 durations ---------------------------------------------- */
+
+static int64_t dur(const char *s)
+{
+    int64_t ms = -12345;
+    struct vsg_error err;
+    if (vsg_iso8601_duration_parse(s, &ms, &err) != VSG_OK) return -1;
+    return ms;
+}
+
+static void test_iso8601(void)
+{
+    CHECK_INT(dur("PT0.2S"), 200);
+    CHECK_INT(dur("PT1S"), 1000);
+    CHECK_INT(dur("PT0,5S"), 500);
+    CHECK_INT(dur("PT1M"), 60000);
+    CHECK_INT(dur("PT1H"), 3600000);
+    CHECK_INT(dur("PT1H30M5S"), 5405000);
+    CHECK_INT(dur("PT1.5M"), 90000);
+    CHECK_INT(dur("P1D"), 86400000);
+    CHECK_INT(dur("P1W"), 7 * 86400000LL);
+    CHECK_INT(dur("P1DT2H"), 93600000);
+    CHECK_INT(dur("P1M"), (int64_t)(30.436875 * 86400000));
+    CHECK_INT(dur("P1Y"), (int64_t)(365.2425 * 86400000));
+    CHECK_INT(dur("PT0S"), 0);
+    CHECK_INT(dur("P0D"), 0);
+    CHECK_INT(dur("PT10S"), 10000);
+    CHECK_INT(dur("P.5D"), 43200000);  /* A fraction alone is a number. */
+    CHECK_INT(dur("P5.D"), 432000000); /* So are digits and a bare dot. */
+    CHECK_INT(dur("P1,5D"), 129600000);
+    CHECK_INT(dur("P1Y2M3W4DT5H6M7S"), 38994811000);
+    CHECK_INT(dur("PT0.05S"), 50);     /* Nearest ms, not 49. */
+    CHECK_INT(dur("PT0.0005S"), 1);
+    /* Bad syntax. */
+    CHECK_INT(dur(""), -1);
+    CHECK_INT(dur("P"), -1);
+    CHECK_INT(dur("PT"), -1);
+    CHECK_INT(dur("1S"), -1);
+    CHECK_INT(dur("PT1"), -1);
+    CHECK_INT(dur("P1H"), -1);     /* H needs T. */
+    CHECK_INT(dur("PT1D"), -1);    /* D is a date unit. */
+    CHECK_INT(dur("PT1S1M"), -1);  /* Out of order. */
+    CHECK_INT(dur("PT1S2S"), -1);  /* Repeated. */
+    CHECK_INT(dur("P1DT"), -1);    /* T without a time part. */
+    CHECK_INT(dur("-PT1S"), -1);
+    CHECK_INT(dur("PT.S"), -1);
+    CHECK_INT(dur("pt1s"), -1);
+    CHECK_INT(dur("PT1S "), -1);
+    CHECK_INT(dur("P.D"), -1);      /* No digit. */
+    CHECK_INT(dur("P1T"), -1);
+    CHECK_INT(dur("P1DTT1H"), -1);
+    CHECK_INT(dur("P1.5.5D"), -1);
+    CHECK_INT(dur("P+1D"), -1);
+    CHECK_INT(dur("P1M1Y"), -1);
+    CHECK_INT(dur(NULL), -1);
+    int64_t ms = 7;
+    struct vsg_error err;
+    CHECK_INT(vsg_iso8601_duration_parse("P999999999999Y", &ms, &err), VSG_ERR_RANGE);
+    CHECK_INT(vsg_iso8601_duration_parse("P99999999999999999999999999999999999Y", &ms, &err),
+              VSG_ERR_RANGE);
+    CHECK_INT(ms, 7);
+    CHECK_INT(vsg_iso8601_duration_parse("PTx", &ms, &err), VSG_ERR_PARSE);
+    CHECK(strstr(err.msg, "\"PTx\"") != NULL);
+}
+
 TEST_LIST = {
+    {"iso8601", test_iso8601},
     {"duration_parse_flag", test_duration_parse_flag},
     {"rfc3339_parse_good", test_rfc3339_parse_good},
     {"rfc3339_parse_bad", test_rfc3339_parse_bad},

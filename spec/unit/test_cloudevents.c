@@ -300,56 +300,6 @@ static void test_overrides(void)
     vsg_ce_overrides_cleanup(&o);
 }
 
-/* ---- ISO-8601 durations ---------------------------------------------- */
-
-static int64_t dur(const char *s)
-{
-    int64_t ms = -12345;
-    struct vsg_error err;
-    if (vsg_iso8601_duration_parse(s, &ms, &err) != VSG_OK) return -1;
-    return ms;
-}
-
-static void test_iso8601(void)
-{
-    CHECK_INT(dur("PT0.2S"), 200);
-    CHECK_INT(dur("PT1S"), 1000);
-    CHECK_INT(dur("PT0,5S"), 500);
-    CHECK_INT(dur("PT1M"), 60000);
-    CHECK_INT(dur("PT1H"), 3600000);
-    CHECK_INT(dur("PT1H30M5S"), 5405000);
-    CHECK_INT(dur("PT1.5M"), 90000);
-    CHECK_INT(dur("P1D"), 86400000);
-    CHECK_INT(dur("P1W"), 7 * 86400000LL);
-    CHECK_INT(dur("P1DT2H"), 93600000);
-    CHECK_INT(dur("P1M"), (int64_t)(30.436875 * 86400000));
-    CHECK_INT(dur("P1Y"), (int64_t)(365.2425 * 86400000));
-    CHECK_INT(dur("PT0S"), 0);
-    CHECK_INT(dur("P0D"), 0);
-    CHECK_INT(dur("PT10S"), 10000);
-    /* Bad syntax. */
-    CHECK_INT(dur(""), -1);
-    CHECK_INT(dur("P"), -1);
-    CHECK_INT(dur("PT"), -1);
-    CHECK_INT(dur("1S"), -1);
-    CHECK_INT(dur("PT1"), -1);
-    CHECK_INT(dur("P1H"), -1);     /* H needs T. */
-    CHECK_INT(dur("PT1D"), -1);    /* D is a date unit. */
-    CHECK_INT(dur("PT1S1M"), -1);  /* Out of order. */
-    CHECK_INT(dur("PT1S2S"), -1);  /* Repeated. */
-    CHECK_INT(dur("P1DT"), -1);    /* T without a time part. */
-    CHECK_INT(dur("-PT1S"), -1);
-    CHECK_INT(dur("PT.S"), -1);
-    CHECK_INT(dur("pt1s"), -1);
-    CHECK_INT(dur("PT1S "), -1);
-    int64_t ms = 7;
-    struct vsg_error err;
-    CHECK_INT(vsg_iso8601_duration_parse("P999999999999Y", &ms, &err), VSG_ERR_RANGE);
-    CHECK_INT(ms, 7);
-    CHECK_INT(vsg_iso8601_duration_parse("PTx", &ms, &err), VSG_ERR_PARSE);
-    CHECK(strstr(err.msg, "\"PTx\"") != NULL);
-}
-
 static void test_delivery_parse(void)
 {
     struct vsg_ce_delivery d;
@@ -532,7 +482,6 @@ TEST_LIST = {
     {"binary_headers", test_binary_headers},
     {"binary_headers_grow", test_binary_headers_grow},
     {"overrides", test_overrides},
-    {"iso8601", test_iso8601},
     {"delivery_parse", test_delivery_parse},
     {"backoff", test_backoff},
     {"retry_after", test_retry_after},

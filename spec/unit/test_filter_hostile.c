@@ -11,7 +11,7 @@
 
 #include "base/vtime.h"
 #include "check.h"
-#include "cmd/filter_stage.h"
+#include "filter/filter_stage.h"
 #include "lua_testutil.h"
 
 /* The limits every case runs under: time is what should stop most. */

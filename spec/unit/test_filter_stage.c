@@ -1,6 +1,6 @@
 /*
- * test_filter_stage.c - the Lua filter stage (cmd/filter_stage.h,
- * cmd/filter_value.h): the event table and its lazy data, the round trip
+ * test_filter_stage.c - the Lua filter stage (filter/filter_stage.h,
+ * filter/filter_value.h): the event table and its lazy data, the round trip
  * of every golden fixture (decode -> table -> back -> encode equals the
  * original payload byte for byte, JSON and XML), transforms, fan-out ids,
  * the error policies, limits, hot-reload swaps.
@@ -14,10 +14,10 @@
 #include <lauxlib.h>
 
 #include "check.h"
-#include "cmd/filter_stage.h"
-#include "cmd/filter_value.h"
-#include "cmd/filter_watch.h"
-#include "cmd/record.h"
+#include "filter/filter_stage.h"
+#include "filter/filter_value.h"
+#include "filter/filter_watch.h"
+#include "filter/record.h"
 #include "event_fixture.h"
 #include "lua_testutil.h"
 

@@ -1,6 +1,6 @@
 /*
- * test_jsonpatch.c - unit tests for cmd/jsonpatch.h (the admission
- * webhook's JSON Patch) and cmd/certs.h: applying the diff of two documents
+ * test_jsonpatch.c - unit tests for webhook/jsonpatch.h (the admission
+ * webhook's JSON Patch) and webhook/certs.h: applying the diff of two documents
  * to the first gives the second, on hand-made and random pairs; pointer
  * escaping; certificates generated, checked and rejected.
  */
@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "base/mem.h"
-#include "cmd/certs.h"
-#include "cmd/jsonpatch.h"
-#include "cmd/webhook.h"
+#include "webhook/certs.h"
+#include "webhook/jsonpatch.h"
+#include "webhook/webhook.h"
 
 /* diff(a, b) applied to a equals b; returns the number of ops. */
 static int roundtrip(const char *a_text, const char *b_text)
@@ -195,7 +195,7 @@ static void test_certs(void)
     CHECK_INT(vsg_certs_expiry(&c), 0);
 }
 
-/* The webhooks' reading of an AdmissionReview (cmd/webhook_review.c). */
+/* The webhooks' reading of an AdmissionReview (webhook/webhook_review.c). */
 static void test_review_decode(void)
 {
     static const char ok[] =

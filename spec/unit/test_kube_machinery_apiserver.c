@@ -497,6 +497,10 @@ static const char lua_api[] =
     "local list = assert(k.list('v1', 'ConfigMap', NS, {labelSelector = 'app=lua'}))\n"
     "eq(#list, 1, 'list'); eq(list[1].metadata.name, 'lua-cm', 'list name'); eq(list[1].kind, 'ConfigMap', 'list kind')\n"
     "eq(#assert(k.list('v1', 'ConfigMap', NS, {labelSelector = 'app=none'})), 0, 'empty list')\n"
+    "local sel = {matchExpressions = {{key = 'app', operator = 'In', values = {'x', 'lua'}}}}\n"
+    "eq(#assert(k.list('v1', 'ConfigMap', NS, {labelSelector = sel})), 1, 'list by LabelSelector')\n"
+    "eq(#assert(k.list('v1', 'ConfigMap', NS, {labelSelector = {matchLabels = {app = 'none'}}})), 0,\n"
+    "   'LabelSelector matching nothing')\n"
     "eq(vsg.json.encode(assert(k.list('v1', 'ConfigMap', NS, {labelSelector = 'app=none'}))), '[]', 'empty list is []')\n"
     "assert(k.event(p, 'Warning', 'TestReason', 'from lua'))\n"
     "local _, e4 = k.patch('v1', 'ConfigMap', NS, 'nope', {data = {}})\n"
@@ -570,7 +574,14 @@ static void test_lua_cache(void)
                       "local _, err = k.get('v1', 'ConfigMap', NS, 'absent')\n"
                       "assert(err.code == 'NotFound' and err.status == 404)\n"
                       "local l = assert(k.list('v1', 'ConfigMap', NS, {labelSelector = 'c=1'}))\n"
-                      "assert(#l == 1 and l[1].metadata.name == 'cached', #l)\n"),
+                      "assert(#l == 1 and l[1].metadata.name == 'cached', #l)\n"
+                      "l = assert(k.list('v1', 'ConfigMap', NS, {labelSelector = {matchLabels = {c = '1'}}}))\n"
+                      "assert(#l == 1 and l[1].metadata.name == 'cached', #l)\n"
+                      "l = assert(k.list('v1', 'ConfigMap', NS,\n"
+                      "  {labelSelector = {matchExpressions = {{key = 'c', operator = 'NotIn', values = {'1'}}}}}))\n"
+                      "for _, o in ipairs(l) do assert(o.metadata.name ~= 'cached', 'NotIn matched c=1') end\n"
+                      "local _, bad = k.list('v1', 'ConfigMap', NS, {labelSelector = {matchExpressions = {{key = 'c', operator = 'Gt'}}}})\n"
+                      "assert(bad and bad.message:find('operator'), bad and bad.message)\n"),
               "");
     /* Served from the cache: no request. */
     CHECK_INT(atomic_load(&st.requests), before);

@@ -781,7 +781,20 @@ static void test_failing_allocator(void)
     CHECK(failed > 0);
 }
 
+/* A state the host did not make (as a plain lua5.4 that loaded vsg.so):
+ * no struct vsg_lua behind it, and metering charges nothing. */
+static void test_foreign_state_unmetered(void)
+{
+    lua_State *L = luaL_newstate();
+
+    CHECK(L != NULL);
+    CHECK(vsg_lua_from(L) == NULL);
+    vsg_lua_meter(L, UINT64_MAX); /* Neither raises nor touches memory. */
+    lua_close(L);
+}
+
 TEST_LIST = {
+    {"foreign_state_unmetered", test_foreign_state_unmetered},
     {"globals_allow_list", test_globals_allow_list},
     {"escapes_fail_with_clear_errors", test_escapes_fail_with_clear_errors},
     {"bytecode_refused", test_bytecode_refused},

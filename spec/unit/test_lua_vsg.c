@@ -310,6 +310,18 @@ static void test_time(void)
     CHECK_STR(lt_eval(s, "local v, e = vsg.time.parse_duration('5 parsecs') "
                          "return e"),
               "invalid duration '5 parsecs'");
+    CHECK_STR(lt_eval(s, "return vsg.time.parse_iso8601_duration('PT0.5S')"), "500");
+    CHECK_STR(lt_eval(s, "return select(3, vsg.time.parse_iso8601_duration('PT1'))"),
+              "syntax");
+    CHECK_STR(lt_eval(s, "local v, e = vsg.time.parse_iso8601_duration('PT1') "
+                         "return e"),
+              "invalid ISO-8601 duration 'PT1'");
+    CHECK_STR(lt_eval(s, "return select(3, vsg.time.parse_iso8601_duration("
+                         "'P999999999999Y'))"),
+              "range");
+    CHECK_STR(lt_eval(s, "return select(3, vsg.time.parse_iso8601_duration("
+                         "'P1D\\0x'))"),
+              "syntax");
     CHECK_STR(lt_eval(s, "return vsg.time.format(0, 1e9 // 1)"),
               "error ELUA: test.lua:1: bad argument #2 to 'format' "
               "(nanoseconds must be 0..999999999)");

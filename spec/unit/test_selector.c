@@ -1,5 +1,5 @@
 /*
- * test_selector.c - unit tests for cmd/selector.h: label selector syntax
+ * test_selector.c - unit tests for kube/selector.h: label selector syntax
  * to the LabelSelector metav1.ParseToLabelSelector builds, and back.
  */
 #include "check.h"
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "cmd/selector.h"
+#include "kube/selector.h"
 
 /* The selector for `text` as compact JSON (or "error: <msg>"). */
 static const char *sel(const char *text)

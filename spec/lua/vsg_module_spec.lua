@@ -1,0 +1,31 @@
+-- The `vsg` the specs load is vsgate's own (vsg.so, core/lua/lua_module.c),
+-- not a stand-in: the same C as in the product's Lua host.
+local vsg = require("vsg")
+
+describe("vsg (vsg.so)", function()
+  it("is the C module", function()
+    assert.is_truthy(package.searchpath("vsg", package.cpath))
+    assert.equal("userdata", type(vsg.null))
+    assert.equal("vsg.null", tostring(vsg.null))
+    assert.is_true(vsg.isnull(nil))
+    assert.is_true(vsg.isnull(vsg.null))
+    assert.is_false(vsg.isnull(false))
+  end)
+
+  it("has vsg.json, with JSON null as vsg.null", function()
+    local t = assert(vsg.json.decode('{"a":null,"b":[1,2.5,"x"],"c":{}}'))
+    assert.equal(vsg.null, t.a)
+    assert.same({ 1, 2.5, "x" }, t.b)
+    assert.equal('{"a":null,"b":[1,2.5,"x"],"c":{}}', vsg.json.encode(t))
+    local v, err = vsg.json.decode("{x")
+    assert.is_nil(v)
+    assert.is_string(err)
+  end)
+
+  it("has vsg.time and vsg.url", function()
+    assert.same({ 1764064800, 500000000 }, { vsg.time.parse("2025-11-25T12:00:00.5+02:00") })
+    assert.equal("5m0s", vsg.time.format_duration(300 * 1000000000))
+    assert.equal(500, vsg.time.parse_iso8601_duration("PT0.5S"))
+    assert.equal("https://***@vc.local/sdk", vsg.url.redact("https://u:p@vc.local/sdk"))
+  end)
+end)

@@ -8,6 +8,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Set when an allocation by cJSON failed on this thread (see
+ * vsg_mem_cjson_failed()). */
+static _Thread_local int cjson_oom;
+
+void vsg_mem_cjson_reset(void)
+{
+    cjson_oom = 0;
+}
+
+int vsg_mem_cjson_failed(void)
+{
+    return cjson_oom;
+}
+
+#ifdef VSG_MEM_CJSON_HOOKS
+#include <cjson/cJSON.h>
+
+/* cJSON allocates through these wrappers in every program that links
+ * vsg_base (vsgate, the tests), so vsg_mem_fail_after() reaches its
+ * allocations too. Installed before main() runs: cJSON's hooks are
+ * process-wide and must not change while anything is parsed. libvsgate
+ * compiles this file without VSG_MEM_CJSON_HOOKS: a library must not
+ * change the hooks of the application that loads it. */
+static void *cjson_malloc(size_t size)
+{
+    void *p = vsg_malloc(size);
+    if (p == NULL) cjson_oom = 1;
+    return p;
+}
+
+static void cjson_free(void *p)
+{
+    vsg_free(p);
+}
+
+__attribute__((constructor)) static void install_cjson_hooks(void)
+{
+    cJSON_Hooks hooks = {cjson_malloc, cjson_free};
+    cJSON_InitHooks(&hooks);
+}
+#endif
+
 /* Per-process test hook state (the one deliberate global of this file):
  * -1 means disarmed; n >= 0 means n more allocations succeed. */
 static atomic_long fail_remaining = -1;

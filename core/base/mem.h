@@ -12,6 +12,11 @@
  * into VSG_ERR_NOMEM. A zero size is treated as one byte, so NULL always
  * means failure. The test hook costs one relaxed atomic load per call
  * while disarmed.
+ *
+ * In programs that link vsg_base, cJSON allocates through vsg_malloc() and
+ * vsg_free() too (cJSON_InitHooks() before main()), so the failure hook
+ * covers every cJSON_Parse/Create/Add/Print; libvsgate leaves cJSON's
+ * hooks alone.
  */
 #ifndef VSG_BASE_MEM_H
 #define VSG_BASE_MEM_H
@@ -41,6 +46,14 @@ char *vsg_strdup(const char *s);
 /* Copy of at most `n` bytes of `s` (stopping at a NUL), always
  * NUL-terminated, or NULL (also when `s` is NULL). */
 char *vsg_strndup(const char *s, size_t n);
+
+/* cJSON answers NULL both for bad JSON and for an allocation that failed.
+ * Call vsg_mem_cjson_reset() before a cJSON_Parse...() and, when it gives
+ * NULL, vsg_mem_cjson_failed() tells which: nonzero when an allocation by
+ * cJSON failed on this thread since the reset (VSG_ERR_NOMEM, not a parse
+ * error). Always 0 in libvsgate, which leaves cJSON's allocator alone. */
+void vsg_mem_cjson_reset(void);
+int vsg_mem_cjson_failed(void);
 
 /* ====================================================================
  * Failure injection (tests only)

@@ -167,7 +167,10 @@ enum vsg_err vsg_checkpoint_encode(const struct vsg_checkpoint *cp, struct vsg_b
 static cJSON *parse_exact(const char *json, size_t len)
 {
     const char *end = NULL;
-    cJSON *o = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    cJSON *o;
+
+    vsg_mem_cjson_reset();
+    o = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!o) return NULL;
     for (const char *p = end; p && p < json + len; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
@@ -196,6 +199,10 @@ enum vsg_err vsg_checkpoint_decode(const char *json, size_t len, struct vsg_chec
 
     vsg_checkpoint_cleanup(cp);
     if (!json || !(o = parse_exact(json, len))) {
+        if (json && vsg_mem_cjson_failed()) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
         rc = vsg_error_set(err, VSG_ERR_PARSE, "checkpoint is not valid JSON");
         goto fail;
     }
@@ -299,6 +306,10 @@ enum vsg_err vsg_checkpoint_config_parse(const char *json, struct vsg_checkpoint
 
     if (!json || !*json) goto ok;
     if (!(o = parse_exact(json, strlen(json)))) {
+        if (vsg_mem_cjson_failed()) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+            goto done;
+        }
         rc = vsg_error_set(err, VSG_ERR_PARSE, "VSPHERE_CHECKPOINT_CONFIG is not valid JSON: %s",
                            json);
         goto done;

@@ -42,7 +42,12 @@ enum vsg_err vsg_ce_overrides_parse(const char *json, struct vsg_ce_overrides *o
 
     vsg_ce_overrides_init(&n);
     if (blank(json)) goto done;
+    vsg_mem_cjson_reset();
     root = cJSON_Parse(json);
+    if (!root && vsg_mem_cjson_failed()) {
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (!root) {
         rc = vsg_error_set(err, VSG_ERR_PARSE, "K_CE_OVERRIDES is not valid JSON near \"%.20s\"",
                            cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");

@@ -46,7 +46,7 @@ struct vsg_ce_sender {
     struct vsg_ce_metrics *metrics;   /* Source metrics (borrowed), or NULL. */
     struct vsg_http_client *http;     /* Keep-alive client. */
     int efd;                          /* eventfd signalled by cancel. */
-    volatile int cancel_flag;         /* Nonzero once cancelled (curl polls it). */
+    atomic_int cancel_flag;           /* Nonzero once cancelled (curl polls it). */
     atomic_int cancelled;             /* Same, with cross-thread ordering. */
     atomic_uint_fast64_t sent;        /* Events the sink accepted. */
     atomic_uint_fast64_t retried;     /* Retry attempts (sink and DLS). */
@@ -156,7 +156,7 @@ void vsg_ce_sender_cancel(struct vsg_ce_sender *s)
     uint64_t one = 1;
     ssize_t w;
 
-    s->cancel_flag = 1;
+    atomic_store(&s->cancel_flag, 1);
     atomic_store(&s->cancelled, 1);
     do {
         w = write(s->efd, &one, sizeof one);

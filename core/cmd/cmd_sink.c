@@ -14,8 +14,8 @@
  * failing start period, rejected ids, a delay). SIGTERM/SIGINT end it
  * cleanly with exit status 0.
  *
- * Uses: http/server.h, cloudevents/event.h (percent-decoding), cJSON,
- * OpenSSL (base64 for data_base64), base/. Owns its server and files.
+ * Uses: http/server.h, cloudevents/receive.h (reading the event),
+ * base/. Owns its server and files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,14 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/vtime.h"
 #include "cloudevents/event.h"
+#include "cloudevents/receive.h"
 #include "cmd/cmd.h"
 #include "http/server.h"
 
@@ -49,19 +48,6 @@
 struct step {
     int status;  /* HTTP status. */
     long count;  /* How many requests get it (>= 1). */
-};
-
-/* An attribute or header as received (decoded), owned. */
-struct kv {
-    char *name;  /* Lower-case name. */
-    char *value; /* Value. */
-};
-
-/* A list of struct kv in arrival order. */
-struct kvlist {
-    struct kv *v; /* Items. */
-    size_t n;     /* How many. */
-    size_t cap;   /* Slots allocated. */
 };
 
 struct sink {
@@ -90,165 +76,22 @@ struct sink {
 };
 
 /* ====================================================================
- * Small helpers
+ * The handler
  * ==================================================================== */
 
-static enum vsg_err kv_add(struct kvlist *l, const char *name, size_t name_len, const char *value,
-                           size_t value_len)
-{
-    struct kv e;
-
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        struct kv *nv = vsg_realloc(l->v, ncap * sizeof *nv);
-        if (!nv) return VSG_ERR_NOMEM;
-        l->v = nv;
-        l->cap = ncap;
-    }
-    e.name = vsg_strndup(name, name_len);
-    e.value = vsg_malloc(value_len + 1);
-    if (!e.name || !e.value) {
-        vsg_free(e.name);
-        vsg_free(e.value);
-        return VSG_ERR_NOMEM;
-    }
-    memcpy(e.value, value, value_len);
-    e.value[value_len] = '\0';
-    for (char *p = e.name; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-    /* A repeated name: the last one wins. */
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i].name, e.name) != 0) continue;
-        vsg_free(l->v[i].value);
-        l->v[i].value = e.value;
-        vsg_free(e.name);
-        return VSG_OK;
-    }
-    l->v[l->n++] = e;
-    return VSG_OK;
-}
-
-static const char *kv_get(const struct kvlist *l, const char *name)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i].name, name) == 0) return l->v[i].value;
-    return NULL;
-}
-
-static void kv_cleanup(struct kvlist *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        vsg_free(l->v[i].name);
-        vsg_free(l->v[i].value);
-    }
-    vsg_free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-/* ====================================================================
- * Parsing the event
- * ==================================================================== */
-
-/* What was received. */
-struct received {
-    const char *mode;        /* "binary" or "structured". */
-    struct kvlist attrs;     /* Attributes (decoded). */
-    struct kvlist headers;   /* Other headers, lower-case names. */
-    char *data;              /* The data as bytes, owned. */
-    size_t data_len;         /* Its length. */
-};
-
-/* Collects ce-* headers as attributes and the rest as headers. */
+/* Hands every header to vsg_ce_received_header(). */
 struct hdr_ctx {
-    struct received *rcv; /* Where to put them. */
-    int raw;              /* Keep ce-* values as sent (no percent-decoding). */
-    enum vsg_err rc;      /* First failure. */
+    struct vsg_ce_received *rcv; /* Where to put them. */
+    int raw;                     /* Keep ce-* values as sent (no percent-decoding). */
+    enum vsg_err rc;             /* First failure. */
 };
 
 static int collect_header(void *ud, const char *name, const char *value)
 {
     struct hdr_ctx *c = ud;
-    const char *v = value ? value : "";
-
-    if (strncasecmp(name, "ce-", 3) == 0 && name[3]) {
-        struct vsg_buf dec;
-        vsg_buf_init(&dec, LINE_MAX_BYTES);
-        c->rc = c->raw ? vsg_buf_puts(&dec, v) : vsg_ce_pct_decode(&dec, v);
-        if (c->rc == VSG_OK)
-            c->rc = kv_add(&c->rcv->attrs, name + 3, strlen(name + 3), dec.data ? dec.data : "",
-                           dec.len);
-        vsg_buf_cleanup(&dec);
-    } else {
-        c->rc = kv_add(&c->rcv->headers, name, strlen(name), v, strlen(v));
-    }
+    c->rc = vsg_ce_received_header(c->rcv, name, value, c->raw);
     return c->rc != VSG_OK;
 }
-
-/* Parses a structured-mode body. Returns 0, or an HTTP status with a
- * reason in `why`. */
-static int parse_structured(const char *body, size_t len, struct received *rcv, char *why,
-                            size_t whysz)
-{
-    cJSON *root = cJSON_ParseWithLength(body, len), *it;
-    int status = 0;
-
-    if (!cJSON_IsObject(root)) {
-        snprintf(why, whysz, "structured mode: body is not a JSON object");
-        status = 400;
-        goto done;
-    }
-    cJSON_ArrayForEach(it, root) {
-        const char *name = it->string ? it->string : "";
-        if (strcmp(name, "data") == 0) {
-            char *d = cJSON_IsString(it) ? vsg_strdup(it->valuestring) : NULL;
-            if (!cJSON_IsString(it)) {
-                char *p = cJSON_PrintUnformatted(it);
-                d = p ? vsg_strdup(p) : NULL;
-                cJSON_free(p);
-            }
-            if (!d) goto nomem;
-            vsg_free(rcv->data);
-            rcv->data = d;
-            rcv->data_len = strlen(d);
-        } else if (strcmp(name, "data_base64") == 0 && cJSON_IsString(it)) {
-            size_t in = strlen(it->valuestring);
-            unsigned char *d = vsg_malloc(in / 4 * 3 + 4);
-            int n;
-            if (!d) goto nomem;
-            n = in ? EVP_DecodeBlock(d, (const unsigned char *)it->valuestring, (int)in) : 0;
-            if (n < 0 || in % 4) {
-                vsg_free(d);
-                snprintf(why, whysz, "structured mode: data_base64 is not base64");
-                status = 400;
-                goto done;
-            }
-            /* EVP_DecodeBlock counts padding bytes as data. */
-            if (in >= 1 && it->valuestring[in - 1] == '=') n--;
-            if (in >= 2 && it->valuestring[in - 2] == '=') n--;
-            d[n] = '\0';
-            vsg_free(rcv->data);
-            rcv->data = (char *)d;
-            rcv->data_len = (size_t)n;
-        } else {
-            char *v = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
-            const char *s = cJSON_IsString(it) ? it->valuestring : (v ? v : "");
-            enum vsg_err rc = kv_add(&rcv->attrs, name, strlen(name), s, strlen(s));
-            cJSON_free(v);
-            if (rc != VSG_OK) goto nomem;
-        }
-    }
-    goto done;
-nomem:
-    snprintf(why, whysz, "out of memory");
-    status = 500;
-done:
-    cJSON_Delete(root);
-    return status;
-}
-
-/* ====================================================================
- * The handler
- * ==================================================================== */
 
 static int in_list(char *const *list, size_t n, const char *s)
 {
@@ -290,7 +133,7 @@ static void delay(struct sink *sk, long ms)
     pthread_mutex_unlock(&sk->lock);
 }
 
-static enum vsg_err append_object(struct vsg_buf *b, const struct kvlist *l)
+static enum vsg_err append_object(struct vsg_buf *b, const struct vsg_ce_kvlist *l)
 {
     enum vsg_err rc = vsg_buf_putc(b, '{');
     for (size_t i = 0; rc == VSG_OK && i < l->n; i++) {
@@ -303,7 +146,7 @@ static enum vsg_err append_object(struct vsg_buf *b, const struct kvlist *l)
     return rc;
 }
 
-static enum vsg_err record(struct sink *sk, const struct received *rcv, int status)
+static enum vsg_err record(struct sink *sk, const struct vsg_ce_received *rcv, int status)
 {
     struct vsg_buf line;
     enum vsg_err rc;
@@ -330,8 +173,7 @@ done:
 static enum vsg_err on_event(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
 {
     struct sink *sk = ud;
-    struct received rcv = {0};
-    struct hdr_ctx hc = {&rcv, sk->raw_values, VSG_OK};
+    struct vsg_ce_received rcv = {0};
     const char *ct = vsg_http_req_header(rq, "Content-Type");
     const char *missing = NULL;
     char why[256] = "";
@@ -339,6 +181,7 @@ static enum vsg_err on_event(void *ud, const struct vsg_http_req *rq, struct vsg
     int status;
     long k;
 
+    struct hdr_ctx hc = {&rcv, sk->raw_values, VSG_OK};
     vsg_http_req_each_header(rq, collect_header, &hc);
     if ((rc = hc.rc) != VSG_OK) goto done;
     if (ct && strncasecmp(ct, "application/cloudevents-batch+json", 34) == 0) {
@@ -348,14 +191,14 @@ static enum vsg_err on_event(void *ud, const struct vsg_http_req *rq, struct vsg
     if (ct && strncasecmp(ct, "application/cloudevents+json", 28) == 0) {
         rcv.mode = "structured";
         /* Header attributes are optional in structured mode: the body rules. */
-        kv_cleanup(&rcv.attrs);
-        if ((status = parse_structured(rq->body, rq->body_len, &rcv, why, sizeof why)) != 0) {
+        vsg_ce_kvlist_cleanup(&rcv.attrs);
+        if ((status = vsg_ce_parse_structured(rq->body, rq->body_len, &rcv, why, sizeof why)) != 0) {
             rc = vsg_http_resp_text(rs, status, "text/plain", "%s\n", why);
             goto done;
         }
     } else {
         rcv.mode = "binary";
-        if (ct && (rc = kv_add(&rcv.attrs, "datacontenttype", 15, ct, strlen(ct))) != VSG_OK)
+        if (ct && (rc = vsg_ce_kvlist_add(&rcv.attrs, "datacontenttype", 15, ct, strlen(ct))) != VSG_OK)
             goto done;
         if (!(rcv.data = vsg_malloc(rq->body_len + 1))) {
             rc = VSG_ERR_NOMEM;
@@ -366,24 +209,19 @@ static enum vsg_err on_event(void *ud, const struct vsg_http_req *rq, struct vsg
         rcv.data_len = rq->body_len;
     }
 
-    static const char *const required[] = {"specversion", "id", "source", "type", NULL};
-    for (const char *const *r = required; *r && !missing; r++) {
-        const char *v = kv_get(&rcv.attrs, *r);
-        if (!v || !*v) missing = *r;
-    }
-    if (missing) {
+    if ((missing = vsg_ce_received_missing(&rcv)) != NULL) {
         rc = vsg_http_resp_text(rs, 400, "text/plain",
                                 "invalid CloudEvent: missing required attribute \"%s\"\n", missing);
         goto refused;
     }
-    if (strcmp(kv_get(&rcv.attrs, "specversion"), VSG_CE_SPECVERSION) != 0) {
+    if (strcmp(vsg_ce_kvlist_get(&rcv.attrs, "specversion"), VSG_CE_SPECVERSION) != 0) {
         rc = vsg_http_resp_text(rs, 400, "text/plain", "unsupported specversion \"%s\"\n",
-                                kv_get(&rcv.attrs, "specversion"));
+                                vsg_ce_kvlist_get(&rcv.attrs, "specversion"));
         goto refused;
     }
-    if (in_list(sk->reject, sk->n_reject, kv_get(&rcv.attrs, "id"))) {
+    if (in_list(sk->reject, sk->n_reject, vsg_ce_kvlist_get(&rcv.attrs, "id"))) {
         rc = vsg_http_resp_text(rs, 400, "text/plain", "event id %s rejected (--reject-id)\n",
-                                kv_get(&rcv.attrs, "id"));
+                                vsg_ce_kvlist_get(&rcv.attrs, "id"));
         goto refused;
     }
 
@@ -404,9 +242,7 @@ static enum vsg_err on_event(void *ud, const struct vsg_http_req *rq, struct vsg
 refused:
     if (rc == VSG_OK && sk->record_all) rc = record(sk, &rcv, rs->status);
 done:
-    kv_cleanup(&rcv.attrs);
-    kv_cleanup(&rcv.headers);
-    vsg_free(rcv.data);
+    vsg_ce_received_cleanup(&rcv);
     return rc;
 }
 

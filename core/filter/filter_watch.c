@@ -57,7 +57,7 @@ struct vsg_filter_watch {
     int event_failed;                 /* Creating an Event failed once. */
     pthread_t thread;                 /* The watcher thread. */
     int started;                      /* thread is running. */
-    volatile int stop;                /* Set to end the thread (and cancel
+    atomic_int stop;                  /* Set to end the thread (and cancel
                                          its requests). */
     uint64_t last_hash;               /* Sources last considered. */
     int have_hash;                    /* last_hash is valid. */

@@ -316,7 +316,7 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c2, curl
 {
     (void)a; (void)b; (void)c2; (void)d;
     struct xfer *x = ud;
-    return (x->req->cancel && *x->req->cancel) ? 1 : 0;
+    return (x->req->cancel && atomic_load_explicit(x->req->cancel, memory_order_relaxed)) ? 1 : 0;
 }
 
 /* curl_easy_perform() on the client's multi handle, so that a request

@@ -20,6 +20,7 @@
 #ifndef VSG_HTTP_CLIENT_H
 #define VSG_HTTP_CLIENT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -76,12 +77,13 @@ struct vsg_http_request {
     long timeout_ms;              /* Overrides the client default if > 0. */
     vsg_http_body_fn on_body;     /* If set, the body streams here. */
     void *on_body_ud;             /* Its user data. */
-    volatile int *cancel;         /* If set and nonzero, the request fails
+    atomic_int *cancel;           /* If set and nonzero, the request fails
                                      with VSG_ERR_CANCELLED: at once when
                                      set before it, within about 0.1 s
                                      when set while in flight (polled
-                                     while the socket is quiet). A store
-                                     from a signal handler is enough. */
+                                     while the socket is quiet). Set it
+                                     with atomic_store() from any thread
+                                     or a signal handler (lock-free). */
 };
 
 struct vsg_http_response {

@@ -255,7 +255,7 @@ const double vsg_kube_latency_bounds[VSG_KUBE_LATENCY_BUCKETS] = {1e-05, 0.0001,
 
 /* vsg_kube_request(), optionally streaming a 2xx body to `st`. */
 static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_request *req,
-                               struct stream *st, volatile int *cancel, cJSON **out,
+                               struct stream *st, atomic_int *cancel, cJSON **out,
                                struct vsg_error *err)
 {
     const char *method = req->method ? req->method : "GET";
@@ -333,7 +333,12 @@ static enum vsg_err do_request(struct vsg_kube_client *c, const struct vsg_kube_
         goto done;
     }
     if (out && resp.body.len > 0) {
+        vsg_mem_cjson_reset();
         *out = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+        if (!*out && vsg_mem_cjson_failed()) {
+            rc = vsg_error_set(err, VSG_ERR_NOMEM, "%s %s: out of memory", method, req->path);
+            goto done;
+        }
         if (!*out) {
             rc = vsg_error_set(err, VSG_ERR_PARSE, "%s %s: %ld: the response is not JSON", method,
                                req->path, resp.status);
@@ -373,7 +378,7 @@ enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_r
 }
 
 enum vsg_err vsg_kube_stream(struct vsg_kube_client *c, const char *path, long timeout_ms,
-                             vsg_http_body_fn fn, void *ud, volatile int *cancel,
+                             vsg_http_body_fn fn, void *ud, atomic_int *cancel,
                              struct vsg_error *err)
 {
     struct vsg_kube_request r = {.method = "GET", .path = path, .timeout_ms = timeout_ms};

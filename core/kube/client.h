@@ -133,7 +133,7 @@ enum vsg_err vsg_kube_request(struct vsg_kube_client *c, const struct vsg_kube_r
  * request (0: none).
  */
 enum vsg_err vsg_kube_stream(struct vsg_kube_client *c, const char *path, long timeout_ms,
-                             vsg_http_body_fn fn, void *ud, volatile int *cancel,
+                             vsg_http_body_fn fn, void *ud, atomic_int *cancel,
                              struct vsg_error *err);
 
 /* The Status `reason` of the last failed request ("NotFound", "Conflict",

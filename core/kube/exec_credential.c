@@ -323,8 +323,12 @@ static enum vsg_err parse_credential(const struct plugin *p, const char *data, s
     const char *end = NULL, *kind, *api, *token, *cert, *key;
     const cJSON *status;
     enum vsg_err rc = VSG_OK;
-    cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    cJSON *root;
 
+    vsg_mem_cjson_reset();
+    root = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    if (!root && vsg_mem_cjson_failed())
+        return plugin_fail(p, VSG_ERR_NOMEM, "out of memory reading the output of %s", p->cmd);
     if (!root) {
         size_t at = cJSON_GetErrorPtr() ? (size_t)(cJSON_GetErrorPtr() - data) : 0;
         if (data[strspn(data, " \t\r\n")] == '\0')

@@ -50,7 +50,7 @@ struct vsg_kube_informer {
     int synced;                                      /* First list cached. */
     int stopping;                                    /* stop() was called. */
     char forced_rv[RV_MAX];                          /* restart_watch()'s rv, or "". */
-    volatile int cancel;                             /* Ends the current request. */
+    atomic_int cancel;                               /* Ends the current request. */
     char rv[RV_MAX];                                 /* Last resourceVersion (thread's). */
     atomic_ulong lists, watches;                     /* Counters. */
     unsigned seed;                                   /* rand_r state (thread's). */
@@ -283,12 +283,15 @@ static void set_rv(struct vsg_kube_informer *inf, const char *rv)
 }
 
 /* Makes `obj` carry the informer's apiVersion and kind (list items of
- * built-in types come without). */
-static void stamp(struct vsg_kube_informer *inf, cJSON *obj)
+ * built-in types come without). VSG_ERR_NOMEM when it cannot. */
+static enum vsg_err stamp(struct vsg_kube_informer *inf, cJSON *obj)
 {
-    if (!cJSON_HasObjectItem(obj, "apiVersion"))
-        cJSON_AddStringToObject(obj, "apiVersion", inf->api_version);
-    if (!cJSON_HasObjectItem(obj, "kind")) cJSON_AddStringToObject(obj, "kind", inf->kind);
+    if (!cJSON_HasObjectItem(obj, "apiVersion") &&
+        !cJSON_AddStringToObject(obj, "apiVersion", inf->api_version))
+        return VSG_ERR_NOMEM;
+    if (!cJSON_HasObjectItem(obj, "kind") && !cJSON_AddStringToObject(obj, "kind", inf->kind))
+        return VSG_ERR_NOMEM;
+    return VSG_OK;
 }
 
 /* The collection path with `query` appended ("?..." parts). */
@@ -345,7 +348,12 @@ static enum vsg_err relist(struct vsg_kube_informer *inf, struct vsg_error *err)
         cJSON *it;
         while (cJSON_IsArray(items) && (it = cJSON_DetachItemFromArray(items, 0)) != NULL) {
             cJSON *old = NULL;
-            stamp(inf, it);
+            if (stamp(inf, it) != VSG_OK) {
+                rc = vsg_error_set(err, VSG_ERR_NOMEM, "informer %s: out of memory", inf->name);
+                cJSON_Delete(it);
+                cJSON_Delete(list);
+                goto done;
+            }
             vsg_buf_reset(&k);
             if (vsg_kube_object_key(it, &k) != VSG_OK) {
                 cJSON_Delete(it);
@@ -426,7 +434,12 @@ static int on_event(void *ud, enum vsg_kube_watch_type t, cJSON **objp)
         break;
     }
     inf->got_events = 1;
-    stamp(inf, obj);
+    if (stamp(inf, obj) != VSG_OK) {
+        /* The event is lost: a relist brings the cache back in step. */
+        VSG_LOG_WARN(LOGGER, "%s: out of memory on a watch event; relisting", inf->name);
+        inf->gone = 1;
+        return 1;
+    }
     vsg_buf_init(&k, 1024);
     if (vsg_kube_object_key(obj, &k) != VSG_OK) {
         vsg_buf_cleanup(&k);
@@ -544,7 +557,7 @@ static void *run(void *arg)
         if (inf->forced_rv[0]) {
             snprintf(inf->rv, sizeof inf->rv, "%s", inf->forced_rv);
             inf->forced_rv[0] = '\0';
-            inf->cancel = 0;
+            atomic_store(&inf->cancel, 0);
             rc = VSG_ERR_CANCELLED;
         }
         pthread_mutex_unlock(&inf->mu);
@@ -589,7 +602,7 @@ void vsg_kube_informer_stop(struct vsg_kube_informer *inf)
     pthread_mutex_lock(&inf->mu);
     int started = inf->started;
     inf->stopping = 1;
-    inf->cancel = 1;
+    atomic_store(&inf->cancel, 1);
     inf->started = 0;
     pthread_cond_broadcast(&inf->cond);
     pthread_mutex_unlock(&inf->mu);
@@ -600,7 +613,7 @@ void vsg_kube_informer_cancel(struct vsg_kube_informer *inf)
 {
     pthread_mutex_lock(&inf->mu);
     inf->stopping = 1;
-    inf->cancel = 1;
+    atomic_store(&inf->cancel, 1);
     pthread_cond_broadcast(&inf->cond);
     pthread_mutex_unlock(&inf->mu);
 }
@@ -609,7 +622,7 @@ void vsg_kube_informer_restart_watch(struct vsg_kube_informer *inf, const char *
 {
     pthread_mutex_lock(&inf->mu);
     snprintf(inf->forced_rv, sizeof inf->forced_rv, "%s", rv && *rv ? rv : "0");
-    inf->cancel = 1;
+    atomic_store(&inf->cancel, 1);
     pthread_mutex_unlock(&inf->mu);
 }
 

@@ -304,10 +304,16 @@ static void release(struct vsg_kube_leader *le)
         vsg_kube_get(le->client, p.data, &lease, &err) == VSG_OK) {
         cJSON *spec = cJSON_GetObjectItemCaseSensitive(lease, "spec");
         if (spec && strcmp(str_of(spec, "holderIdentity"), le->identity) == 0) {
-            cJSON_ReplaceItemInObjectCaseSensitive(spec, "holderIdentity", cJSON_CreateString(""));
+            cJSON *empty = cJSON_CreateString("");
+            int ok = empty && cJSON_ReplaceItemInObjectCaseSensitive(spec, "holderIdentity", empty);
+            if (!ok) cJSON_Delete(empty);
             cJSON_DeleteItemFromObjectCaseSensitive(spec, "leaseDurationSeconds");
-            cJSON_AddNumberToObject(spec, "leaseDurationSeconds", 1);
-            if (vsg_kube_update(le->client, p.data, lease, NULL, &err) != VSG_OK)
+            ok = ok && cJSON_AddNumberToObject(spec, "leaseDurationSeconds", 1);
+            /* Half-released (out of memory) is not sent: the Lease then
+             * expires by itself. */
+            if (!ok)
+                VSG_LOG_WARN(LOGGER, "releasing Lease %s/%s: out of memory", le->ns, le->name);
+            else if (vsg_kube_update(le->client, p.data, lease, NULL, &err) != VSG_OK)
                 VSG_LOG_WARN(LOGGER, "releasing Lease %s/%s: %s", le->ns, le->name, err.msg);
             else
                 VSG_LOG_INFO(LOGGER, "released Lease %s/%s", le->ns, le->name);

@@ -241,9 +241,12 @@ static void take(struct result *r, const struct vsg_kube_lua_env *env, enum vsg_
     r->status = vsg_kube_last_status(env->client);
     snprintf(r->reason, sizeof r->reason, "%s", vsg_kube_last_reason(env->client));
     if (rc == VSG_OK && out) {
-        if (av && !cJSON_HasObjectItem(out, "apiVersion")) cJSON_AddStringToObject(out, "apiVersion", av);
-        if (kind && !cJSON_HasObjectItem(out, "kind")) cJSON_AddStringToObject(out, "kind", kind);
-        char *t = cJSON_PrintUnformatted(out);
+        int ok = 1;
+        if (av && !cJSON_HasObjectItem(out, "apiVersion"))
+            ok = cJSON_AddStringToObject(out, "apiVersion", av) != NULL;
+        if (ok && kind && !cJSON_HasObjectItem(out, "kind"))
+            ok = cJSON_AddStringToObject(out, "kind", kind) != NULL;
+        char *t = ok ? cJSON_PrintUnformatted(out) : NULL;
         if (!t || vsg_buf_puts(&r->text, t) != VSG_OK) {
             r->rc = VSG_ERR_NOMEM;
             vsg_error_set(&r->err, VSG_ERR_NOMEM, "out of memory");
@@ -393,11 +396,15 @@ static int kube_list(lua_State *L)
         cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(out, "items");
         cJSON *it;
         cJSON_ArrayForEach(it, items) {
-            if (!cJSON_HasObjectItem(it, "apiVersion")) cJSON_AddStringToObject(it, "apiVersion", av);
-            if (!cJSON_HasObjectItem(it, "kind")) cJSON_AddStringToObject(it, "kind", kind);
+            if ((!cJSON_HasObjectItem(it, "apiVersion") &&
+                 !cJSON_AddStringToObject(it, "apiVersion", av)) ||
+                (!cJSON_HasObjectItem(it, "kind") && !cJSON_AddStringToObject(it, "kind", kind)))
+                rc = vsg_error_set(&r.err, VSG_ERR_NOMEM, "out of memory");
         }
         cJSON_Delete(out);
-        take(&r, env, rc, items ? items : (rc == VSG_OK ? cJSON_CreateArray() : NULL), NULL, NULL);
+        if (rc == VSG_OK && !items && !(items = cJSON_CreateArray()))
+            rc = vsg_error_set(&r.err, VSG_ERR_NOMEM, "out of memory");
+        take(&r, env, rc, items, NULL, NULL);
     }
     vsg_buf_cleanup(&p);
     cJSON_Delete(lobj);

@@ -3,6 +3,8 @@
  */
 #include "kube/watch.h"
 
+#include "base/mem.h"
+
 #include <string.h>
 
 static const char *const type_names[] = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"};
@@ -43,10 +45,13 @@ static enum vsg_err one_line(struct vsg_kube_watch_parser *p, const char *s, siz
     while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
     if (n == 0) return VSG_OK;
+    vsg_mem_cjson_reset();
     cJSON *ev = cJSON_ParseWithLength(s, n);
+    if (!ev && vsg_mem_cjson_failed())
+        return vsg_error_set(&p->err, VSG_ERR_NOMEM, "watch: out of memory");
     if (!ev)
-        return vsg_error_set(&p->err, VSG_ERR_PARSE, "watch: event %lu is not JSON: %.80s",
-                             p->events + 1, s);
+        return vsg_error_set(&p->err, VSG_ERR_PARSE, "watch: event %lu is not JSON: %.*s",
+                             p->events + 1, (int)(n < 80 ? n : 80), s);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "type");
     cJSON *obj = cJSON_DetachItemFromObjectCaseSensitive(ev, "object");
     int type = -1;

@@ -46,7 +46,7 @@ struct vsg_soap_session {
     unsigned long generation;            /* Successful logins so far. */
     int64_t last_ok_ms;                  /* Monotonic time of the last successful call. */
     char last_fault[128];                /* Fault type of the last call, or "". */
-    volatile int cancel_flag;            /* Set by vsg_soap_cancel() (a signal
+    atomic_int cancel_flag;              /* Set by vsg_soap_cancel() (a signal
                                             handler); curl polls it. */
     int64_t deadline_ms;                 /* Wind-down: monotonic time by which
                                             every call must end; 0: none. */
@@ -490,6 +490,18 @@ done:
     return rc;
 }
 
+enum vsg_err vsg_soap_read_response(struct vsg_soap_session *s, const char *method, long status,
+                                    const char *body, size_t len, int lite,
+                                    struct vsg_soap_result *res, struct vsg_error *err)
+{
+    /* A read-only view of the bytes: handle_response reads data and len. */
+    struct vsg_buf view = {(char *)body, len, len, len};
+
+    vsg_soap_result_cleanup(res);
+    s->last_fault[0] = '\0';
+    return handle_response(s, method, status, &view, lite, res, err);
+}
+
 static enum vsg_err call(struct vsg_soap_session *s, const char *method, const char *body,
                          long timeout_ms, int lite, struct vsg_soap_result *res,
                          struct vsg_error *err)
@@ -515,7 +527,7 @@ static enum vsg_err call(struct vsg_soap_session *s, const char *method, const c
     }
     /* Stopping: nothing goes out once cancelled, and during a wind-down a
      * call gets at most what is left of the budget. */
-    if (s->cancel_flag) {
+    if (atomic_load(&s->cancel_flag)) {
         rc = vsg_error_set(err, VSG_ERR_CANCELLED, "%s: cancelled", method);
         goto done;
     }
@@ -956,13 +968,13 @@ enum vsg_err vsg_soap_logout(struct vsg_soap_session *s, struct vsg_error *err)
 
 void vsg_soap_cancel(struct vsg_soap_session *s)
 {
-    s->cancel_flag = 1;
+    atomic_store(&s->cancel_flag, 1);
 }
 
 void vsg_soap_wind_down(struct vsg_soap_session *s, long budget_ms)
 {
     s->deadline_ms = vsg_time_mono_ms() + (budget_ms > 0 ? budget_ms : 0);
-    s->cancel_flag = 0;
+    atomic_store(&s->cancel_flag, 0);
 }
 
 int vsg_soap_logged_in(const struct vsg_soap_session *s)

@@ -201,8 +201,8 @@ enum vsg_err vsg_soap_logout(struct vsg_soap_session *s, struct vsg_error *err);
 /* Cancels the session: a call in flight fails within about 0.1 s with
  * VSG_ERR_CANCELLED (also one that is still connecting or in the TLS
  * handshake), and every later call fails so at once, without network
- * traffic, until vsg_soap_wind_down(). Async-signal-safe (one store of a
- * volatile int): for the stop signal's handler. */
+ * traffic, until vsg_soap_wind_down(). Async-signal-safe (one lock-free
+ * atomic store): for the stop signal's handler. */
 void vsg_soap_cancel(struct vsg_soap_session *s);
 
 /* For the calls of a shutdown after a cancel (DestroyCollector, Logout):
@@ -274,5 +274,17 @@ enum vsg_err vsg_soap_call_timeout(struct vsg_soap_session *s, const char *metho
 /* The fault type (xsi:type, e.g. "NotAuthenticated") of the last call,
  * "" when it did not end in a fault. Borrowed until the next call. */
 const char *vsg_soap_last_fault(const struct vsg_soap_session *s);
+
+/*
+ * The part of a call after the HTTP exchange, as every call runs it: the
+ * answer to `method` with HTTP `status` and `len` bytes of `body` becomes
+ * `res` (a lite tree when `lite` and the document allows it), or an error
+ * with SOAP faults mapped (see the top of this file) and
+ * vsg_soap_last_fault() set. Reads no network. For the SOAP fault fuzzer
+ * (spec/fuzz/fuzz_soap_response.c) and tests.
+ */
+enum vsg_err vsg_soap_read_response(struct vsg_soap_session *s, const char *method, long status,
+                                    const char *body, size_t len, int lite,
+                                    struct vsg_soap_result *res, struct vsg_error *err);
 
 #endif

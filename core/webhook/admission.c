@@ -249,12 +249,11 @@ done:
 static enum vsg_err admit(struct vsg_webhook *wh, enum route route, const struct vsg_http_req *rq,
                           struct vsg_http_resp *rs)
 {
-    cJSON *review = cJSON_ParseWithLength(rq->body, rq->body_len), *after = NULL, *ops = NULL;
-    const cJSON *req = cJSON_GetObjectItemCaseSensitive(review, "request");
-    const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "uid"));
-    const char *av = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(review, "apiVersion"));
-    const cJSON *object = cJSON_GetObjectItemCaseSensitive(req, "object");
-    const cJSON *old = cJSON_GetObjectItemCaseSensitive(req, "oldObject");
+    struct vsg_webhook_review rv;
+    enum vsg_err drc = vsg_webhook_review_decode(rq->body, rq->body_len, 1, &rv);
+    cJSON *after = NULL, *ops = NULL;
+    const cJSON *req = rv.request, *object = rv.object, *old = rv.old;
+    const char *uid = rv.uid;
     char *obj_text = NULL, *old_text = NULL, *bind_text = NULL, *labels_text = NULL, *patch_text = NULL;
     char *patch64 = NULL;
     struct call c;
@@ -267,8 +266,8 @@ static enum vsg_err admit(struct vsg_webhook *wh, enum route route, const struct
     memset(&c, 0, sizeof c);
     vsg_buf_init(&c.out, MAX_BODY * 2);
     __atomic_add_fetch(&wh->n_requests, 1, __ATOMIC_RELAXED);
-    if (!review || !av || strcmp(av, "admission.k8s.io/v1") != 0 || !cJSON_IsObject(req) || !uid) {
-        rc = vsg_http_resp_text(rs, 400, "text/plain",
+    if (drc != VSG_OK) {
+        rc = drc == VSG_ERR_NOMEM ? drc : vsg_http_resp_text(rs, 400, "text/plain",
                                 "expected an admission.k8s.io/v1 AdmissionReview with a request\n");
         goto done;
     }
@@ -366,7 +365,7 @@ done:
     vsg_free(patch64);
     cJSON_Delete(ops);
     cJSON_Delete(after);
-    cJSON_Delete(review);
+    vsg_webhook_review_cleanup(&rv);
     return rc;
 }
 
@@ -391,22 +390,22 @@ enum vsg_err vsg__wh_h_bindings(void *ud, const struct vsg_http_req *rq, struct 
 enum vsg_err vsg__wh_h_uninstall(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs)
 {
     struct vsg_webhook *wh = ud;
-    cJSON *review = cJSON_ParseWithLength(rq->body, rq->body_len);
-    const cJSON *req = cJSON_GetObjectItemCaseSensitive(review, "request");
-    const char *uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "uid"));
-    const char *op = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "operation"));
-    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "name"));
+    struct vsg_webhook_review rv;
+    enum vsg_err drc = vsg_webhook_review_decode(rq->body, rq->body_len, 0, &rv);
+    const cJSON *req = rv.request;
+    const char *uid = rv.uid, *op = rv.operation, *name = rv.name;
     enum vsg_err rc;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     __atomic_add_fetch(&wh->n_requests, 1, __ATOMIC_RELAXED);
-    if (!uid) {
-        rc = vsg_http_resp_text(rs, 400, "text/plain", "expected an AdmissionReview with a request\n");
+    if (drc != VSG_OK) {
+        rc = drc == VSG_ERR_NOMEM ? drc
+                                  : vsg_http_resp_text(rs, 400, "text/plain",
+                                                       "expected an AdmissionReview with a request\n");
         vsg__wh_record(wh, 3, RES_ERROR, NULL, 0, &t0);
         goto done;
     }
-    if (op && strcmp(op, "DELETE") == 0 && name && strcmp(name, wh->system_ns) == 0 &&
-        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "dryRun"))) {
+    if (op && strcmp(op, "DELETE") == 0 && name && strcmp(name, wh->system_ns) == 0 && !rv.dry_run) {
         struct vsg_error err;
         struct vsg_kube_client *c = vsg_kube_client_new(wh->o.cfg, &err);
         size_t n = 0;
@@ -420,7 +419,7 @@ enum vsg_err vsg__wh_h_uninstall(void *ud, const struct vsg_http_req *rq, struct
     rc = reply(rs, uid, 1, NULL, 0, NULL, NULL);
     vsg__wh_record(wh, 3, rc == VSG_OK ? RES_ALLOWED : RES_ERROR, rc == VSG_OK ? req : NULL, 1, &t0);
 done:
-    cJSON_Delete(review);
+    vsg_webhook_review_cleanup(&rv);
     return rc;
 }
 

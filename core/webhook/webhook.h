@@ -33,7 +33,10 @@
 #ifndef VSG_WEBHOOK_H
 #define VSG_WEBHOOK_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <cjson/cJSON.h>
 
 #include "base/err.h"
 #include "controller/controller.h"
@@ -107,5 +110,32 @@ unsigned vsg_webhook_port(const struct vsg_webhook *wh);
  * request_operation, resource_group, resource_namespace,
  * resource_resource, resource_version. Any thread. */
 enum vsg_err vsg_webhook_metrics(struct vsg_webhook *wh, struct vsg_buf *out);
+
+/* An AdmissionReview as the handlers read it (webhook/webhook_review.c). The
+ * pointers borrow from `root`. */
+struct vsg_webhook_review {
+    cJSON *root;           /* The parsed body; owned. */
+    const cJSON *request;  /* .request, an object. */
+    const char *uid;       /* .request.uid, never NULL after a decode. */
+    const char *operation; /* .request.operation, or NULL. */
+    const char *name;      /* .request.name, or NULL. */
+    const char *ns;        /* .request.namespace, or NULL. */
+    const cJSON *object;   /* .request.object when an object, else NULL. */
+    const cJSON *old;      /* .request.oldObject when an object, else NULL. */
+    int dry_run;           /* .request.dryRun is true. */
+};
+
+/*
+ * Decodes `len` bytes of an AdmissionReview into `r` (clean it up). With
+ * `v1`, apiVersion must be admission.k8s.io/v1 (the admission routes);
+ * without, only a request with a uid is needed (the uninstall route, as
+ * before). VSG_ERR_PARSE when it is not such a review (the handlers
+ * answer 400), VSG_ERR_NOMEM; `r` is empty then.
+ */
+enum vsg_err vsg_webhook_review_decode(const char *body, size_t len, int v1,
+                                       struct vsg_webhook_review *r);
+
+/* Frees the tree and zeroes `r`. */
+void vsg_webhook_review_cleanup(struct vsg_webhook_review *r);
 
 #endif

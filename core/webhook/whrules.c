@@ -156,6 +156,15 @@ static cJSON *str_array(const char *const *v, size_t n)
     return a;
 }
 
+/* Adds `item` to `o` as `key`; frees it when it cannot (cJSON leaves an
+ * item it could not add to the caller). 0 when not added. */
+static int add_owned(cJSON *o, const char *key, cJSON *item)
+{
+    if (item && cJSON_AddItemToObject(o, key, item)) return 1;
+    cJSON_Delete(item);
+    return 0;
+}
+
 /* The rule for entries [from, to) (one group and version). */
 static cJSON *rule_of(const struct ent *v, size_t from, size_t to)
 {
@@ -170,9 +179,9 @@ static cJSON *rule_of(const struct ent *v, size_t from, size_t to)
             ok = 0;
         }
     }
-    if (ok && cJSON_AddItemToObject(r, "apiGroups", str_array(&g, 1)) &&
-        cJSON_AddItemToObject(r, "apiVersions", str_array(&ver, 1)) &&
-        cJSON_AddItemToObject(r, "operations", str_array(ops, 2)) &&
+    if (ok && add_owned(r, "apiGroups", str_array(&g, 1)) &&
+        add_owned(r, "apiVersions", str_array(&ver, 1)) &&
+        add_owned(r, "operations", str_array(ops, 2)) &&
         cJSON_AddItemToObject(r, "resources", res)) {
         res = NULL;
         if (cJSON_AddStringToObject(r, "scope", "Namespaced")) return r;

@@ -15,6 +15,7 @@
 #include "cloudevents/delivery.h"
 #include "cloudevents/event.h"
 #include "cloudevents/overrides.h"
+#include "cloudevents/receive.h"
 
 /* ---- percent-encoding ------------------------------------------------ */
 
@@ -426,7 +427,54 @@ static void test_nomem(void)
     }
 }
 
+/* cloudevents/receive.h: what `vsgate sink` reads of a received event. */
+static void test_receive_headers(void)
+{
+    struct vsg_ce_received r = {0};
+
+    CHECK_INT(vsg_ce_received_header(&r, "Ce-Id", "a%20b%zz", 0), VSG_OK);
+    CHECK_INT(vsg_ce_received_header(&r, "ce-source", "/s", 0), VSG_OK);
+    CHECK_INT(vsg_ce_received_header(&r, "CE-SOURCE", "/t", 0), VSG_OK); /* Last wins. */
+    CHECK_INT(vsg_ce_received_header(&r, "ce-", "x", 0), VSG_OK);        /* Not an attribute. */
+    CHECK_INT(vsg_ce_received_header(&r, "Kn-Namespace", NULL, 0), VSG_OK);
+    CHECK_STR(vsg_ce_kvlist_get(&r.attrs, "id"), "a b%zz");
+    CHECK_STR(vsg_ce_kvlist_get(&r.attrs, "source"), "/t");
+    CHECK_INT((long)r.attrs.n, 2);
+    CHECK_STR(vsg_ce_kvlist_get(&r.headers, "ce-"), "x");
+    CHECK_STR(vsg_ce_kvlist_get(&r.headers, "kn-namespace"), "");
+    CHECK_STR(vsg_ce_received_missing(&r), "specversion");
+    CHECK_INT(vsg_ce_received_header(&r, "ce-specversion", "1.0", 1), VSG_OK);
+    CHECK_STR(vsg_ce_received_missing(&r), "type");
+    CHECK_INT(vsg_ce_received_header(&r, "ce-type", "%41", 1), VSG_OK); /* Raw: kept. */
+    CHECK_STR(vsg_ce_kvlist_get(&r.attrs, "type"), "%41");
+    CHECK(vsg_ce_received_missing(&r) == NULL);
+    vsg_ce_received_cleanup(&r);
+    CHECK(r.attrs.n == 0 && r.headers.v == NULL);
+}
+
+static void test_receive_structured(void)
+{
+    static const char body[] = "{\"specversion\":\"1.0\",\"id\":\"1\",\"n\":2,\"data\":{\"a\":[1]},"
+                               "\"data_base64\":\"aGk=\"}";
+    struct vsg_ce_received r = {0};
+    char why[128];
+
+    CHECK_INT(vsg_ce_parse_structured(body, sizeof body - 1, &r, why, sizeof why), 0);
+    CHECK_STR(vsg_ce_kvlist_get(&r.attrs, "n"), "2");
+    CHECK_STR(vsg_ce_received_missing(&r), "source");
+    CHECK_INT((long)r.data_len, 2); /* data_base64 came last. */
+    CHECK_STR(r.data, "hi");
+    vsg_ce_received_cleanup(&r);
+    CHECK_INT(vsg_ce_parse_structured("[1]", 3, &r, why, sizeof why), 400);
+    vsg_ce_received_cleanup(&r);
+    CHECK_INT(vsg_ce_parse_structured("{\"data_base64\":\"a\"}", 19, &r, why, sizeof why), 400);
+    CHECK(strstr(why, "base64") != NULL);
+    vsg_ce_received_cleanup(&r);
+}
+
 TEST_LIST = {
+    {"receive_headers", test_receive_headers},
+    {"receive_structured", test_receive_structured},
     {"pct_encode", test_pct_encode},
     {"pct_decode", test_pct_decode},
     {"attr_names", test_attr_names},

@@ -82,7 +82,7 @@ static void *one_shot_main(void *ud)
 }
 
 /* Performs one request with a fresh client. */
-static enum vsg_err do_req(const char *url, volatile int *cancel, struct vsg_http_response *resp,
+static enum vsg_err do_req(const char *url, atomic_int *cancel, struct vsg_http_response *resp,
                            struct vsg_error *err)
 {
     struct vsg_http_opts o = {0};
@@ -157,7 +157,7 @@ static void test_cancel_before(void)
 {
     struct vsg_http_response r;
     struct vsg_error err;
-    volatile int cancel = 1;
+    atomic_int cancel = 1;
     char url[64];
     unsigned port = 0;
     int fd = listen_any(&port);
@@ -174,7 +174,7 @@ static void test_cancel_before(void)
 }
 
 struct canceller {
-    volatile int *flag;
+    atomic_int *flag;
     long after_ms;
 };
 
@@ -183,7 +183,7 @@ static void *canceller_main(void *ud)
     struct canceller *c = ud;
     struct timespec ts = {c->after_ms / 1000, (c->after_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    *c->flag = 1;
+    atomic_store(c->flag, 1);
     return NULL;
 }
 
@@ -197,7 +197,7 @@ static void test_cancel_in_flight(void)
     for (size_t i = 0; i < 2; i++) {
         struct vsg_http_response r;
         struct vsg_error err;
-        volatile int cancel = 0;
+        atomic_int cancel = 0;
         struct canceller cn = {&cancel, 300};
         pthread_t t;
         char url[64];

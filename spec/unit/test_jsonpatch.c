@@ -13,6 +13,7 @@
 #include "base/mem.h"
 #include "webhook/certs.h"
 #include "webhook/jsonpatch.h"
+#include "webhook/webhook.h"
 
 /* diff(a, b) applied to a equals b; returns the number of ops. */
 static int roundtrip(const char *a_text, const char *b_text)
@@ -194,12 +195,51 @@ static void test_certs(void)
     CHECK_INT(vsg_certs_expiry(&c), 0);
 }
 
+/* The webhooks' reading of an AdmissionReview (webhook/webhook_review.c). */
+static void test_review_decode(void)
+{
+    static const char ok[] =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"u\",\"operation\":"
+        "\"UPDATE\",\"name\":\"n\",\"namespace\":\"ns\",\"object\":{\"a\":1},"
+        "\"oldObject\":[],\"dryRun\":true}}";
+    static const char beta[] = "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"request\":{\"uid\":\"u\"}}";
+    struct vsg_webhook_review r;
+
+    CHECK_INT(vsg_webhook_review_decode(ok, sizeof ok - 1, 1, &r), VSG_OK);
+    CHECK_STR(r.uid, "u");
+    CHECK_STR(r.operation, "UPDATE");
+    CHECK_STR(r.name, "n");
+    CHECK_STR(r.ns, "ns");
+    CHECK(cJSON_IsObject(r.object) && r.old == NULL && r.dry_run == 1);
+    vsg_webhook_review_cleanup(&r);
+    /* v1 only for the admission routes; the uninstall route needs a uid. */
+    CHECK_INT(vsg_webhook_review_decode(beta, sizeof beta - 1, 1, &r), VSG_ERR_PARSE);
+    CHECK(r.root == NULL);
+    CHECK_INT(vsg_webhook_review_decode(beta, sizeof beta - 1, 0, &r), VSG_OK);
+    vsg_webhook_review_cleanup(&r);
+    CHECK_INT(vsg_webhook_review_decode("{\"request\":{}}", 14, 0, &r), VSG_ERR_PARSE);
+    CHECK_INT(vsg_webhook_review_decode("{", 1, 0, &r), VSG_ERR_PARSE);
+    /* Out of memory is not a bad request. */
+    int nomem = 0, done = 0;
+    for (long n = 0; n < 200 && !done; n++) {
+        vsg_mem_fail_after(n);
+        enum vsg_err rc = vsg_webhook_review_decode(ok, sizeof ok - 1, 1, &r);
+        vsg_mem_fail_after(-1);
+        CHECK(rc == VSG_OK || rc == VSG_ERR_NOMEM);
+        nomem += rc == VSG_ERR_NOMEM;
+        done = rc == VSG_OK;
+        vsg_webhook_review_cleanup(&r);
+    }
+    CHECK(done && nomem > 0);
+}
+
 TEST_LIST = {
     {"equal_is_empty", test_equal_is_empty},
     {"hand_made", test_hand_made},
     {"pointer_escaping", test_pointer_escaping},
     {"random_pairs", test_random_pairs},
     {"certs", test_certs},
+    {"review_decode", test_review_decode},
     {NULL, NULL},
 };
 

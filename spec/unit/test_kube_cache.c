@@ -14,6 +14,8 @@
 #include "check.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/mem.h"
 #include "kube/cache.h"
@@ -283,6 +285,20 @@ static void test_watch_errors(void)
     vsg_kube_watch_parser_init(&p, 0, on_ev, &s);
     CHECK_INT(vsg_kube_watch_parser_feed(&p, "not json\n", 9), VSG_ERR_PARSE);
     vsg_kube_watch_parser_cleanup(&p);
+
+    /* A bad line in a chunk that has no NUL: the message quotes only the
+     * line, not the bytes after it (the chunk is not a C string). */
+    {
+        char *chunk = malloc(12);
+        CHECK(chunk != NULL);
+        memcpy(chunk, "bad\nrest-no", 12);
+        vsg_kube_watch_parser_init(&p, 0, on_ev, &s);
+        CHECK_INT(vsg_kube_watch_parser_feed(&p, chunk, 12), VSG_ERR_PARSE);
+        CHECK(strstr(p.err.msg, "bad") != NULL);
+        CHECK(strstr(p.err.msg, "rest") == NULL);
+        vsg_kube_watch_parser_cleanup(&p);
+        free(chunk);
+    }
 
     vsg_kube_watch_parser_init(&p, 0, on_ev, &s);
     const char *u = "{\"type\":\"WHAT\",\"object\":{}}\n";

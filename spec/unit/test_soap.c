@@ -1032,6 +1032,45 @@ static void test_relogin(void)
     vsg_soap_session_free(s);
 }
 
+/* vsg_soap_read_response(): the reading of a call's answer without the
+ * network (what fuzz_soap_response drives). */
+static void test_read_response(void)
+{
+    static const char fault[] =
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body><soapenv:Fault>"
+        "<faultcode>ServerFaultCode</faultcode><faultstring>not\nauthenticated</faultstring>"
+        "<detail><NotAuthenticatedFault xmlns=\"urn:vim25\" xsi:type=\"NotAuthenticated\"/>"
+        "</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>";
+    static const char ok[] =
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+        "<soapenv:Body><CurrentTimeResponse xmlns=\"urn:vim25\"><returnval>2026-01-01T00:00:00Z"
+        "</returnval></CurrentTimeResponse></soapenv:Body></soapenv:Envelope>";
+    struct vsg_error e;
+    struct vsg_soap_result r;
+    struct vsg_soap_opts o = {.url = "https://127.0.0.1:1/sdk", .keepalive_ms = -1};
+    struct vsg_soap_session *s = vsg_soap_session_new(&o, &e);
+    CHECK(s != NULL);
+    vsg_soap_result_init(&r);
+    CHECK_INT(vsg_soap_read_response(s, "CurrentTime", 500, fault, sizeof fault - 1, 0, &r, &e),
+              VSG_ERR_NOTAUTHENTICATED);
+    CHECK_STR(vsg_soap_last_fault(s), "NotAuthenticated");
+    CHECK(strstr(e.msg, "not authenticated") != NULL); /* One line. */
+    CHECK(r.response == NULL);
+    for (int lite = 0; lite <= 1; lite++) {
+        CHECK_INT(vsg_soap_read_response(s, "CurrentTime", 200, ok, sizeof ok - 1, lite, &r, &e),
+                  VSG_OK);
+        CHECK_STR(vsg_soap_last_fault(s), "");
+        CHECK(r.returnval != NULL);
+        CHECK(lite ? r.lite != NULL : r.doc != NULL);
+    }
+    CHECK_INT(vsg_soap_read_response(s, "Logout", 200, ok, sizeof ok - 1, 0, &r, &e),
+              VSG_ERR_PARSE);
+    CHECK(r.response == NULL && r.doc == NULL && r.lite == NULL);
+    vsg_soap_result_cleanup(&r);
+    vsg_soap_session_free(s);
+}
+
 static void test_keepalive(void)
 {
     fake_reset();
@@ -1403,6 +1442,7 @@ TEST_LIST = {
     {"connect_login_logout", test_connect_login_logout},
     {"version_negotiation", test_version_negotiation},
     {"faults", test_faults},
+    {"read_response", test_read_response},
     {"http_errors", test_http_errors},
     {"connection_refused", test_connection_refused},
     {"invalid_login", test_invalid_login},

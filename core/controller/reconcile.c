@@ -131,6 +131,15 @@ static int has_finalizer(const cJSON *obj, const char *f)
     return 0;
 }
 
+/* Appends string `s` to array `arr`: 1, or 0 out of memory. */
+static int add_string(cJSON *arr, const char *s)
+{
+    cJSON *v = cJSON_CreateString(s);
+    if (v && cJSON_AddItemToArray(arr, v)) return 1;
+    cJSON_Delete(v);
+    return 0;
+}
+
 /* Adds or removes the module's finalizer with a merge patch guarded by
  * the resourceVersion; the patched object in *out. */
 static enum vsg_err patch_finalizer(struct rec *r, const cJSON *obj, int add, cJSON **out,
@@ -149,9 +158,9 @@ static enum vsg_err patch_finalizer(struct rec *r, const cJSON *obj, int add, cJ
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
                                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "finalizers")) {
         if (!cJSON_IsString(it) || strcmp(it->valuestring, r->finalizer) == 0) continue;
-        cJSON_AddItemToArray(list, cJSON_CreateString(it->valuestring));
+        if (!add_string(list, it->valuestring)) goto done; /* Never a patch missing one. */
     }
-    if (add) cJSON_AddItemToArray(list, cJSON_CreateString(r->finalizer));
+    if (add && !add_string(list, r->finalizer)) goto done;
     if (!(text = cJSON_PrintUnformatted(patch))) goto done;
     if ((rc = vsg_kube_path(&p, r->api_version, vsg_kube_meta_str(obj, "namespace"), r->resource,
                             vsg_kube_meta_str(obj, "name"), NULL)) != VSG_OK) {

@@ -203,10 +203,22 @@ static int call_protected(lua_State *L)
 
 int vsg__wh_collect(void *ud, const cJSON *obj)
 {
-    cJSON *arr = ud;
+    struct vsg__wh_collect *c = ud;
     cJSON *d = cJSON_Duplicate(obj, 1);
-    if (d) cJSON_AddItemToArray(arr, d);
-    return 0;
+    if (d && cJSON_AddItemToArray(c->arr, d)) return 0;
+    cJSON_Delete(d);
+    c->nomem = 1;
+    return 1;
+}
+
+cJSON *vsg__wh_bindings(struct vsg_webhook *wh, const char *ns)
+{
+    struct vsg__wh_collect c = {cJSON_CreateArray(), 0};
+    if (!c.arr) return NULL;
+    vsg_kube_cache_each(vsg_kube_informer_cache(wh->binf), ns, NULL, vsg__wh_collect, &c);
+    if (!c.nomem) return c.arr;
+    cJSON_Delete(c.arr);
+    return NULL;
 }
 
 /* ====================================================================
@@ -289,12 +301,11 @@ static enum vsg_err admit(struct vsg_webhook *wh, enum route route, const struct
     c.mode = wh->mode;
     if (route == R_BINDINGS) {
         const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "namespace"));
-        cJSON *arr = cJSON_CreateArray();
+        cJSON *arr = ns && *ns ? vsg__wh_bindings(wh, ns) : cJSON_CreateArray();
         if (!arr) {
             rc = VSG_ERR_NOMEM;
             goto done;
         }
-        if (ns && *ns) vsg_kube_cache_each(vsg_kube_informer_cache(wh->binf), ns, NULL, vsg__wh_collect, arr);
         int nb = cJSON_GetArraySize(arr);
         bind_text = nb ? cJSON_PrintUnformatted(arr) : NULL;
         cJSON_Delete(arr);

@@ -143,11 +143,10 @@ void vsg__wh_log_changed(char **last, const char *why)
  * (webhook/whrules.h); *skipped: subject kinds left out (retry later). */
 static cJSON *binding_rules(struct vsg_webhook *wh, size_t *skipped)
 {
-    cJSON *arr = cJSON_CreateArray(), *rules;
+    cJSON *arr = vsg__wh_bindings(wh, NULL), *rules;
     struct vsg_error why;
     *skipped = 0;
     if (!arr) return NULL;
-    vsg_kube_cache_each(vsg_kube_informer_cache(wh->binf), NULL, NULL, vsg__wh_collect, arr);
     rules = vsg_whrules_build(wh->base_rules, arr, resolve_kind, wh, skipped, &why);
     cJSON_Delete(arr);
     if (rules) {
@@ -238,6 +237,18 @@ static int update_service_conf(const struct vsg_webhook *wh, const struct whconf
     return changed;
 }
 
+/* Puts `hooks` as the webhooks of configuration `cur` (which takes it);
+ * 0, or -1 out of memory (hooks freed). */
+static int put_hooks(cJSON *cur, cJSON *hooks)
+{
+    if (cJSON_GetObjectItemCaseSensitive(cur, "webhooks")
+            ? cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks)
+            : cJSON_AddItemToObject(cur, "webhooks", hooks))
+        return 0;
+    cJSON_Delete(hooks);
+    return -1;
+}
+
 /* Brings every configuration in line (leader only): the caBundle, the
  * binding webhook's rules, and in URL mode the whole webhook (created
  * when missing). VSG_OK when all went through; *skipped: subject kinds
@@ -282,7 +293,11 @@ enum vsg_err vsg__wh_sync_configs(struct vsg_webhook *wh, size_t *skipped)
                     worst = VSG_ERR_NOMEM;
                     continue;
                 }
-                cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks);
+                if (put_hooks(cur, hooks) != 0) {
+                    cJSON_Delete(cur);
+                    worst = VSG_ERR_NOMEM;
+                    continue;
+                }
                 conf_path(&p, w, 0);
                 rc = vsg_kube_create(wh->client, p.data, cur, NULL, &err);
                 if (rc == VSG_OK)
@@ -297,8 +312,13 @@ enum vsg_err vsg__wh_sync_configs(struct vsg_webhook *wh, size_t *skipped)
             const cJSON *had = cJSON_GetObjectItemCaseSensitive(cur, "webhooks");
             changed = cJSON_GetArraySize(had) != cJSON_GetArraySize(hooks) ||
                       !webhook_matches(cJSON_GetArrayItem(hooks, 0), cJSON_GetArrayItem(had, 0));
-            if (changed) cJSON_ReplaceItemInObjectCaseSensitive(cur, "webhooks", hooks);
-            else cJSON_Delete(hooks);
+            if (!changed) {
+                cJSON_Delete(hooks);
+            } else if (put_hooks(cur, hooks) != 0) {
+                cJSON_Delete(cur);
+                worst = VSG_ERR_NOMEM;
+                continue;
+            }
         } else {
             changed = update_service_conf(wh, w, cur, ca64, rules);
             if (changed < 0) {

@@ -111,7 +111,16 @@ static inline int same_str(const char *a, const char *b)
 
 /* admission.c */
 void vsg__wh_refresh_slot(struct vsg_webhook *wh, struct slot *s, int first);
+/* The VSphereBindings of the informer cache into a JSON array: the
+ * vsg_kube_cache_fn of vsg__wh_bindings(). */
+struct vsg__wh_collect {
+    cJSON *arr; /* Copies of the objects. */
+    int nomem;  /* A copy could not be made: arr is not whole. */
+};
 int vsg__wh_collect(void *ud, const cJSON *obj);
+/* A new array of copies of the VSphereBindings in namespace `ns` (NULL:
+ * all), or NULL out of memory: never a list with one missing. */
+cJSON *vsg__wh_bindings(struct vsg_webhook *wh, const char *ns);
 enum vsg_err vsg__wh_h_defaulting(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs);
 enum vsg_err vsg__wh_h_validation(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs);
 enum vsg_err vsg__wh_h_bindings(void *ud, const struct vsg_http_req *rq, struct vsg_http_resp *rs);

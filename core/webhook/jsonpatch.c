@@ -34,13 +34,19 @@ static int add_op(cJSON *ops, const char *op, const char *path, const cJSON *val
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return -1;
-    cJSON_AddItemToArray(ops, o);
+    if (!cJSON_AddItemToArray(ops, o)) {
+        cJSON_Delete(o);
+        return -1;
+    }
     if (!cJSON_AddStringToObject(o, "op", op) || !cJSON_AddStringToObject(o, "path", path))
         return -1;
     if (value) {
         cJSON *v = cJSON_Duplicate(value, 1);
         if (!v) return -1;
-        cJSON_AddItemToObject(o, "value", v);
+        if (!cJSON_AddItemToObject(o, "value", v)) {
+            cJSON_Delete(v);
+            return -1;
+        }
     }
     return 0;
 }

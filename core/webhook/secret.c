@@ -91,25 +91,33 @@ static enum vsg_err ensure_certs(struct vsg_webhook *wh, struct vsg_certs *out, 
     int64_t validity = wh->o.cert_validity_s > 0 ? wh->o.cert_validity_s : 7 * 24 * 3600;
     if ((rc = vsg_certs_generate(&nb.n, validity, out, err)) != VSG_OK) goto done;
     wh->n_rotations++;
-    int create = !sec;
+    int create = !sec, built = 1;
     if (create) {
-        sec = cJSON_CreateObject();
-        cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
-        cJSON_AddStringToObject(sec, "apiVersion", "v1");
-        cJSON_AddStringToObject(sec, "kind", "Secret");
-        cJSON_AddStringToObject(md, "name", VSG_WH_SECRET);
-        cJSON_AddStringToObject(md, "namespace", wh->system_ns);
+        cJSON *md = NULL;
+        built = (sec = cJSON_CreateObject()) && (md = cJSON_AddObjectToObject(sec, "metadata")) &&
+                cJSON_AddStringToObject(sec, "apiVersion", "v1") &&
+                cJSON_AddStringToObject(sec, "kind", "Secret") &&
+                cJSON_AddStringToObject(md, "name", VSG_WH_SECRET) &&
+                cJSON_AddStringToObject(md, "namespace", wh->system_ns);
     }
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(sec, "data");
-    if (!cJSON_IsObject(data)) {
+    cJSON *data = built ? cJSON_GetObjectItemCaseSensitive(sec, "data") : NULL;
+    if (built && !cJSON_IsObject(data)) {
         cJSON_DeleteItemFromObjectCaseSensitive(sec, "data");
-        data = cJSON_AddObjectToObject(sec, "data");
+        built = (data = cJSON_AddObjectToObject(sec, "data")) != NULL;
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; built && i < 3; i++) {
         char *v = vsg_base64_encode(*cert_field(out, i), strlen(*cert_field(out, i)));
         cJSON_DeleteItemFromObjectCaseSensitive(data, secret_keys[i]);
-        if (v) cJSON_AddStringToObject(data, secret_keys[i], v);
+        built = v && cJSON_AddStringToObject(data, secret_keys[i], v);
         vsg_free(v);
+    }
+    if (!built) {
+        /* Never a Secret with a key missing: nothing is written, the next
+         * pass tries again. */
+        vsg_certs_cleanup(out);
+        rc = vsg_error_set(err, VSG_ERR_NOMEM, "Secret %s/%s: out of memory building it", wh->system_ns,
+                           VSG_WH_SECRET);
+        goto done;
     }
     if (create) {
         vsg_buf_reset(&p);

@@ -129,8 +129,9 @@ struct vsg_webhook_review {
  * Decodes `len` bytes of an AdmissionReview into `r` (clean it up). With
  * `v1`, apiVersion must be admission.k8s.io/v1 (the admission routes);
  * without, only a request with a uid is needed (the uninstall route, as
- * before). VSG_ERR_PARSE when it is not such a review (the handlers
- * answer 400), VSG_ERR_NOMEM; `r` is empty then.
+ * before). VSG_ERR_PARSE when it is not such a review, or holds a
+ * number beyond a double's range, as Go's encoding/json refuses (the
+ * handlers answer 400), VSG_ERR_NOMEM; `r` is empty then.
  */
 enum vsg_err vsg_webhook_review_decode(const char *body, size_t len, int v1,
                                        struct vsg_webhook_review *r);

@@ -219,6 +219,14 @@ static void test_review_decode(void)
     vsg_webhook_review_cleanup(&r);
     CHECK_INT(vsg_webhook_review_decode("{\"request\":{}}", 14, 0, &r), VSG_ERR_PARSE);
     CHECK_INT(vsg_webhook_review_decode("{", 1, 0, &r), VSG_ERR_PARSE);
+    /* A number beyond a double's range (cJSON: infinity, written back as
+     * null, so a patch would change it): refused, as Go's encoding/json
+     * refuses it. Found by fuzz_admission_review. */
+    static const char huge[] =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"u\",\"object\":"
+        "{\"spec\":{\"checkpoint\":{\"maxAgeSeconds\":1.5e888}}}}}";
+    CHECK_INT(vsg_webhook_review_decode(huge, sizeof huge - 1, 1, &r), VSG_ERR_PARSE);
+    CHECK(r.root == NULL);
     /* Out of memory is not a bad request. */
     int nomem = 0, done = 0;
     for (long n = 0; n < 200 && !done; n++) {

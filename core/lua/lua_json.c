@@ -617,6 +617,17 @@ static struct box *push_box(lua_State *L)
  * writes why not to `msg` and pushes nothing (0). The tree is freed
  * before returning, or by the box if a push raises.
  */
+/* Every number in `v` is finite. cJSON reads a number beyond a double's
+ * range (1e999) as infinity, which no encoder writes back; Go's
+ * encoding/json refuses such a number, and so does vsg.json. */
+static int finite_numbers(const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) return isfinite(v->valuedouble);
+    for (const cJSON *c = v->child; c != NULL; c = c->next)
+        if (!finite_numbers(c)) return 0;
+    return 1;
+}
+
 static int decode_into(lua_State *L, const char *text, size_t len,
                        struct box *b, char *msg, size_t msgsz)
 {
@@ -644,6 +655,12 @@ static int decode_into(lua_State *L, const char *text, size_t len,
         b->root = NULL;
         (void)snprintf(msg, msgsz, "invalid JSON: unexpected data at byte "
                        "%zu", end != NULL ? (size_t)(end - text) + 1 : 1);
+        return 0;
+    }
+    if (!finite_numbers(b->root)) {
+        cJSON_Delete(b->root);
+        b->root = NULL;
+        (void)snprintf(msg, msgsz, "invalid JSON: a number is out of range");
         return 0;
     }
     d.L = L;

@@ -22,6 +22,13 @@ describe("vsg (vsg.so)", function()
     assert.is_string(err)
   end)
 
+  it("refuses numbers beyond a double's range, as Go's encoding/json does", function()
+    local v, err = vsg.json.decode('{"maxAgeSeconds":1.5e888}')
+    assert.is_nil(v)
+    assert.matches("number is out of range", err, 1, true)
+    assert.equal(1e308, vsg.json.decode("1e308"))
+  end)
+
   it("has vsg.time and vsg.url", function()
     assert.same({ 1764064800, 500000000 }, { vsg.time.parse("2025-11-25T12:00:00.5+02:00") })
     assert.equal("5m0s", vsg.time.format_duration(300 * 1000000000))

@@ -74,6 +74,9 @@ e2e_after_exit() { _e2e_after+=("$*"); }
 e2e_begin() {
   _e2e_name=$1
   E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vsg-e2e-$1.XXXXXX")
+  # The ports this test hands out (spec/harness/lib.sh's free_port), so no
+  # two of its listeners get the same one.
+  export VSG_PORTS_FILE=$E2E_DIR/ports
   trap '_e2e_cleanup $?' EXIT
 }
 _e2e_cleanup() {

@@ -68,8 +68,15 @@ wh_start() {
     --webhook-addr 127.0.0.1 --webhook-port "$WH_PORT" --webhook-threads 2 "$@"
   local c
   for c in $WH_CONFS; do
-    wait_for 30 "$c" kq get "$c"
+    wait_for 30 "$c" _wh_registered "$c"
   done
+}
+
+# _wh_registered CONF: it exists; fails the test at once when the
+# controller has exited (a webhook that could not start, say).
+_wh_registered() {
+  _e2e_alive "$CTL_PID" || fail "the controller exited before registering $1: $(tail -n 3 "$CTL_LOG")"
+  kq get "$1"
 }
 
 # wh_canary NS: repeats a server-side dry run until the defaulting webhook

@@ -4,9 +4,12 @@
 die() { echo "harness: $*" >&2; exit 1; }
 
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on and that
-# no earlier call of this process handed out. Ports come from below the
-# kernel's ephemeral range (ip_local_port_range), so an outgoing connection
-# cannot take a port between the check and the listener's bind.
+# no earlier call of this process handed out (nor, with VSG_PORTS_FILE set,
+# any call that recorded its port there: `$(free_port)` runs in a subshell,
+# whose memory of the ports it gave is lost, so two calls of one test could
+# hand out the same port). Ports come from below the kernel's ephemeral
+# range (ip_local_port_range), so an outgoing connection cannot take a port
+# between the check and the listener's bind.
 _vsg_ports_given=" "
 _vsg_port_lo=20000
 _vsg_port_hi=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
@@ -16,8 +19,10 @@ free_port() {
   for _ in $(seq 200); do
     p=$(( _vsg_port_lo + (RANDOM * 32768 + RANDOM) % (_vsg_port_hi - _vsg_port_lo) ))
     case "$_vsg_ports_given" in *" $p "*) continue ;; esac
+    if [ -n "${VSG_PORTS_FILE:-}" ] && grep -qx "$p" "$VSG_PORTS_FILE" 2>/dev/null; then continue; fi
     if ! ss -Hltn "sport = :$p" 2>/dev/null | grep . >/dev/null; then
       _vsg_ports_given="$_vsg_ports_given$p "
+      if [ -n "${VSG_PORTS_FILE:-}" ]; then echo "$p" >>"$VSG_PORTS_FILE"; fi
       echo "$p"; return 0
     fi
   done

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
+#include <lualib.h>
 
 #include "base/log.h"
 #include "check.h"
@@ -145,6 +146,35 @@ static inline int lt_same_outcome(const char *want, const char *got)
     return strncmp(want, err, le) == 0 && strncmp(got, err, le) == 0 &&
            strncmp(got + le, at, la) == 0 &&
            strcmp(want + le, got + le + la) == 0;
+}
+
+/* Runs each of the `n` snippets in real Lua (a fresh lua_State with the
+ * standard libraries) and in sandbox `s` (lt_eval), and fails the test for
+ * each whose outcome differs (lt_same_outcome). A table reads "table" on
+ * both sides, as lt_eval names it. */
+static inline void lt_same_as_lua(struct vsg_lua *s, const char *const *snippets, size_t n)
+{
+    lua_State *R = luaL_newstate();
+
+    luaL_openlibs(R);
+    for (size_t i = 0; i < n; i++) {
+        char want[1024];
+        const char *got;
+
+        if (luaL_loadbuffer(R, snippets[i], strlen(snippets[i]), "=test.lua") != LUA_OK)
+            CHECK_FAIL_("reference load: %s", lua_tostring(R, -1));
+        if (lua_pcall(R, 0, 1, 0) != LUA_OK)
+            (void)snprintf(want, sizeof want, "error ELUA: %s", lua_tostring(R, -1));
+        else if (lua_type(R, -1) == LUA_TTABLE)
+            (void)snprintf(want, sizeof want, "table");
+        else
+            (void)snprintf(want, sizeof want, "%s", luaL_tolstring(R, -1, NULL));
+        lua_settop(R, 0);
+        got = lt_eval(s, snippets[i]);
+        if (!lt_same_outcome(want, got))
+            CHECK_FAIL_("%s:\n    lua:  %s\n    ours: %s", snippets[i], want, got);
+    }
+    lua_close(R);
 }
 
 #endif

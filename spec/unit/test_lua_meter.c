@@ -377,31 +377,7 @@ static void test_table_functions_as_lua(void)
         "return string.packsize('i4i8')",
     };
     struct vsg_lua *s = filter_state();
-    lua_State *R = luaL_newstate();
-
-    luaL_openlibs(R);
-    for (size_t i = 0; i < sizeof snippets / sizeof snippets[0]; i++) {
-        char want[1024];
-        const char *got;
-
-        if (luaL_loadbuffer(R, snippets[i], strlen(snippets[i]),
-                            "=test.lua") != LUA_OK)
-            CHECK_FAIL_("reference load: %s", lua_tostring(R, -1));
-        if (lua_pcall(R, 0, 1, 0) != LUA_OK)
-            (void)snprintf(want, sizeof want, "error ELUA: %s",
-                           lua_tostring(R, -1));
-        else if (lua_type(R, -1) == LUA_TTABLE)
-            (void)snprintf(want, sizeof want, "table");
-        else
-            (void)snprintf(want, sizeof want, "%s",
-                           luaL_tolstring(R, -1, NULL));
-        lua_settop(R, 0);
-        got = lt_eval(s, snippets[i]);
-        if (!lt_same_outcome(want, got))
-            CHECK_FAIL_("%s:\n    lua:  %s\n    ours: %s", snippets[i], want,
-                        got);
-    }
-    lua_close(R);
+    lt_same_as_lua(s, snippets, sizeof snippets / sizeof snippets[0]);
     vsg_lua_close(s);
 }
 
